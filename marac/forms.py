@@ -1,0 +1,38 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+
+class SignInForm(AuthenticationForm):
+    """Username and password. One message for every failure, so it does not reveal which
+    usernames exist."""
+
+    error_messages = {
+        "invalid_login": "Enter a correct username and password. Both are case-sensitive.",
+        "inactive": "Enter a correct username and password. Both are case-sensitive.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update({"autocomplete": "username", "spellcheck": "false"})
+        self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+
+
+class SecurityCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Security code",
+        help_text="The 6-digit code from your authenticator app, or one of your backup codes.",
+        max_length=20,
+        error_messages={"required": "Enter the security code", "max_length": "Security codes are at most 20 characters"},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
+    )
+
+    def clean_code(self) -> str:
+        # People copy codes with spaces or hyphens ("123 456"); neither is part of the code.
+        return "".join(ch for ch in self.cleaned_data["code"] if ch.isalnum()).lower()
+
+
+class EnrolmentCodeForm(SecurityCodeForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = "The 6-digit code your authenticator app shows for this service."
+        self.fields["code"].widget.attrs["inputmode"] = "numeric"

@@ -1,0 +1,125 @@
+"""Request guards that apply to every view, so no view can forget them."""
+
+import logging
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+
+from marac.access_levels import PASSWORD_ONLY, PUBLIC, access_level
+from marac.models import Membership
+
+logger = logging.getLogger("marac.security")
+
+SIGNED_IN_AT = "marac_signed_in_at"
+LAST_SEEN_AT = "marac_last_seen_at"
+MEMBERSHIP_IDS = "marac_membership_ids"
+SIGNED_OUT_REASON = "marac_signed_out_reason"
+# Writing the session on every request costs a database write; a minute's slack on a
+# 15-minute idle timeout does not.
+LAST_SEEN_WRITE_INTERVAL = 60
+
+
+def session_begin(request, user) -> None:
+    """Stamp a new signed-in session (called on every sign-in, see apps.py)."""
+    now = time.time()
+    request.session[SIGNED_IN_AT] = now
+    request.session[LAST_SEEN_AT] = now
+    request.session[MEMBERSHIP_IDS] = sorted(
+        Membership.objects.filter(user=user, is_active=True).values_list("id", flat=True)
+    )
+
+
+class SessionPolicyMiddleware:
+    """Ends sessions that are idle, too old, or whose user or membership was deactivated.
+
+    Django already treats an inactive user as anonymous; this also discards such a session so
+    it cannot come back, and keeps the reason to tell the person on the sign-in page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.memberships = []
+        if request.user.is_authenticated:
+            request.memberships = list(request.user.active_memberships())
+            reason = self.end_reason(request)
+            if reason:
+                self.end_session(request, reason)
+            else:
+                self.touch(request)
+        elif SIGNED_IN_AT in request.session:
+            self.end_session(request, "ended")  # the account was deactivated or its password changed
+        return self.get_response(request)
+
+    def end_reason(self, request) -> str | None:
+        now = time.time()
+        session = request.session
+        if now - session.get(SIGNED_IN_AT, 0) > settings.MARAC_SESSION_MAX_SECONDS:
+            return "expired"
+        if now - session.get(LAST_SEEN_AT, 0) > settings.MARAC_SESSION_IDLE_SECONDS:
+            return "idle"
+        current_ids = {membership.id for membership in request.memberships}
+        if not set(session.get(MEMBERSHIP_IDS, [])) <= current_ids:
+            return "ended"
+        return None
+
+    def end_session(self, request, reason: str) -> None:
+        logger.info("session_ended reason=%s user_id=%s", reason, request.session.get("_auth_user_id"))
+        logout(request)
+        request.memberships = []
+        request.session[SIGNED_OUT_REASON] = reason
+
+    def touch(self, request) -> None:
+        now = time.time()
+        if now - request.session.get(LAST_SEEN_AT, 0) >= LAST_SEEN_WRITE_INTERVAL:
+            request.session[LAST_SEEN_AT] = now
+
+
+class SecondFactorRequiredMiddleware:
+    """No view is reachable before both factors, unless it is explicitly marked otherwise."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        level = access_level(view_func)
+        if level == PUBLIC:
+            return None
+        if not request.user.is_authenticated:
+            return self.redirect_with_next("sign-in", request)
+        if level == PASSWORD_ONLY or request.user.is_verified():
+            return None
+        return self.redirect_with_next("two-factor", request)
+
+    @staticmethod
+    def redirect_with_next(url_name: str, request):
+        url = reverse(url_name)
+        if request.method == "GET":
+            url += "?" + urlencode({"next": request.get_full_path()})
+        return redirect(url)
+
+
+class PrivateResponseHeadersMiddleware:
+    """Nothing the app renders may be kept by a browser or proxy cache: a shared computer
+    must not show the next user a case page from history."""
+
+    PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        add_never_cache_headers(response)
+        response.headers.setdefault("Permissions-Policy", self.PERMISSIONS_POLICY)
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        return response

@@ -1,0 +1,121 @@
+"""Organisations and roles: who a user is in the MARAC partnership decides what they may see.
+
+A user holds one or more memberships, each a role at an agency within a MARAC area. Access to
+cases is granted through these relationships (DESIGN 4.4), never through global permissions.
+"""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+
+class User(AbstractUser):
+    """A person who signs in. Their roles come from memberships, not from Django groups."""
+
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    def active_memberships(self):
+        return self.memberships.filter(is_active=True).select_related("agency", "area")
+
+
+class RepeatDefinition(models.TextChoices):
+    CURRENT = "current", "Current (SafeLives): any further abuse between the same people"
+    NI32_2008 = "ni32_2008", "NI 32 (2008): violence, threats, stalking or harassment, sexual abuse"
+
+
+class MaracArea(models.Model):
+    """One MARAC: the area a conference covers and the rules it has chosen."""
+
+    name = models.CharField(max_length=120, unique=True)
+    short_code = models.CharField(
+        max_length=12,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z0-9-]+$", "Use capital letters, digits and hyphens.")],
+    )
+    high_risk_threshold = models.PositiveSmallIntegerField(
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text="Risk checklist score at or above which a case is visible high risk.",
+    )
+    escalation_callouts = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text="Police call-outs in 12 months that make a case potential escalation.",
+    )
+    referral_cutoff_working_days = models.PositiveSmallIntegerField(
+        default=8,
+        validators=[MaxValueValidator(30)],
+        help_text="Working days before a meeting after which new referrals go to the next one.",
+    )
+    repeat_definition = models.CharField(
+        max_length=12, choices=RepeatDefinition.choices, default=RepeatDefinition.CURRENT
+    )
+    adult_female_population = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Women aged 16 and over, for cases per 10,000 in the data return."
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "MARAC area"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgencyKind(models.TextChoices):
+    POLICE = "police", "Police"
+    IDVA = "idva", "IDVA or outreach service"
+    CHILDRENS_SOCIAL_CARE = "childrens_social_care", "Children's social care"
+    ADULT_SOCIAL_CARE = "adult_social_care", "Adult social care"
+    HEALTH = "health", "Health"
+    HOUSING = "housing", "Housing"
+    PROBATION = "probation", "Probation"
+    EDUCATION = "education", "Education"
+    SUBSTANCE_MISUSE = "substance_misuse", "Substance misuse"
+    OTHER = "other", "Other"
+
+
+class Agency(models.Model):
+    """An organisation that refers to or attends MARACs. It may serve several areas."""
+
+    name = models.CharField(max_length=160, unique=True)
+    kind = models.CharField(max_length=24, choices=AgencyKind.choices)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "agencies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    REFERRER = "referrer", "Referrer"
+    COORDINATOR = "coordinator", "MARAC coordinator"
+    CHAIR = "chair", "MARAC chair"
+    AGENCY_REP = "agency_rep", "Agency representative"
+    AUDITOR = "auditor", "Auditor"
+    ADMIN = "admin", "Administrator"
+
+
+class Membership(models.Model):
+    """A user's role at an agency in a MARAC area. Deactivating it ends the user's sessions."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="memberships")
+    area = models.ForeignKey(MaracArea, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["area__name", "agency__name", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "agency", "area", "role"], name="one_membership_per_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}, {self.agency} ({self.area.short_code})"

@@ -1,0 +1,40 @@
+"""The service navigation, by role. Later features add their items here, with the roles that
+see them; a person sees an item if any of their active memberships has one of its roles."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from marac.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    roles: frozenset[str] | None = None  # None: everyone signed in with both factors
+
+
+NAV_ITEMS = (
+    NavItem("Home", "home"),
+    NavItem("Administration", "admin:index", frozenset({Role.ADMIN})),
+    NavItem("Your account", "account"),
+)
+
+
+def items_for(roles: set[str], current_path: str) -> list[dict]:
+    items = []
+    for item in NAV_ITEMS:
+        if item.roles is None or item.roles & roles:
+            url = reverse(item.url_name)
+            items.append({"label": item.label, "url": url, "current": current_path == url})
+    return items
+
+
+def navigation(request) -> dict:
+    """Template context processor: navigation only once both factors are verified."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_verified():
+        return {"navigation": []}
+    roles = {membership.role for membership in getattr(request, "memberships", [])}
+    return {"navigation": items_for(roles, request.path)}

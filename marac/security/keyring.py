@@ -1,0 +1,70 @@
+"""Key-encryption keys (KEKs) from configuration.
+
+The keyring is JSON: {"primary": "<key id>", "keys": {"<key id>": "<base64 of 32 random bytes>"}}.
+It comes from MARAC_KEYRING or MARAC_KEYRING_FILE and is never derived from SECRET_KEY, so a
+leaked SECRET_KEY does not unlock victim records. Several keys may be listed so that data keys
+wrapped under a retiring key still open during rotation; new wraps use the primary key.
+
+This module imports nothing from Django so settings can validate the keyring at start-up:
+a service with a malformed keyring refuses to start instead of failing on the first record.
+"""
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+KEY_BYTES = 32
+KEY_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+class KeyringError(ValueError):
+    """The keyring configuration is unusable. Messages never contain key material."""
+
+
+@dataclass(frozen=True)
+class Keyring:
+    primary_id: str
+    # repr=False: a keyring printed in a traceback or shell must not show key bytes.
+    keys: Mapping[str, bytes] = field(repr=False)
+
+    @property
+    def primary_key(self) -> bytes:
+        return self.keys[self.primary_id]
+
+    @classmethod
+    def from_json(cls, text: str) -> "Keyring":
+        try:
+            data = json.loads(text)
+        except (TypeError, ValueError):
+            raise KeyringError("The keyring is not valid JSON.") from None
+        if not isinstance(data, dict) or not isinstance(data.get("keys"), dict):
+            raise KeyringError('The keyring needs a "keys" object.')
+        keys = {key_id: _decode_key(key_id, value) for key_id, value in data["keys"].items()}
+        primary_id = data.get("primary")
+        if primary_id not in keys:
+            raise KeyringError('The keyring\'s "primary" must name one of its keys.')
+        return cls(primary_id=primary_id, keys=MappingProxyType(keys))
+
+
+def _decode_key(key_id: object, value: object) -> bytes:
+    if not isinstance(key_id, str) or not KEY_ID_PATTERN.match(key_id):
+        raise KeyringError("Key ids are 1-64 letters, digits, '.', '_' or '-'.")
+    try:
+        key = base64.b64decode(str(value), validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyringError(f"Key {key_id} is not valid base64.") from None
+    if len(key) != KEY_BYTES:
+        raise KeyringError(f"Key {key_id} must be {KEY_BYTES} bytes.")
+    return key
+
+
+def new_keyring_json(key_id: str) -> str:
+    """A fresh keyring with one random primary key, for development and tests."""
+    import secrets
+
+    key = base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")
+    return json.dumps({"primary": key_id, "keys": {key_id: key}}, indent=2)

@@ -1,0 +1,68 @@
+"""Writes about people's accounts: second-factor enrolment, backup codes, resets.
+
+Security events are logged with ids and event names only. When the audit log exists
+(DESIGN 4.5) these calls are where its entries are written.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from marac.models import User
+
+logger = logging.getLogger("marac.security")
+
+BACKUP_DEVICE_NAME = "Backup codes"
+TOTP_DEVICE_NAME = "Authenticator app"
+
+
+def totp_confirmed_device(*, user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+@transaction.atomic
+def totp_enrolment_device(*, user: User) -> TOTPDevice:
+    """The device being enrolled: the same key across page reloads until it is confirmed."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    return device or TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+
+
+@transaction.atomic
+def totp_enrolment_confirm(*, user: User, device: TOTPDevice, token: str) -> bool:
+    """Confirm the device if the person's app produced a current code for its key."""
+    if device.user_id != user.pk or device.confirmed or not device.verify_token(token):
+        return False
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    logger.info("second_factor_enrolled user_id=%s device_id=%s", user.pk, device.pk)
+    return True
+
+
+@transaction.atomic
+def backup_codes_issue(*, user: User) -> list[str]:
+    """Replace the person's backup codes with new single-use ones and return them to show once."""
+    device, _ = StaticDevice.objects.get_or_create(user=user, name=BACKUP_DEVICE_NAME)
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(settings.MARAC_BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    logger.info("backup_codes_issued user_id=%s", user.pk)
+    return codes
+
+
+def backup_codes_remaining(*, user: User) -> int:
+    return StaticToken.objects.filter(device__user=user).count()
+
+
+@transaction.atomic
+def second_factor_reset(*, user: User, by: User) -> None:
+    """Remove every second-factor device, so the person must enrol again at next sign-in.
+
+    A session verified with a removed device stops being verified at its next request
+    (django-otp looks the device up each time), so this also ends their signed-in access.
+    """
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    logger.info("second_factor_reset user_id=%s by_user_id=%s", user.pk, by.pk)

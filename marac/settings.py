@@ -1,0 +1,229 @@
+"""Settings for MARAC case coordination: one module, read from the environment.
+
+MARAC_ENV is `dev`, `test` or `production`. It defaults to production because the safe failure
+is a service that refuses to start without its secrets, not one that starts with made-up ones.
+Every variable is documented in .env.example.
+"""
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from marac.env import env_bool, env_choice, env_int, env_list, env_secret, env_str
+from marac.security.keyring import Keyring, KeyringError, new_keyring_json
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+MARAC_ENV = env_choice("MARAC_ENV", ("dev", "test", "production"), default="production")
+PRODUCTION = MARAC_ENV == "production"
+
+DEBUG = env_bool("MARAC_DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("MARAC_DEBUG must be off in production: debug pages show data.")
+
+
+def _required_in_production(name: str, dev_file: Path) -> str:
+    """A secret from the environment; in dev, from the file `make run` creates; in test, random."""
+    value = env_secret(name)
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{name} (or {name}_FILE) must be set in production.")
+    if MARAC_ENV == "test":
+        return new_keyring_json("test") if name == "MARAC_KEYRING" else secrets.token_urlsafe(64)
+    try:
+        return dev_file.read_text(encoding="utf-8")
+    except OSError:
+        raise ImproperlyConfigured(f"{dev_file} is missing: run `make run` or `python -m marac.devkeys var`.")
+
+
+SECRET_KEY = _required_in_production("SECRET_KEY", VAR_DIR / "dev-secret-key")
+try:
+    MARAC_KEYRING = Keyring.from_json(_required_in_production("MARAC_KEYRING", VAR_DIR / "dev-keyring.json"))
+except KeyringError as error:
+    raise ImproperlyConfigured(f"MARAC_KEYRING: {error}") from None
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
+if PRODUCTION and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
+    raise ImproperlyConfigured("ALLOWED_HOSTS must list the service's host names in production.")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+# Number of reverse proxies in front of the app that append to X-Forwarded-For. 0 means the
+# app is reached directly and X-Forwarded-For is ignored (see marac/client_ip.py).
+MARAC_TRUSTED_PROXY_COUNT = env_int("MARAC_TRUSTED_PROXY_COUNT", 0, minimum=0)
+if env_bool("MARAC_PROXY_SETS_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+INSTALLED_APPS = [
+    "marac.apps.MaracAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "guardian",
+    "simple_history",
+    "csp",
+    "marac.apps.MaracConfig",
+    "referrals",
+    "audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "marac.middleware.SessionPolicyMiddleware",
+    "marac.middleware.SecondFactorRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "marac.middleware.PrivateResponseHeadersMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
+]
+
+ROOT_URLCONF = "marac.urls"
+WSGI_APPLICATION = "marac.wsgi.application"
+AUTH_USER_MODEL = "marac.User"
+LOGIN_URL = "sign-in"
+LOGIN_REDIRECT_URL = "home"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "marac.navigation.navigation",
+            ],
+        },
+    },
+]
+# Forms render through project templates that emit GOV.UK Design System markup.
+FORM_RENDERER = "marac.govuk_forms.GovukFormRenderer"
+
+_database_url = env_str("DATABASE_URL") or (None if PRODUCTION else f"sqlite:///{VAR_DIR / 'marac.sqlite3'}")
+if _database_url is None:
+    raise ImproperlyConfigured("DATABASE_URL must be set in production.")
+DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Accounts and sessions (DESIGN 4.6) ---
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out accounts and addresses
+    "django.contrib.auth.backends.ModelBackend",  # refuses inactive users on every request
+    "guardian.backends.ObjectPermissionBackend",
+]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"  # server-side, so a session can be ended
+MARAC_SESSION_IDLE_SECONDS = env_int("MARAC_SESSION_IDLE_SECONDS", 15 * 60, minimum=60)
+MARAC_SESSION_MAX_SECONDS = env_int("MARAC_SESSION_MAX_SECONDS", 10 * 60 * 60, minimum=60)
+SESSION_COOKIE_AGE = MARAC_SESSION_MAX_SECONDS
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "marac.views.csrf_failure"
+
+OTP_TOTP_ISSUER = "MARAC case coordination"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+MARAC_BACKUP_CODE_COUNT = 10
+
+AXES_FAILURE_LIMIT = 5
+# Two independent counters: one per account, one per client address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "marac.client_ip.client_ip"
+AXES_COOLOFF_TIME = env_int("MARAC_LOCKOUT_HOURS", 1, minimum=1)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+
+GUARDIAN_USER_OBJ_PERMS_MODEL = "guardian.UserObjectPermission"
+ANONYMOUS_USER_NAME = None  # no guardian anonymous user: anonymous people see nothing
+
+# --- Transport and browser hardening ---
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("MARAC_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # __Host- cookies are only accepted over HTTPS, for this exact host, path /.
+    SESSION_COOKIE_NAME = "__Host-marac-session"
+    CSRF_COOKIE_NAME = "__Host-marac-csrf"
+    SECURE_HSTS_SECONDS = env_int("MARAC_HSTS_SECONDS", 63072000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# No inline script or style anywhere: the GOV.UK Frontend bootstrap lives in static/js.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "manifest-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
+
+# --- Static files: GOV.UK Frontend compiled at install into frontend/dist (not committed) ---
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "static", BASE_DIR / "frontend" / "dist"]
+WHITENOISE_USE_FINDERS = not PRODUCTION  # production serves what collectstatic gathered
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = False
+USE_TZ = True
+
+# Log event names and ids only: never request bodies, never personal data.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "{asctime} {levelname} {name} {message}", "style": "{"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("MARAC_LOG_LEVEL", "INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},
+}

@@ -1,0 +1,169 @@
+"""Signing in: password, then the second factor (enrolling one at first sign-in), signing out,
+changing the password and backup codes.
+
+The only views here reachable without both factors are marked @public or @password_only.
+"""
+
+import base64
+import io
+import logging
+
+import django_otp
+import segno
+from axes.handlers.proxy import AxesProxyHandler
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.signals import user_login_failed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_http_methods, require_POST
+
+from marac import services
+from marac.access_levels import password_only, public
+from marac.forms import EnrolmentCodeForm, SecurityCodeForm, SignInForm
+from marac.middleware import SIGNED_OUT_REASON
+
+logger = logging.getLogger("marac.security")
+
+NEXT_URL = "marac_next"
+NEW_BACKUP_CODES = "marac_new_backup_codes"
+SIGNED_OUT_MESSAGES = {
+    "idle": "You were signed out because you had not done anything for 15 minutes.",
+    "expired": "You were signed out because you had been signed in for 10 hours.",
+    "ended": "Your session was ended because your access changed. Sign in again.",
+    "signed_out": "You have signed out.",
+}
+
+
+def _remember_next(request) -> None:
+    """Keep ?next= for after the second factor, only if it points at this site."""
+    candidate = request.GET.get("next", "")
+    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        request.session[NEXT_URL] = candidate
+
+
+def _redirect_after_sign_in(request):
+    return redirect(request.session.pop(NEXT_URL, None) or reverse("home"))
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def sign_in(request):
+    if request.user.is_authenticated and request.user.is_verified():
+        return redirect("home")
+    _remember_next(request)
+    form = SignInForm(request, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        next_url = request.session.get(NEXT_URL)
+        login(request, form.get_user())  # rotates the session key
+        if next_url:
+            request.session[NEXT_URL] = next_url
+        return redirect("two-factor")
+    reason = request.session.pop(SIGNED_OUT_REASON, None)
+    return render(request, "registration/sign_in.html", {"form": form, "notice": SIGNED_OUT_MESSAGES.get(reason)})
+
+
+@password_only
+@require_http_methods(["GET", "POST"])
+def two_factor(request):
+    if request.user.is_verified():
+        return _redirect_after_sign_in(request)
+    if services.totp_confirmed_device(user=request.user) is None:
+        return redirect("enrol")
+    _remember_next(request)
+    form = SecurityCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = django_otp.match_token(request.user, form.cleaned_data["code"])
+        if device is not None:
+            _complete_sign_in(request, device)
+            return _redirect_after_sign_in(request)
+        if _count_second_factor_failure(request):
+            return _locked_out(request)
+        form.add_error("code", "The security code is not correct or has already been used")
+    return render(request, "registration/two_factor.html", {"form": form})
+
+
+def _complete_sign_in(request, device) -> None:
+    django_otp.login(request, device)
+    request.session.cycle_key()  # a new key once the session carries full privileges
+    logger.info("sign_in_completed user_id=%s device=%s", request.user.pk, type(device).__name__)
+
+
+def _count_second_factor_failure(request) -> bool:
+    """Count a wrong code towards the account's lockout; True if the account is now locked."""
+    credentials = {"username": request.user.get_username()}
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+    logger.info("second_factor_failed user_id=%s", request.user.pk)
+    return AxesProxyHandler.is_locked(request, credentials)
+
+
+def _locked_out(request):
+    logout(request)
+    return render(request, "registration/locked_out.html", status=429)
+
+
+@password_only
+@require_http_methods(["GET", "POST"])
+def enrol(request):
+    # Only a person with no second factor may enrol one: otherwise a stolen password
+    # would be enough to add the thief's own authenticator.
+    if services.totp_confirmed_device(user=request.user) is not None:
+        return redirect("two-factor")
+    device = services.totp_enrolment_device(user=request.user)
+    form = EnrolmentCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.totp_enrolment_confirm(user=request.user, device=device, token=form.cleaned_data["code"]):
+            _complete_sign_in(request, device)
+            request.session[NEW_BACKUP_CODES] = services.backup_codes_issue(user=request.user)
+            return redirect("backup-codes")
+        form.add_error("code", "The security code is not correct. Check the time on your phone is right and try again")
+    context = {"form": form, "qr_code": _qr_svg(device.config_url), "secret": _grouped_secret(device)}
+    return render(request, "registration/enrol.html", context)
+
+
+def _qr_svg(text: str) -> str:
+    out = io.BytesIO()
+    segno.make(text, error="m").save(out, kind="svg", xmldecl=False, svgns=True, scale=4, title="QR code")
+    # Markup generated by segno from the device URL (no user-entered text), safe to embed.
+    return mark_safe(out.getvalue().decode("ascii"))
+
+
+def _grouped_secret(device) -> str:
+    key = base64.b32encode(device.bin_key).decode("ascii")
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
+
+
+@require_http_methods(["GET", "POST"])
+def backup_codes(request):
+    if request.method == "POST":
+        request.session[NEW_BACKUP_CODES] = services.backup_codes_issue(user=request.user)
+        return redirect("backup-codes")
+    context = {
+        "new_codes": request.session.pop(NEW_BACKUP_CODES, None),  # shown once, then gone
+        "remaining": services.backup_codes_remaining(user=request.user),
+    }
+    return render(request, "registration/backup_codes.html", context)
+
+
+@password_only
+@require_POST
+def sign_out(request):
+    logger.info("signed_out user_id=%s", request.user.pk)
+    logout(request)
+    request.session[SIGNED_OUT_REASON] = "signed_out"
+    return redirect("sign-in")
+
+
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        update_session_auth_hash(request, form.user)  # stay signed in here; other sessions end
+        logger.info("password_changed user_id=%s", request.user.pk)
+        messages.success(request, "Your password has been changed.")
+        return redirect("account")
+    return render(request, "registration/password_change.html", {"form": form})

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import path
+
+from marac import signin_views, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("sign-in/", signin_views.sign_in, name="sign-in"),
+    path("sign-in/security-code/", signin_views.two_factor, name="two-factor"),
+    path("sign-in/set-up-security-codes/", signin_views.enrol, name="enrol"),
+    path("sign-out/", signin_views.sign_out, name="sign-out"),
+    path("account/", views.account, name="account"),
+    path("account/password/", signin_views.password_change, name="password-change"),
+    path("account/backup-codes/", signin_views.backup_codes, name="backup-codes"),
+    path("accessibility/", views.accessibility, name="accessibility"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

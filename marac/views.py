@@ -1,0 +1,67 @@
+"""Pages every signed-in person shares, the public pages, and the error pages."""
+
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from marac import services
+from marac.access_levels import public
+from marac.security.keyring import Keyring
+
+logger = logging.getLogger("marac.health")
+
+
+@require_GET
+def home(request):
+    return render(request, "marac/home.html", {"memberships": request.memberships})
+
+
+@require_GET
+def account(request):
+    context = {
+        "memberships": request.memberships,
+        "backup_codes_remaining": services.backup_codes_remaining(user=request.user),
+    }
+    return render(request, "marac/account.html", context)
+
+
+@public
+@require_GET
+def accessibility(request):
+    return render(request, "marac/accessibility.html")
+
+
+@public
+@require_GET
+def healthz(request):
+    """200 when the database answers and the keys are loaded, else 503. The reason is logged,
+    never returned: callers are anonymous load balancers and monitors."""
+    problems = [name for name, ok in (("database", _database_answers()), ("keys", _keys_loaded())) if not ok]
+    if problems:
+        logger.error("health_check_failed problems=%s", ",".join(problems))
+        return HttpResponse("unavailable", status=503, content_type="text/plain")
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def _database_answers() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except DatabaseError:
+        return False
+
+
+def _keys_loaded() -> bool:
+    keyring = getattr(settings, "MARAC_KEYRING", None)
+    return isinstance(keyring, Keyring) and len(keyring.primary_key) == 32
+
+
+@public
+def csrf_failure(request, reason=""):
+    # Django's reason text is for developers; people get plain words and a way back.
+    return render(request, "403_csrf.html", status=403)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ReferralsConfig(AppConfig):
+    """Cases, victims, perpetrators, risk assessments, referrals, incidents, repeats, transfers.
+    Built by later issues on marac's security core (DESIGN.md section 3)."""
+
+    name = "referrals"
