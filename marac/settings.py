@@ -201,7 +201,8 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Static files: GOV.UK Frontend compiled at install into frontend/dist (not committed) ---
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+# collectstatic target, production only (dev and test serve straight from the finders).
+STATIC_ROOT = env_str("MARAC_STATIC_ROOT", str(BASE_DIR / "var" / "static")) if PRODUCTION else None
 STATICFILES_DIRS = [BASE_DIR / "static", BASE_DIR / "frontend" / "dist"]
 WHITENOISE_USE_FINDERS = not PRODUCTION  # production serves what collectstatic gathered
 STORAGES = {

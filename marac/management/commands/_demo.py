@@ -6,3 +6,14 @@ def refuse_in_production() -> None:
     """Demo data and printed second-factor secrets must never reach a live service."""
     if settings.MARAC_ENV == "production":
         raise CommandError("This command is for development only and refuses to run in production.")
+
+
+def current_code(device) -> str:
+    """The code an authenticator app would show now for a TOTP device (demo and tests only)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return f"{totp.token():0{device.digits}d}"

@@ -1,0 +1,117 @@
+"""Shared personas: one person per role, plus a signed-in person with no relationship to
+anything under test. Tests sign people in fully (both factors) with `sign_in_fully`."""
+
+import functools
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from marac.models import Agency, AgencyKind, MaracArea, Membership, Role, User
+
+PASSWORD = "correct-horse-battery-7"
+
+
+@functools.cache
+def _password_hash() -> str:
+    # Argon2 is slow on purpose; hash the shared test password once per run.
+    return make_password(PASSWORD)
+
+
+def make_person(username: str, role: str, agency: Agency, area: MaracArea, *, enrolled: bool = True) -> User:
+    user = User.objects.create(username=username, password=_password_hash(), is_staff=role == Role.ADMIN)
+    Membership.objects.create(user=user, agency=agency, area=area, role=role)
+    if enrolled:
+        TOTPDevice.objects.create(user=user, name="Phone", confirmed=True)
+    return user
+
+
+@pytest.fixture
+def area(db):
+    return MaracArea.objects.create(name="North West Leicestershire", short_code="NWL")
+
+
+@pytest.fixture
+def other_area(db):
+    return MaracArea.objects.create(name="Charnwood", short_code="CHA")
+
+
+@pytest.fixture
+def idva(db):
+    return Agency.objects.create(name="Loughborough Women's Aid", kind=AgencyKind.IDVA)
+
+
+@pytest.fixture
+def police(db):
+    return Agency.objects.create(name="Leicestershire Police", kind=AgencyKind.POLICE)
+
+
+@pytest.fixture
+def childrens_services(db):
+    return Agency.objects.create(name="Leicestershire Children's Social Care", kind=AgencyKind.CHILDRENS_SOCIAL_CARE)
+
+
+@pytest.fixture
+def referrer(area, idva):
+    return make_person("referrer", Role.REFERRER, idva, area)
+
+
+@pytest.fixture
+def coordinator(area, police):
+    return make_person("coordinator", Role.COORDINATOR, police, area)
+
+
+@pytest.fixture
+def chair(area, police):
+    return make_person("chair", Role.CHAIR, police, area)
+
+
+@pytest.fixture
+def agency_rep(area, childrens_services):
+    return make_person("agency_rep", Role.AGENCY_REP, childrens_services, area)
+
+
+@pytest.fixture
+def auditor(area, police):
+    return make_person("auditor", Role.AUDITOR, police, area)
+
+
+@pytest.fixture
+def admin_user(area, police):
+    return make_person("admin", Role.ADMIN, police, area)
+
+
+@pytest.fixture
+def unrelated(other_area, idva):
+    """Signed in with both factors, but works in another area and has no tie to the case."""
+    return make_person("unrelated", Role.REFERRER, idva, other_area)
+
+
+@pytest.fixture
+def new_starter(area, idva):
+    """Has a password but has not set up an authenticator yet."""
+    return make_person("new_starter", Role.REFERRER, idva, area, enrolled=False)
+
+
+def sign_in_with_both_factors(client, user: User):
+    """Sign a person in with both factors, as if they had completed the sign-in pages."""
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user, confirmed=True).persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def sign_in_fully(client):
+    return lambda user: sign_in_with_both_factors(client, user)
+
+
+@pytest.fixture
+def sign_in_password_only(client):
+    def sign_in(user: User):
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return sign_in
