@@ -1,3 +1,5 @@
+from functools import wraps
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
@@ -21,10 +23,21 @@ class MaracAdminSite(admin.AdminSite):
         user = request.user
         return (
             user.is_active
-            and user.is_staff
             and user.is_verified()
             and any(m.role == Role.ADMIN for m in getattr(request, "memberships", []))
         )
+
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(inner)
+        def refuse_signed_in_non_administrators(request, *args, **kwargs):
+            # Django would redirect them to its login page; they are signed in, so say no.
+            if request.user.is_authenticated and not self.has_permission(request):
+                raise PermissionDenied
+            return inner(request, *args, **kwargs)
+
+        return refuse_signed_in_non_administrators
 
     def login(self, request, extra_context=None):
         if request.user.is_authenticated:

@@ -42,6 +42,8 @@ def _required_in_production(name: str, dev_file: Path) -> str:
 
 
 SECRET_KEY = _required_in_production("SECRET_KEY", VAR_DIR / "dev-secret-key")
+if PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured("SECRET_KEY must be at least 50 random characters.")
 try:
     MARAC_KEYRING = Keyring.from_json(_required_in_production("MARAC_KEYRING", VAR_DIR / "dev-keyring.json"))
 except KeyringError as error:

@@ -20,7 +20,7 @@ def _password_hash() -> str:
 
 
 def make_person(username: str, role: str, agency: Agency, area: MaracArea, *, enrolled: bool = True) -> User:
-    user = User.objects.create(username=username, password=_password_hash(), is_staff=role == Role.ADMIN)
+    user = User.objects.create(username=username, password=_password_hash())
     Membership.objects.create(user=user, agency=agency, area=area, role=role)
     if enrolled:
         TOTPDevice.objects.create(user=user, name="Phone", confirmed=True)

@@ -55,7 +55,7 @@ class Command(BaseCommand):
     def ensure_person(self, person, areas, agencies) -> None:
         username, first, last, role, agency, area, enrolled = person
         user, created = User.objects.get_or_create(
-            username=username, defaults={"first_name": first, "last_name": last, "is_staff": role == Role.ADMIN}
+            username=username, defaults={"first_name": first, "last_name": last}
         )
         if created:
             user.set_password(DEMO_PASSWORD)

@@ -1,0 +1,100 @@
+"""Django forms rendered as GOV.UK Design System components.
+
+The markup lives in templates/forms/; the template tags that help it are in
+marac/templatetags/govuk.py.
+"""
+
+import datetime
+import re
+from functools import cached_property
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.renderers import DjangoTemplates, TemplatesSetting
+from django.template import TemplateDoesNotExist
+
+DATE_PARTS = ("day", "month", "year")
+_DIGITS = re.compile(r"[0-9]+")  # not str.isdigit(): int() also takes "1_000" and non-ASCII digits
+
+
+class GovukFormRenderer(TemplatesSetting):
+    form_template_name = "forms/form.html"
+    field_template_name = "forms/field.html"
+
+    def get_template(self, template_name):
+        # Django's own widget templates (django/forms/widgets/*) ship with "django.forms", which
+        # is not an installed app here, so the project's engine cannot find them.
+        try:
+            return super().get_template(template_name)
+        except TemplateDoesNotExist:
+            return self._django_forms.get_template(template_name)
+
+    @cached_property
+    def _django_forms(self):
+        return DjangoTemplates()
+
+
+class GovukDateInput(forms.MultiWidget):
+    """Day, month and year boxes: GOV.UK's date input pattern, which works without a date picker."""
+
+    labels = ("Day", "Month", "Year")
+
+    def __init__(self, attrs=None):
+        def box(width):
+            return forms.TextInput(
+                attrs={"class": f"govuk-input govuk-date-input__input govuk-input--width-{width}", "inputmode": "numeric"}
+            )
+
+        super().__init__(dict(zip(DATE_PARTS, (box(2), box(2), box(4)))), attrs)
+
+    def decompress(self, value):
+        if isinstance(value, datetime.date):
+            return [value.day, value.month, value.year]
+        return [None, None, None]
+
+    def id_for_label(self, id_):
+        # GOV.UK links the error summary to the day box; Django would give no id at all.
+        return f"{id_}_0" if id_ else ""
+
+
+class GovukDateField(forms.MultiValueField):
+    """A date typed into three boxes. Cleans to `datetime.date`.
+
+    Messages follow the GOV.UK date input guidance. They name the field by its `label`, so give
+    the field one. Junk (letters, 31 February, a 40-digit year) is a validation error, never a
+    500, and the boxes keep what was typed.
+    """
+
+    widget = GovukDateInput
+    default_error_messages = {
+        "required": "Enter a date",
+        "incomplete": "%(label)s must include a %(missing)s",
+        "invalid": "%(label)s must be a real date",
+        "invalid_year": "Year must include 4 numbers",
+    }
+
+    def __init__(self, **kwargs):
+        # The boxes are checked together in compress() so the message can say which are missing;
+        # and no box carries the HTML `required` attribute, whose browser pop-up would pre-empt
+        # the GOV.UK error message.
+        boxes = [forms.CharField(required=False) for _ in DATE_PARTS]
+        super().__init__(boxes, require_all_fields=False, **kwargs)
+
+    def compress(self, data_list):
+        if not any(data_list):  # [] when the boxes were empty, or only spaces were typed
+            if self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return None
+        params = {"label": self.label or "Date"}
+        if missing := [part for part, text in zip(DATE_PARTS, data_list) if not text]:
+            params["missing"] = " and ".join(missing)
+            raise ValidationError(self.error_messages["incomplete"], code="incomplete", params=params)
+        day, month, year = data_list
+        if not all(_DIGITS.fullmatch(text) for text in data_list):
+            raise ValidationError(self.error_messages["invalid"], code="invalid", params=params)
+        if len(year) != 4:
+            raise ValidationError(self.error_messages["invalid_year"], code="invalid_year")
+        try:
+            return datetime.date(int(year), int(month), int(day))
+        except (ValueError, OverflowError):  # 31 February, month 13, a 30-digit day
+            raise ValidationError(self.error_messages["invalid"], code="invalid", params=params) from None

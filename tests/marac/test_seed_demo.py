@@ -1,0 +1,42 @@
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from marac.models import Agency, MaracArea, Membership, Role, User
+
+
+def test_seed_creates_both_areas_the_agencies_and_one_person_per_role(db, capsys):
+    call_command("seed_demo")
+    assert set(MaracArea.objects.values_list("short_code", flat=True)) == {"NWL", "CHA"}
+    assert Agency.objects.filter(name="Loughborough Women's Aid").exists()
+    assert {m.role for m in Membership.objects.all()} == set(Role.values)
+    out = capsys.readouterr().out
+    assert "coordinator" in out and "make demo-code ACCOUNT=coordinator" in out
+    assert TOTPDevice.objects.get(user__username="coordinator").confirmed
+    assert not TOTPDevice.objects.filter(user__username="new_idva").exists()
+    assert User.objects.get(username="coordinator").check_password("marac-demo-2026")
+
+
+def test_seed_twice_keeps_the_data_and_the_keys(db):
+    call_command("seed_demo")
+    keys = dict(TOTPDevice.objects.values_list("user__username", "key"))
+    counts = (User.objects.count(), Membership.objects.count(), Agency.objects.count())
+    call_command("seed_demo")
+    assert dict(TOTPDevice.objects.values_list("user__username", "key")) == keys
+    assert (User.objects.count(), Membership.objects.count(), Agency.objects.count()) == counts
+
+
+@override_settings(MARAC_ENV="production")
+@pytest.mark.parametrize("command", [["seed_demo"], ["demo_totp", "coordinator"]])
+def test_demo_commands_refuse_to_run_in_production(db, command):
+    with pytest.raises(CommandError, match="refuses to run in production"):
+        call_command(*command)
+    assert not User.objects.exists()
+
+
+def test_demo_code_prints_six_digits(db, capsys):
+    call_command("seed_demo")
+    capsys.readouterr()
+    call_command("demo_totp", "coordinator")
+    assert capsys.readouterr().out.strip().isdigit()
