@@ -6,6 +6,7 @@ Every variable is documented in .env.example.
 """
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import dj_database_url
@@ -26,26 +27,29 @@ if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("MARAC_DEBUG must be off in production: debug pages show data.")
 
 
-def _required_in_production(name: str, dev_file: Path) -> str:
-    """A secret from the environment; in dev, from the file `make run` creates; in test, random."""
+def _secret(name: str, *, dev_file: Path, test_value: Callable[[], str]) -> str:
+    """A secret from the environment; in dev, from the file `make run` creates; in test, random.
+    Production has no fallback: it refuses to start."""
     value = env_secret(name)
     if value:
         return value
     if PRODUCTION:
         raise ImproperlyConfigured(f"{name} (or {name}_FILE) must be set in production.")
     if MARAC_ENV == "test":
-        return new_keyring_json("test") if name == "MARAC_KEYRING" else secrets.token_urlsafe(64)
+        return test_value()
     try:
         return dev_file.read_text(encoding="utf-8")
     except OSError:
-        raise ImproperlyConfigured(f"{dev_file} is missing: run `make run` or `python -m marac.devkeys var`.")
+        raise ImproperlyConfigured(f"{dev_file} is missing: run `make run` or `python -m marac.devkeys var`.") from None
 
 
-SECRET_KEY = _required_in_production("SECRET_KEY", VAR_DIR / "dev-secret-key")
+SECRET_KEY = _secret("SECRET_KEY", dev_file=VAR_DIR / "dev-secret-key", test_value=lambda: secrets.token_urlsafe(64))
 if PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 random characters.")
 try:
-    MARAC_KEYRING = Keyring.from_json(_required_in_production("MARAC_KEYRING", VAR_DIR / "dev-keyring.json"))
+    MARAC_KEYRING = Keyring.from_json(
+        _secret("MARAC_KEYRING", dev_file=VAR_DIR / "dev-keyring.json", test_value=lambda: new_keyring_json("test"))
+    )
 except KeyringError as error:
     raise ImproperlyConfigured(f"MARAC_KEYRING: {error}") from None
 
@@ -165,7 +169,6 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 
-GUARDIAN_USER_OBJ_PERMS_MODEL = "guardian.UserObjectPermission"
 ANONYMOUS_USER_NAME = None  # no guardian anonymous user: anonymous people see nothing
 
 # --- Transport and browser hardening ---
