@@ -6,32 +6,21 @@ marac/templatetags/govuk.py.
 
 import datetime
 import re
-from functools import cached_property
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.renderers import DjangoTemplates, TemplatesSetting
-from django.template import TemplateDoesNotExist
+from django.forms.renderers import TemplatesSetting
 
 DATE_PARTS = ("day", "month", "year")
 _DIGITS = re.compile(r"[0-9]+")  # not str.isdigit(): int() also takes "1_000" and non-ASCII digits
 
 
 class GovukFormRenderer(TemplatesSetting):
+    """Renders through the project's template engine, so templates/forms/ can replace Django's
+    form templates (Django's widget templates come from "django.forms" in INSTALLED_APPS)."""
+
     form_template_name = "forms/form.html"
     field_template_name = "forms/field.html"
-
-    def get_template(self, template_name):
-        # Django's own widget templates (django/forms/widgets/*) ship with "django.forms", which
-        # is not an installed app here, so the project's engine cannot find them.
-        try:
-            return super().get_template(template_name)
-        except TemplateDoesNotExist:
-            return self._django_forms.get_template(template_name)
-
-    @cached_property
-    def _django_forms(self):
-        return DjangoTemplates()
 
 
 class GovukDateInput(forms.MultiWidget):

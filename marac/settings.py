@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",  # Django's widget templates, for the project form renderer
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
