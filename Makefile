@@ -66,8 +66,8 @@ check-deploy: install
 # Re-resolve the locks from pyproject.toml (needs the package index). See README.
 lock:
 	$(PYTHON) -m venv .lockenv && .lockenv/bin/pip install --quiet 'pip-tools>=7.4,<8'
-	.lockenv/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --extra dev -o requirements/dev.lock pyproject.toml
-	.lockenv/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe -o requirements/prod.lock pyproject.toml
+	.lockenv/bin/pip-compile --quiet --no-emit-index-url --no-emit-find-links --generate-hashes --strip-extras --allow-unsafe --extra dev -o requirements/dev.lock pyproject.toml
+	.lockenv/bin/pip-compile --quiet --no-emit-index-url --no-emit-find-links --generate-hashes --strip-extras --allow-unsafe -o requirements/prod.lock pyproject.toml
 	cd $(FRONTEND) && npm install --package-lock-only --ignore-scripts --no-audit --no-fund
 
 clean:

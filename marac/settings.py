@@ -131,6 +131,9 @@ _database_url = env_str("DATABASE_URL") or (None if PRODUCTION else f"sqlite:///
 if _database_url is None:
     raise ImproperlyConfigured("DATABASE_URL must be set in production.")
 DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0))}
+if PRODUCTION and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    # The append-only audit trigger and the reports rely on PostgreSQL (docs/adr/0002).
+    raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL database in production.")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and sessions (DESIGN 4.6) ---
@@ -166,7 +169,12 @@ AXES_FAILURE_LIMIT = 5
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "marac.client_ip.client_ip"
 AXES_COOLOFF_TIME = env_int("MARAC_LOCKOUT_HOURS", 1, minimum=1)
-AXES_RESET_ON_SUCCESS = True
+# Not on a correct password: that would let anyone who knows one password wipe the failures
+# counted against their address, or against a stolen account's security codes. Failures are
+# cleared only once both factors succeed (signin_views._complete_sign_in).
+AXES_RESET_ON_SUCCESS = False
+# Masked in the attempt records administrators can read; the password is always masked.
+AXES_SENSITIVE_PARAMETERS = ["code", "csrfmiddlewaretoken"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 
@@ -179,6 +187,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("MARAC_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers often probe over plain HTTP inside the network
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     # __Host- cookies are only accepted over HTTPS, for this exact host, path /.

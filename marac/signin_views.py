@@ -11,15 +11,19 @@ import logging
 import django_otp
 import segno
 from axes.handlers.proxy import AxesProxyHandler
+from axes.utils import reset as axes_reset
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.signals import user_login_failed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp.models import Device
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from marac import services
 from marac.access_levels import password_only, public
@@ -38,20 +42,20 @@ SIGNED_OUT_MESSAGES = {
 }
 
 
-def _remember_next(request) -> None:
+def _remember_next(request: HttpRequest) -> None:
     """Keep ?next= for after the second factor, only if it points at this site."""
     candidate = request.GET.get("next", "")
     if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         request.session[NEXT_URL] = candidate
 
 
-def _redirect_after_sign_in(request):
+def _redirect_after_sign_in(request: HttpRequest) -> HttpResponse:
     return redirect(request.session.pop(NEXT_URL, None) or reverse("home"))
 
 
 @public
 @require_http_methods(["GET", "POST"])
-def sign_in(request):
+def sign_in(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.user.is_verified():
         return redirect("home")
     _remember_next(request)
@@ -68,7 +72,7 @@ def sign_in(request):
 
 @password_only
 @require_http_methods(["GET", "POST"])
-def two_factor(request):
+def two_factor(request: HttpRequest) -> HttpResponse:
     if request.user.is_verified():
         return _redirect_after_sign_in(request)
     if services.totp_confirmed_device(user=request.user) is None:
@@ -86,13 +90,15 @@ def two_factor(request):
     return render(request, "registration/two_factor.html", {"form": form})
 
 
-def _complete_sign_in(request, device) -> None:
+def _complete_sign_in(request: HttpRequest, device: Device) -> None:
     django_otp.login(request, device)
     request.session.cycle_key()  # a new key once the session carries full privileges
+    # Only now, with both factors proven, are the account's counted failures forgiven.
+    axes_reset(username=request.user.get_username())
     logger.info("sign_in_completed user_id=%s device=%s", request.user.pk, type(device).__name__)
 
 
-def _count_second_factor_failure(request) -> bool:
+def _count_second_factor_failure(request: HttpRequest) -> bool:
     """Count a wrong code towards the account's lockout; True if the account is now locked."""
     credentials = {"username": request.user.get_username()}
     user_login_failed.send(sender=__name__, credentials=credentials, request=request)
@@ -100,14 +106,14 @@ def _count_second_factor_failure(request) -> bool:
     return AxesProxyHandler.is_locked(request, credentials)
 
 
-def _locked_out(request):
+def _locked_out(request: HttpRequest) -> HttpResponse:
     logout(request)
     return render(request, "registration/locked_out.html", status=429)
 
 
 @password_only
 @require_http_methods(["GET", "POST"])
-def enrol(request):
+def enrol(request: HttpRequest) -> HttpResponse:
     # Only a person with no second factor may enrol one: otherwise a stolen password
     # would be enough to add the thief's own authenticator.
     if services.totp_confirmed_device(user=request.user) is not None:
@@ -131,13 +137,13 @@ def _qr_svg(text: str) -> str:
     return mark_safe(out.getvalue().decode("ascii"))
 
 
-def _grouped_secret(device) -> str:
+def _grouped_secret(device: TOTPDevice) -> str:
     key = base64.b32encode(device.bin_key).decode("ascii")
     return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
 
 
 @require_http_methods(["GET", "POST"])
-def backup_codes(request):
+def backup_codes(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         request.session[NEW_BACKUP_CODES] = services.backup_codes_issue(user=request.user)
         return redirect("backup-codes")
@@ -150,7 +156,7 @@ def backup_codes(request):
 
 @password_only
 @require_POST
-def sign_out(request):
+def sign_out(request: HttpRequest) -> HttpResponse:
     logger.info("signed_out user_id=%s", request.user.pk)
     logout(request)
     request.session[SIGNED_OUT_REASON] = "signed_out"
@@ -158,7 +164,7 @@ def sign_out(request):
 
 
 @require_http_methods(["GET", "POST"])
-def password_change(request):
+def password_change(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         form.save()

@@ -4,7 +4,7 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -16,12 +16,12 @@ logger = logging.getLogger("marac.health")
 
 
 @require_GET
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
     return render(request, "marac/home.html", {"memberships": request.memberships})
 
 
 @require_GET
-def account(request):
+def account(request: HttpRequest) -> HttpResponse:
     context = {
         "memberships": request.memberships,
         "backup_codes_remaining": services.backup_codes_remaining(user=request.user),
@@ -31,13 +31,13 @@ def account(request):
 
 @public
 @require_GET
-def accessibility(request):
+def accessibility(request: HttpRequest) -> HttpResponse:
     return render(request, "marac/accessibility.html")
 
 
 @public
 @require_GET
-def healthz(request):
+def healthz(request: HttpRequest) -> HttpResponse:
     """200 when the database answers and the keys are loaded, else 503. The reason is logged,
     never returned: callers are anonymous load balancers and monitors."""
     problems = [name for name, ok in (("database", _database_answers()), ("keys", _keys_loaded())) if not ok]
@@ -62,6 +62,6 @@ def _keys_loaded() -> bool:
 
 
 @public
-def csrf_failure(request, reason=""):
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     # Django's reason text is for developers; people get plain words and a way back.
     return render(request, "403_csrf.html", status=403)

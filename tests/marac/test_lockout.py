@@ -3,6 +3,7 @@
 import itertools
 
 import pytest
+from axes.models import AccessAttempt
 from django.test import override_settings
 
 from marac.management.commands._demo import current_code
@@ -63,3 +64,54 @@ def test_wrong_security_codes_count_towards_the_lockout(client, coordinator):
     assert responses[-1].status_code == 429
     assert client.get("/").url.startswith("/sign-in/")  # signed out, not just refused
     assert attempt(client, "coordinator", PASSWORD).status_code == 429
+
+
+def wrong_code_for(user) -> str:
+    return f"{(int(current_code(user.totpdevice_set.get())) + 1) % 1_000_000:06d}"
+
+
+def test_someone_elses_correct_password_does_not_wipe_the_failures(client, coordinator, chair):
+    # An attacker who knows one password (chair's) must not reset the count against coordinator.
+    for _ in range(4):
+        attempt(client, "coordinator", "wrong-password-1")
+    assert signed_in_with_password(attempt(client, "chair", PASSWORD))
+    assert attempt(client, "coordinator", "wrong-password-1").status_code == 429
+
+
+def test_re_entering_a_stolen_password_does_not_wipe_wrong_codes(client, coordinator):
+    attempt(client, "coordinator", PASSWORD)
+    for _ in range(3):
+        client.post("/sign-in/security-code/", {"code": wrong_code_for(coordinator)})
+    assert signed_in_with_password(attempt(client, "coordinator", PASSWORD))
+    client.post("/sign-in/security-code/", {"code": wrong_code_for(coordinator)})
+    assert client.post("/sign-in/security-code/", {"code": wrong_code_for(coordinator)}).status_code == 429
+
+
+def test_completing_both_factors_forgives_earlier_failures(client, coordinator):
+    for _ in range(4):
+        attempt(client, "coordinator", "wrong-password-1")
+    attempt(client, "coordinator", PASSWORD)
+    assert client.post("/sign-in/security-code/", {"code": current_code(coordinator.totpdevice_set.get())}).url == "/"
+    client.post("/sign-out/")
+    for _ in range(4):
+        assert attempt(client, "coordinator", "wrong-password-1").status_code == 200
+
+
+def test_wrong_codes_are_not_kept_in_the_attempt_records(client, coordinator):
+    attempt(client, "coordinator", PASSWORD)
+    wrong = wrong_code_for(coordinator)
+    client.post("/sign-in/security-code/", {"code": wrong})
+    records = " ".join(AccessAttempt.objects.values_list("post_data", flat=True))
+    assert "code" in records and wrong not in records
+    assert PASSWORD not in records
+
+
+@override_settings(MARAC_TRUSTED_PROXY_COUNT=1)
+def test_an_address_behind_the_proxy_locks_despite_forged_entries(client, coordinator):
+    # The proxy appends the real address; the attacker controls only what is to its left.
+    for n in range(5):
+        client.post("/sign-in/", {"username": f"guess{n}", "password": "x"},
+                    REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"{next(_addresses)}, 203.0.113.50")
+    response = client.post("/sign-in/", {"username": "coordinator", "password": PASSWORD},
+                           REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"{next(_addresses)}, 203.0.113.50")
+    assert response.status_code == 429

@@ -53,6 +53,7 @@ def test_complete_production_settings_load():
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must list"),
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must list"),
         ({"DATABASE_URL": None}, "DATABASE_URL must be set"),
+        ({"DATABASE_URL": "sqlite:////tmp/marac.sqlite3"}, "must be a PostgreSQL database in production"),
         ({"MARAC_DEBUG": "true"}, "MARAC_DEBUG must be off in production"),
         ({"MARAC_DEBUG": "maybe"}, "MARAC_DEBUG must be one of"),
         ({"MARAC_ENV": None, "SECRET_KEY": None}, "SECRET_KEY (or SECRET_KEY_FILE) must be set"),
@@ -82,6 +83,16 @@ def test_secrets_can_come_from_files(tmp_path):
     result = run(code, env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-2:] == ["True", "from-file"]
+
+
+def test_production_cookies_are_secure_host_only_and_hsts_is_on():
+    code = LOAD_SETTINGS + (
+        "; print(settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, settings.SESSION_COOKIE_SECURE,"
+        " settings.CSRF_COOKIE_SECURE, settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS > 0)"
+    )
+    result = run(code, production_env())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-6:] == ["__Host-marac-session", "__Host-marac-csrf", "True", "True", "True", "True"]
 
 
 def test_check_deploy_is_clean_with_production_settings():

@@ -1,0 +1,34 @@
+import pytest
+from django.test import RequestFactory, override_settings
+
+from marac.client_ip import client_ip
+
+
+def request_from(remote: str, forwarded: str | None = None):
+    extra = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
+    return RequestFactory().get("/", REMOTE_ADDR=remote, **extra)
+
+
+@override_settings(MARAC_TRUSTED_PROXY_COUNT=0)
+def test_with_no_proxy_the_forwarded_header_is_ignored():
+    assert client_ip(request_from("203.0.113.9", "198.51.100.1")) == "203.0.113.9"
+
+
+@override_settings(MARAC_TRUSTED_PROXY_COUNT=1)
+@pytest.mark.parametrize(
+    "forwarded,expected",
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("198.51.100.1, 203.0.113.9", "203.0.113.9"),  # forged entry on the left is ignored
+        ("1.1.1.1,2.2.2.2 , 203.0.113.9", "203.0.113.9"),
+        ("", "10.0.0.2"),  # nothing forwarded: the request bypassed the proxy
+    ],
+)
+def test_behind_one_proxy_the_rightmost_entry_is_the_client(forwarded, expected):
+    assert client_ip(request_from("10.0.0.2", forwarded)) == expected
+
+
+@override_settings(MARAC_TRUSTED_PROXY_COUNT=2)
+def test_behind_two_proxies_the_second_from_the_right_is_the_client():
+    assert client_ip(request_from("10.0.0.3", "198.51.100.1, 203.0.113.9, 10.0.0.2")) == "203.0.113.9"
+    assert client_ip(request_from("10.0.0.3", "10.0.0.2")) == "10.0.0.3"  # too few hops: trust the socket
