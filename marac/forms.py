@@ -31,7 +31,9 @@ class SecurityCodeForm(forms.Form):
         return "".join(ch for ch in self.cleaned_data["code"] if ch.isalnum()).lower()
 
 
-class EnrolmentCodeForm(SecurityCodeForm):
+class AuthenticatorCodeForm(SecurityCodeForm):
+    """Only a code from the app: where a backup code must not be enough."""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["code"].help_text = "The 6-digit code your authenticator app shows for this service."

@@ -9,6 +9,7 @@ from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django_otp import DEVICE_ID_SESSION_KEY
 
 from marac.access_levels import PASSWORD_ONLY, PUBLIC, access_level
 from marac.models import Membership
@@ -45,10 +46,12 @@ class SessionPolicyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # Read before request.user is evaluated: django-otp drops this key if the device is gone.
+        was_verified = bool(request.session.get(DEVICE_ID_SESSION_KEY))
         request.memberships = []
         if request.user.is_authenticated:
             request.memberships = list(request.user.active_memberships())
-            reason = self.end_reason(request)
+            reason = self.end_reason(request, lost_device=was_verified and not request.user.is_verified())
             if reason:
                 self.end_session(request, reason)
             else:
@@ -57,7 +60,7 @@ class SessionPolicyMiddleware:
             self.end_session(request, "ended")  # the account was deactivated or its password changed
         return self.get_response(request)
 
-    def end_reason(self, request) -> str | None:
+    def end_reason(self, request, *, lost_device: bool) -> str | None:
         now = time.time()
         session = request.session
         if now - session.get(SIGNED_IN_AT, 0) > settings.MARAC_SESSION_MAX_SECONDS:
@@ -66,6 +69,10 @@ class SessionPolicyMiddleware:
             return "idle"
         current_ids = {membership.id for membership in request.memberships}
         if not set(session.get(MEMBERSHIP_IDS, [])) <= current_ids:
+            return "ended"
+        if lost_device:
+            # The device this session was verified with is gone (a reset, say). Falling back to
+            # password-only would let whoever holds the session enrol a new device unchallenged.
             return "ended"
         return None
 

@@ -24,10 +24,19 @@ def totp_confirmed_device(*, user: User) -> TOTPDevice | None:
 
 
 @transaction.atomic
-def totp_enrolment_device(*, user: User) -> TOTPDevice:
-    """The device being enrolled: the same key across page reloads until it is confirmed."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    return device or TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+def totp_enrolment_start(*, user: User) -> TOTPDevice:
+    """A new key for every visit to the set-up page, replacing any unconfirmed one.
+
+    So a key glimpsed earlier by someone else who had the password (a new starter's first
+    password, say) is void once the person starts setting up their own app.
+    """
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+
+
+def totp_enrolment_device(*, user: User, device_id: int | None) -> TOTPDevice | None:
+    """The key this session is setting up, if it is still the current one."""
+    return TOTPDevice.objects.filter(user=user, confirmed=False, pk=device_id).first()
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ Every variable is documented in .env.example.
 
 import secrets
 from collections.abc import Callable
+from ipaddress import ip_network
 from pathlib import Path
 
 import dj_database_url
@@ -61,6 +62,13 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Number of reverse proxies in front of the app that append to X-Forwarded-For. 0 means the
 # app is reached directly and X-Forwarded-For is ignored (see marac/client_ip.py).
 MARAC_TRUSTED_PROXY_COUNT = env_int("MARAC_TRUSTED_PROXY_COUNT", 0, minimum=0)
+# The proxies' own addresses (networks allowed): X-Forwarded-For is believed only from them.
+try:
+    MARAC_TRUSTED_PROXY_NETWORKS = [ip_network(n) for n in env_list("MARAC_TRUSTED_PROXY_NETWORKS")]
+except ValueError:
+    raise ImproperlyConfigured("MARAC_TRUSTED_PROXY_NETWORKS must be IP networks, such as 10.0.0.0/24.") from None
+if MARAC_TRUSTED_PROXY_COUNT and not MARAC_TRUSTED_PROXY_NETWORKS:
+    raise ImproperlyConfigured("MARAC_TRUSTED_PROXY_COUNT needs MARAC_TRUSTED_PROXY_NETWORKS: the proxies' addresses.")
 if env_bool("MARAC_PROXY_SETS_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -241,5 +249,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "{asctime} {levelname} {name} {message}", "style": "{"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("MARAC_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # django-axes logs the typed username at WARNING; people sometimes type a password there.
+    "loggers": {"axes": {"level": "ERROR"}},
 }

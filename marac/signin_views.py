@@ -27,13 +27,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from marac import services
 from marac.access_levels import password_only, public
-from marac.forms import EnrolmentCodeForm, SecurityCodeForm, SignInForm
+from marac.forms import AuthenticatorCodeForm, SecurityCodeForm, SignInForm
 from marac.middleware import SIGNED_OUT_REASON
 
 logger = logging.getLogger("marac.security")
 
 NEXT_URL = "marac_next"
 NEW_BACKUP_CODES = "marac_new_backup_codes"
+ENROLMENT_DEVICE = "marac_enrolment_device_id"
 SIGNED_OUT_MESSAGES = {
     "idle": "You were signed out because you had not done anything for 15 minutes.",
     "expired": "You were signed out because you had been signed in for 10 hours.",
@@ -77,6 +78,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         return _redirect_after_sign_in(request)
     if services.totp_confirmed_device(user=request.user) is None:
         return redirect("enrol")
+    if request.method == "POST" and _account_locked(request):
+        return _locked_out(request)  # a session opened before the lock gets no more tries
     _remember_next(request)
     form = SecurityCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -84,7 +87,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         if device is not None:
             _complete_sign_in(request, device)
             return _redirect_after_sign_in(request)
-        if _count_second_factor_failure(request):
+        if _count_failure(request, "second_factor_failed"):
             return _locked_out(request)
         form.add_error("code", "The security code is not correct or has already been used")
     return render(request, "registration/two_factor.html", {"form": form})
@@ -98,12 +101,16 @@ def _complete_sign_in(request: HttpRequest, device: Device) -> None:
     logger.info("sign_in_completed user_id=%s device=%s", request.user.pk, type(device).__name__)
 
 
-def _count_second_factor_failure(request: HttpRequest) -> bool:
-    """Count a wrong code towards the account's lockout; True if the account is now locked."""
-    credentials = {"username": request.user.get_username()}
-    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-    logger.info("second_factor_failed user_id=%s", request.user.pk)
-    return AxesProxyHandler.is_locked(request, credentials)
+def _account_locked(request: HttpRequest) -> bool:
+    return AxesProxyHandler.is_locked(request, {"username": request.user.get_username()})
+
+
+def _count_failure(request: HttpRequest, event: str) -> bool:
+    """Count a wrong code or password from a signed-in session towards the account's lockout,
+    as django-axes counts wrong passwords at sign-in. True if the account is now locked."""
+    user_login_failed.send(sender=__name__, credentials={"username": request.user.get_username()}, request=request)
+    logger.info("%s user_id=%s", event, request.user.pk)
+    return _account_locked(request)
 
 
 def _locked_out(request: HttpRequest) -> HttpResponse:
@@ -118,13 +125,23 @@ def enrol(request: HttpRequest) -> HttpResponse:
     # would be enough to add the thief's own authenticator.
     if services.totp_confirmed_device(user=request.user) is not None:
         return redirect("two-factor")
-    device = services.totp_enrolment_device(user=request.user)
-    form = EnrolmentCodeForm(request.POST or None)
+    if request.method == "POST" and _account_locked(request):
+        return _locked_out(request)
+    if request.method == "GET":
+        device = services.totp_enrolment_start(user=request.user)
+        request.session[ENROLMENT_DEVICE] = device.pk
+    else:
+        device = services.totp_enrolment_device(user=request.user, device_id=request.session.get(ENROLMENT_DEVICE))
+        if device is None:  # the key was replaced by a later visit to this page
+            return redirect("enrol")
+    form = AuthenticatorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if services.totp_enrolment_confirm(user=request.user, device=device, token=form.cleaned_data["code"]):
             _complete_sign_in(request, device)
             request.session[NEW_BACKUP_CODES] = services.backup_codes_issue(user=request.user)
             return redirect("backup-codes")
+        if _count_failure(request, "enrolment_code_failed"):
+            return _locked_out(request)
         form.add_error("code", "The security code is not correct. Check the time on your phone is right and try again")
     context = {"form": form, "qr_code": _qr_svg(device.config_url), "secret": _grouped_secret(device)}
     return render(request, "registration/enrol.html", context)
@@ -144,11 +161,20 @@ def _grouped_secret(device: TOTPDevice) -> str:
 
 @require_http_methods(["GET", "POST"])
 def backup_codes(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        request.session[NEW_BACKUP_CODES] = services.backup_codes_issue(user=request.user)
-        return redirect("backup-codes")
+    # New codes are as good as the second factor itself, so a borrowed session is not enough:
+    # the person proves they still hold their authenticator app.
+    form = AuthenticatorCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = services.totp_confirmed_device(user=request.user)
+        if device is not None and device.verify_token(form.cleaned_data["code"]):
+            request.session[NEW_BACKUP_CODES] = services.backup_codes_issue(user=request.user)
+            return redirect("backup-codes")
+        if _count_failure(request, "backup_codes_code_failed"):
+            return _locked_out(request)
+        form.add_error("code", "The security code is not correct or has already been used")
     context = {
-        "new_codes": request.session.pop(NEW_BACKUP_CODES, None),  # shown once, then gone
+        "form": form,
+        "new_codes": request.session.pop(NEW_BACKUP_CODES, None) if request.method == "GET" else None,
         "remaining": services.backup_codes_remaining(user=request.user),
     }
     return render(request, "registration/backup_codes.html", context)
@@ -172,4 +198,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
         logger.info("password_changed user_id=%s", request.user.pk)
         messages.success(request, "Your password has been changed.")
         return redirect("account")
+    # A borrowed session must not become a place to guess the password without limit.
+    if request.method == "POST" and "old_password" in form.errors and _count_failure(request, "password_check_failed"):
+        return _locked_out(request)
     return render(request, "registration/password_change.html", {"form": form})

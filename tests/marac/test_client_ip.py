@@ -1,3 +1,5 @@
+from ipaddress import ip_network
+
 import pytest
 from django.test import RequestFactory, override_settings
 
@@ -14,7 +16,10 @@ def test_with_no_proxy_the_forwarded_header_is_ignored():
     assert client_ip(request_from("203.0.113.9", "198.51.100.1")) == "203.0.113.9"
 
 
-@override_settings(MARAC_TRUSTED_PROXY_COUNT=1)
+PROXY_NETWORKS = [ip_network("10.0.0.0/24")]
+
+
+@override_settings(MARAC_TRUSTED_PROXY_COUNT=1, MARAC_TRUSTED_PROXY_NETWORKS=PROXY_NETWORKS)
 @pytest.mark.parametrize(
     "forwarded,expected",
     [
@@ -28,7 +33,13 @@ def test_behind_one_proxy_the_rightmost_entry_is_the_client(forwarded, expected)
     assert client_ip(request_from("10.0.0.2", forwarded)) == expected
 
 
-@override_settings(MARAC_TRUSTED_PROXY_COUNT=2)
+@override_settings(MARAC_TRUSTED_PROXY_COUNT=1, MARAC_TRUSTED_PROXY_NETWORKS=PROXY_NETWORKS)
+def test_a_client_that_bypasses_the_proxy_cannot_forge_its_address():
+    assert client_ip(request_from("203.0.113.9", "198.51.100.1")) == "203.0.113.9"
+    assert client_ip(request_from("not-an-address", "198.51.100.1")) == "not-an-address"
+
+
+@override_settings(MARAC_TRUSTED_PROXY_COUNT=2, MARAC_TRUSTED_PROXY_NETWORKS=PROXY_NETWORKS)
 def test_behind_two_proxies_the_second_from_the_right_is_the_client():
     assert client_ip(request_from("10.0.0.3", "198.51.100.1, 203.0.113.9, 10.0.0.2")) == "203.0.113.9"
     assert client_ip(request_from("10.0.0.3", "10.0.0.2")) == "10.0.0.3"  # too few hops: trust the socket

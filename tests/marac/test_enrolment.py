@@ -1,11 +1,19 @@
 """First sign-in: the person sets up an authenticator app and gets backup codes."""
 
 import re
+from datetime import datetime, timedelta, timezone
 
+import time_machine
+from django.test import Client
+from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from marac import services
 
 from marac.management.commands._demo import current_code
 from tests.conftest import PASSWORD
+
+NOW = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
 
 
 def start(client, username="new_starter"):
@@ -23,13 +31,34 @@ def test_a_person_without_a_second_factor_is_asked_to_set_one_up(client, new_sta
     assert len(typed_key) == 32  # the same key as the QR code, for typing in
 
 
-def test_reloading_the_page_keeps_the_same_key(client, new_starter):
+KEY = re.compile(r'marac-secret-key">([A-Z2-7 ]+)<')
+
+
+def test_each_visit_makes_a_new_key_and_voids_the_last(client, new_starter):
     start(client)
-    key = re.compile(r'marac-secret-key">([A-Z2-7 ]+)<')
-    first = key.search(client.get("/sign-in/set-up-security-codes/").content.decode()).group(1)
-    second = key.search(client.get("/sign-in/set-up-security-codes/").content.decode()).group(1)
-    assert first == second
+    first = KEY.search(client.get("/sign-in/set-up-security-codes/").content.decode()).group(1)
+    glimpsed = TOTPDevice.objects.get(user=new_starter)
+    second = KEY.search(client.get("/sign-in/set-up-security-codes/").content.decode()).group(1)
+    assert first != second
     assert TOTPDevice.objects.filter(user=new_starter).count() == 1
+    assert not TOTPDevice.objects.filter(pk=glimpsed.pk).exists()
+
+
+def test_a_key_glimpsed_by_someone_else_with_the_password_is_void(new_starter):
+    # Someone who knows a new starter's first password loads the set-up page and notes the key...
+    snooper = Client()
+    start(snooper)
+    snooper.get("/sign-in/set-up-security-codes/")
+    glimpsed = TOTPDevice.objects.get(user=new_starter)
+    # ...then the person sets up their own app.
+    person = Client()
+    start(person)
+    person.get("/sign-in/set-up-security-codes/")
+    device = TOTPDevice.objects.get(user=new_starter)
+    assert device.pk != glimpsed.pk
+    assert person.post("/sign-in/set-up-security-codes/", {"code": current_code(device)}).url == "/account/backup-codes/"
+    # The snooper's key is gone, and their session's set-up page now refers to nothing.
+    assert snooper.post("/sign-in/set-up-security-codes/", {"code": "123456"}).url == "/sign-in/security-code/"
 
 
 def test_a_correct_code_confirms_the_app_and_shows_backup_codes_once(client, new_starter):
@@ -73,10 +102,27 @@ def test_a_stolen_password_cannot_add_a_second_authenticator(client, coordinator
     assert TOTPDevice.objects.filter(user=coordinator).count() == 1
 
 
-def test_new_backup_codes_replace_the_old_ones(client, sign_in_fully, coordinator):
+def codes_on(page) -> list[str]:
+    return re.findall(r"<li>([a-z2-7]{8})</li>", page.content.decode())
+
+
+def test_new_backup_codes_need_a_code_from_the_app_and_replace_the_old_ones(client, sign_in_fully, coordinator):
     sign_in_fully(coordinator)
-    client.post("/account/backup-codes/")
-    first = re.findall(r"<li>([a-z2-7]{8})</li>", client.get("/account/backup-codes/").content.decode())
-    client.post("/account/backup-codes/")
-    second = re.findall(r"<li>([a-z2-7]{8})</li>", client.get("/account/backup-codes/").content.decode())
+    device = TOTPDevice.objects.get(user=coordinator)
+    with time_machine.travel(NOW, tick=False) as clock:
+        client.post("/account/backup-codes/", {"code": current_code(device)})
+        first = codes_on(client.get("/account/backup-codes/"))
+        clock.shift(timedelta(seconds=30))  # the next time step: a code is good only once
+        client.post("/account/backup-codes/", {"code": current_code(device)})
+        second = codes_on(client.get("/account/backup-codes/"))
     assert len(first) == len(second) == 10 and not set(first) & set(second)
+
+
+def test_a_borrowed_session_cannot_make_new_backup_codes(client, sign_in_fully, coordinator):
+    old_codes = services.backup_codes_issue(user=coordinator)
+    sign_in_fully(coordinator)
+    for attempt in ["", "000000", old_codes[0]]:  # nothing, a guess, a backup code
+        response = client.post("/account/backup-codes/", {"code": attempt})
+        assert response.status_code == 200
+        assert "govuk-error-summary" in response.content.decode()
+    assert sorted(StaticToken.objects.filter(device__user=coordinator).values_list("token", flat=True)) == sorted(old_codes)

@@ -1,10 +1,11 @@
 """Five failures lock an account and an address; a forged X-Forwarded-For does not help."""
 
 import itertools
+from ipaddress import ip_network
 
 import pytest
 from axes.models import AccessAttempt
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from marac.management.commands._demo import current_code
 from tests.conftest import PASSWORD
@@ -106,7 +107,7 @@ def test_wrong_codes_are_not_kept_in_the_attempt_records(client, coordinator):
     assert PASSWORD not in records
 
 
-@override_settings(MARAC_TRUSTED_PROXY_COUNT=1)
+@override_settings(MARAC_TRUSTED_PROXY_COUNT=1, MARAC_TRUSTED_PROXY_NETWORKS=[ip_network("10.0.0.0/24")])
 def test_an_address_behind_the_proxy_locks_despite_forged_entries(client, coordinator):
     # The proxy appends the real address; the attacker controls only what is to its left.
     for n in range(5):
@@ -115,3 +116,24 @@ def test_an_address_behind_the_proxy_locks_despite_forged_entries(client, coordi
     response = client.post("/sign-in/", {"username": "coordinator", "password": PASSWORD},
                            REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"{next(_addresses)}, 203.0.113.50")
     assert response.status_code == 429
+
+
+def test_a_session_opened_before_the_lock_gets_no_more_tries(client, coordinator):
+    # The attacker opens a password-only session, then the account is locked by other attempts.
+    assert signed_in_with_password(attempt(client, "coordinator", PASSWORD))
+    other = Client()
+    for _ in range(5):
+        attempt(other, "coordinator", "wrong-password-1")
+    response = client.post("/sign-in/security-code/", {"code": current_code(coordinator.totpdevice_set.get())})
+    assert response.status_code == 429
+    assert client.get("/").url.startswith("/sign-in/")
+
+
+def test_wrong_current_passwords_at_password_change_count_towards_the_lockout(sign_in_fully, coordinator):
+    client = sign_in_fully(coordinator)
+    form = {"old_password": "a-guess-1234", "new_password1": "a-new-long-passphrase-9", "new_password2": "a-new-long-passphrase-9"}
+    responses = [client.post("/account/password/", form) for _ in range(5)]
+    assert [r.status_code for r in responses] == [200, 200, 200, 200, 429]
+    assert client.get("/").url.startswith("/sign-in/")
+    coordinator.refresh_from_db()
+    assert coordinator.check_password(PASSWORD)

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import time_machine
 from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from marac.services import second_factor_reset
 from tests.conftest import PASSWORD, sign_in_with_both_factors
@@ -62,10 +63,13 @@ def test_deactivating_a_membership_ends_their_session(client, sign_in_fully, ref
     assert client.get("/").url.startswith("/sign-in/")  # still ended: they must sign in again
 
 
-def test_resetting_the_second_factor_ends_verified_access(client, sign_in_fully, referrer, admin_user):
+def test_resetting_the_second_factor_ends_the_session(client, sign_in_fully, referrer, admin_user):
     sign_in_fully(referrer)
     second_factor_reset(user=referrer, by=admin_user)
-    assert client.get("/").url.startswith("/sign-in/security-code/")
+    assert client.get("/").url.startswith("/sign-in/?")
+    # Whoever holds the old session cannot set up a new authenticator without the password.
+    assert client.get("/sign-in/set-up-security-codes/").url.startswith("/sign-in/?")
+    assert not TOTPDevice.objects.filter(user=referrer).exists()
 
 
 def test_changing_the_password_ends_the_persons_other_sessions(client, sign_in_fully, referrer):
