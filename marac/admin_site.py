@@ -39,6 +39,10 @@ class MaracAdminSite(admin.AdminSite):
 
         return refuse_signed_in_non_administrators
 
+    def password_change(self, request, extra_context=None):
+        # One password-change page, where wrong current passwords count towards the lockout.
+        return redirect("password-change")
+
     def login(self, request, extra_context=None):
         if request.user.is_authenticated:
             # Signed in with both factors but not an administrator: refuse, don't loop to sign-in.

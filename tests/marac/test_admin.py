@@ -87,3 +87,9 @@ def test_an_administrator_can_unlock_a_locked_account(client, sign_in_fully, adm
     response = client.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not AccessAttempt.objects.filter(pk=attempt.pk).exists()
+
+
+def test_the_admin_password_change_is_the_services_own(client, sign_in_fully, admin_user):
+    sign_in_fully(admin_user)
+    assert client.get("/admin/password_change/").url == "/account/password/"
+    assert client.post("/admin/password_change/", {"old_password": "guess"}).url == "/account/password/"
