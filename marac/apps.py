@@ -19,6 +19,14 @@ class MaracConfig(AppConfig):
             weak=False,
         )
 
+        from simple_history.signals import pre_create_historical_record
+
+        from marac.security.fields import copy_ciphertext_to_history
+
+        # Framework glue: history rows take the live row's ciphertext exactly as stored, so
+        # history never holds plaintext and nothing is decrypted to write it.
+        pre_create_historical_record.connect(copy_ciphertext_to_history, dispatch_uid="marac_history_ciphertext")
+
 
 class MaracAdminConfig(AdminConfig):
     default_site = "marac.admin_site.MaracAdminSite"

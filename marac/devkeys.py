@@ -5,13 +5,14 @@ Django. Existing files are never overwritten: replacing the keyring would make a
 development database unreadable once records are encrypted.
 """
 
+import json
 import os
 import secrets
 import sys
 from datetime import date
 from pathlib import Path
 
-from marac.security.keyring import new_keyring_json
+from marac.security.keyring import INDEX_NAMES, new_key_b64, new_keyring_json
 
 SECRET_KEY_NAME = "dev-secret-key"
 KEYRING_NAME = "dev-keyring.json"
@@ -35,7 +36,21 @@ def ensure_dev_keys(directory: Path) -> list[str]:
         created.append(SECRET_KEY_NAME)
     if write_private(directory / KEYRING_NAME, new_keyring_json(f"dev-{date.today():%Y%m%d}")):
         created.append(KEYRING_NAME)
+    elif add_missing_index_keys(directory / KEYRING_NAME):
+        created.append("blind-index keys")
     return created
+
+
+def add_missing_index_keys(path: Path) -> bool:
+    """Give an older development keyring the blind-index keys added since; keep every other key."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    index_keys = data.setdefault("index_keys", {})
+    missing = [name for name in INDEX_NAMES if name not in index_keys]
+    for name in missing:
+        index_keys[name] = new_key_b64()
+    if missing:
+        path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return bool(missing)
 
 
 if __name__ == "__main__":

@@ -6,13 +6,15 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django_otp import DEVICE_ID_SESSION_KEY
 
+import audit
 from marac.access_levels import PASSWORD_ONLY, PUBLIC, access_level
 from marac.models import Membership
+from marac.security.crypto import IntegrityFailure
 
 logger = logging.getLogger("marac.security")
 
@@ -130,3 +132,21 @@ class PrivateResponseHeadersMiddleware:
         response.headers.setdefault("Permissions-Policy", self.PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         return response
+
+
+class IntegrityFailureMiddleware:
+    """A stored value that fails to authenticate (tampering, a swapped row, a lost key) shows a
+    safe page and is recorded as a security event; nothing of the value is shown or logged."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, IntegrityFailure):
+            return None
+        reference = (request.resolver_match.kwargs.get("reference", "") if request.resolver_match else "")[:40]
+        audit.record(event="integrity_failure", request=request, case_reference=reference, outcome="integrity_failure")
+        return render(request, "integrity_error.html", status=500)

@@ -9,6 +9,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+# The security core's tables belong to this app; importing them here registers them.
+from marac.security.models import BlindIndexEntry as BlindIndexEntry, DataKey as DataKey
+
 
 class User(AbstractUser):
     """A person who signs in. Their roles come from memberships, not from Django groups."""

@@ -15,8 +15,11 @@ class NavItem:
     roles: frozenset[str] | None = None  # None: everyone signed in with both factors
 
 
+CASE_ROLES = frozenset({Role.REFERRER, Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP, Role.AUDITOR})
+
 NAV_ITEMS = (
     NavItem("Home", "home"),
+    NavItem("Cases", "case-list", CASE_ROLES),
     NavItem("Administration", "admin:index", frozenset({Role.ADMIN})),
     NavItem("Your account", "account"),
 )

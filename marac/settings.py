@@ -15,7 +15,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from marac.env import env_bool, env_choice, env_int, env_list, env_secret, env_str
-from marac.security.keyring import Keyring, KeyringError, new_keyring_json
+from marac.security.keyring import INDEX_NAMES, Keyring, KeyringError, new_keyring_json
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -53,6 +53,8 @@ try:
     )
 except KeyringError as error:
     raise ImproperlyConfigured(f"MARAC_KEYRING: {error}") from None
+if missing_index_keys := set(INDEX_NAMES) - set(MARAC_KEYRING.index_keys):
+    raise ImproperlyConfigured(f"MARAC_KEYRING has no index_keys for: {', '.join(sorted(missing_index_keys))}.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 if PRODUCTION and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
@@ -108,6 +110,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "marac.middleware.PrivateResponseHeadersMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "marac.middleware.IntegrityFailureMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from marac import signin_views, views
 
@@ -14,5 +14,6 @@ urlpatterns = [
     path("account/backup-codes/", signin_views.backup_codes, name="backup-codes"),
     path("accessibility/", views.accessibility, name="accessibility"),
     path("healthz", views.healthz, name="healthz"),
+    path("cases/", include("referrals.urls")),
     path("admin/", admin.site.urls),
 ]

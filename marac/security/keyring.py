@@ -1,9 +1,15 @@
 """Key-encryption keys (KEKs) from configuration.
 
-The keyring is JSON: {"primary": "<key id>", "keys": {"<key id>": "<base64 of 32 random bytes>"}}.
+The keyring is JSON:
+
+    {"primary": "<key id>", "keys": {"<key id>": "<base64 of 32 random bytes>", ...},
+     "index_keys": {"<index name>": "<base64 of 32 random bytes>", ...}}
+
 It comes from MARAC_KEYRING or MARAC_KEYRING_FILE and is never derived from SECRET_KEY, so a
 leaked SECRET_KEY does not unlock victim records. Several keys may be listed so that data keys
 wrapped under a retiring key still open during rotation; new wraps use the primary key.
+Blind-index keys (HMAC, one per index) are separate from the encryption keys, so matching and
+decryption can be granted, rotated and lost independently.
 
 This module imports nothing from Django so settings can validate the keyring at start-up:
 a service with a malformed keyring refuses to start instead of failing on the first record.
@@ -13,6 +19,7 @@ import base64
 import binascii
 import json
 import re
+import secrets
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
@@ -30,10 +37,23 @@ class Keyring:
     primary_id: str
     # repr=False: a keyring printed in a traceback or shell must not show key bytes.
     keys: Mapping[str, bytes] = field(repr=False)
+    index_keys: Mapping[str, bytes] = field(repr=False, default_factory=dict)
 
     @property
     def primary_key(self) -> bytes:
         return self.keys[self.primary_id]
+
+    def key(self, key_id: str) -> bytes:
+        try:
+            return self.keys[key_id]
+        except KeyError:
+            raise KeyringError(f"Key {key_id} is not in the keyring (was it retired too early?).") from None
+
+    def index_key(self, index_name: str) -> bytes:
+        try:
+            return self.index_keys[index_name]
+        except KeyError:
+            raise KeyringError(f"The keyring has no blind-index key for {index_name}.") from None
 
     @classmethod
     def from_json(cls, text: str) -> "Keyring":
@@ -47,7 +67,13 @@ class Keyring:
         primary_id = data.get("primary")
         if primary_id not in keys:
             raise KeyringError('The keyring\'s "primary" must name one of its keys.')
-        return cls(primary_id=primary_id, keys=MappingProxyType(keys))
+        index_data = data.get("index_keys", {})
+        if not isinstance(index_data, dict):
+            raise KeyringError('The keyring\'s "index_keys" must be an object.')
+        index_keys = {name: _decode_key(name, value) for name, value in index_data.items()}
+        if set(index_keys.values()) & set(keys.values()):
+            raise KeyringError("A blind-index key must not also be an encryption key.")
+        return cls(primary_id=primary_id, keys=MappingProxyType(keys), index_keys=MappingProxyType(index_keys))
 
 
 def _decode_key(key_id: object, value: object) -> bytes:
@@ -62,9 +88,28 @@ def _decode_key(key_id: object, value: object) -> bytes:
     return key
 
 
-def new_keyring_json(key_id: str) -> str:
-    """A fresh keyring with one random primary key, for development and tests."""
-    import secrets
+# Every blind index the application computes; each has its own HMAC key.
+INDEX_NAMES = ("victim_name_dob",)
 
-    key = base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")
-    return json.dumps({"primary": key_id, "keys": {key_id: key}}, indent=2)
+
+def new_key_b64() -> str:
+    return base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")
+
+
+def new_keyring_json(key_id: str) -> str:
+    """A fresh keyring with one random primary key and every blind-index key."""
+    return json.dumps(
+        {"primary": key_id, "keys": {key_id: new_key_b64()}, "index_keys": {name: new_key_b64() for name in INDEX_NAMES}},
+        indent=2,
+    )
+
+
+def keyring_with_new_primary(text: str, key_id: str) -> str:
+    """The same keyring with a new random primary key added; old keys stay until retired."""
+    data = json.loads(text)
+    if key_id in data.get("keys", {}):
+        raise KeyringError(f"Key {key_id} already exists.")
+    data["keys"][key_id] = new_key_b64()
+    data["primary"] = key_id
+    Keyring.from_json(json.dumps(data))  # refuse to write something unusable
+    return json.dumps(data, indent=2)

@@ -1,0 +1,61 @@
+"""Blind indexes: find equal values (a victim's name and date of birth across areas) without
+decrypting any record (DESIGN 4.3).
+
+digest = HMAC-SHA256(index key, normalised value), truncated to 16 bytes (128 bits), under a key
+used for nothing else. Normalising folds case, whitespace and diacritics ("Zoë  O'Brien" and
+"zoe o'brien" match) and writes dates as ISO 8601. What this leaks is in SECURITY.md: anyone with
+the table sees which rows share a value, though not the value.
+"""
+
+import hashlib
+import hmac
+import unicodedata
+import uuid
+from collections.abc import Iterable
+from datetime import date
+
+from django.conf import settings
+from django.db import transaction
+
+from marac.security.models import BlindIndexEntry
+
+DIGEST_BYTES = 16
+
+
+def normalise_text(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(without_marks.casefold().split())
+
+
+def name_and_birth_date(name: str, born: date) -> str:
+    return f"{normalise_text(name)}|{born.isoformat()}"
+
+
+def digest(index_name: str, normalised: str) -> bytes:
+    key = settings.MARAC_KEYRING.index_key(index_name)
+    return hmac.new(key, normalised.encode("utf-8"), hashlib.sha256).digest()[:DIGEST_BYTES]
+
+
+@transaction.atomic
+def index_replace(*, index_name: str, case_uuid: uuid.UUID, subject_uuid: uuid.UUID, values: Iterable[str]) -> None:
+    """Make the entries for one subject exactly these normalised values."""
+    BlindIndexEntry.objects.filter(index_name=index_name, subject_uuid=subject_uuid).delete()
+    digests = {digest(index_name, value) for value in values}
+    BlindIndexEntry.objects.bulk_create(
+        BlindIndexEntry(index_name=index_name, digest=d, case_uuid=case_uuid, subject_uuid=subject_uuid) for d in digests
+    )
+
+
+def cases_matching(*, index_name: str, values: Iterable[str]) -> set[uuid.UUID]:
+    """Cases with an entry equal to any of the values: one indexed lookup, no decryption."""
+    digests = [digest(index_name, value) for value in values]
+    if not digests:
+        return set()
+    rows = BlindIndexEntry.objects.filter(index_name=index_name, digest__in=digests)
+    return set(rows.values_list("case_uuid", flat=True))
+
+
+def entries_delete_for_case(*, case_uuid: uuid.UUID) -> int:
+    deleted, _ = BlindIndexEntry.objects.filter(case_uuid=case_uuid).delete()
+    return deleted

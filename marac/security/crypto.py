@@ -1,0 +1,42 @@
+"""AES-256-GCM with associated data: the one primitive every encrypted value goes through.
+
+Stored format, version 1 (documented in SECURITY.md):
+
+    0x01 | 12-byte random nonce | ciphertext | 16-byte GCM tag
+
+The associated data is never stored with the value: the reader rebuilds it from where the value
+is found (model, field, logical row id, key id). A value moved to another row or field, a byte
+flipped, or plaintext written into the column, all fail authentication here.
+"""
+
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+FORMAT_V1 = b"\x01"
+NONCE_BYTES = 12
+TAG_BYTES = 16
+KEY_BYTES = 32
+
+
+class IntegrityFailure(Exception):
+    """A stored value failed to authenticate. Never carries the value or the key."""
+
+
+def encrypt(key: bytes, plaintext: bytes, associated_data: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)  # random 96-bit nonce per write; 2^32 writes per key is far off
+    return FORMAT_V1 + nonce + AESGCM(key).encrypt(nonce, plaintext, associated_data)
+
+
+def decrypt(key: bytes, stored: bytes, associated_data: bytes) -> bytes:
+    if not isinstance(stored, (bytes, bytearray, memoryview)):
+        raise IntegrityFailure("not a ciphertext")
+    stored = bytes(stored)
+    if len(stored) < 1 + NONCE_BYTES + TAG_BYTES or stored[:1] != FORMAT_V1:
+        raise IntegrityFailure("unknown format")
+    nonce, body = stored[1 : 1 + NONCE_BYTES], stored[1 + NONCE_BYTES :]
+    try:
+        return AESGCM(key).decrypt(nonce, body, associated_data)
+    except InvalidTag:
+        raise IntegrityFailure("authentication failed") from None

@@ -1,0 +1,92 @@
+"""Data keys: create one per case, unwrap it to read, re-wrap on rotation, destroy to shred."""
+
+import functools
+import logging
+import os
+import uuid
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from marac.security import crypto
+from marac.security.models import DataKey
+
+logger = logging.getLogger("marac.security")
+
+
+class DataKeyShredded(crypto.IntegrityFailure):
+    """The case's key was destroyed: its records are erased by design."""
+
+
+def _wrap_context(case_uuid: uuid.UUID, key_uuid: uuid.UUID, kek_id: str) -> bytes:
+    return f"marac:dek:v1|{case_uuid}|{key_uuid}|{kek_id}".encode()
+
+
+def data_key_create(*, case_uuid: uuid.UUID) -> DataKey:
+    """A fresh random 256-bit key for a new case, stored only wrapped by the primary KEK."""
+    keyring = settings.MARAC_KEYRING
+    key = DataKey(case_uuid=case_uuid, kek_id=keyring.primary_id)
+    plain = os.urandom(crypto.KEY_BYTES)
+    key.wrapped = crypto.encrypt(keyring.primary_key, plain, _wrap_context(case_uuid, key.uuid, key.kek_id))
+    key.save()
+    return key
+
+
+def data_key_bytes(key: DataKey) -> bytes:
+    """The plaintext DEK. Raises DataKeyShredded or IntegrityFailure; never returns garbage."""
+    if key.wrapped is None:
+        raise DataKeyShredded("the case's data key was destroyed")
+    kek = settings.MARAC_KEYRING.key(key.kek_id)
+    return _unwrap(kek, bytes(key.wrapped), _wrap_context(key.case_uuid, key.uuid, key.kek_id))
+
+
+@functools.lru_cache(maxsize=4096)
+def _unwrap(kek: bytes, wrapped: bytes, context: bytes) -> bytes:
+    # Keyed by the wrapped bytes themselves: a shredded or re-wrapped key is a different entry,
+    # so the cache can never answer for a key that no longer exists in the database.
+    return crypto.decrypt(kek, wrapped, context)
+
+
+@transaction.atomic
+def data_key_shred(*, key: DataKey) -> None:
+    """Destroy the DEK. Irreversible by design: this is how retention and erasure are enforced."""
+    DataKey.objects.filter(pk=key.pk).update(wrapped=None, shredded_at=timezone.now())
+    key.refresh_from_db()
+    logger.info("data_key_shredded key=%s", key.uuid)
+
+
+def data_keys_rotate(*, batch_size: int = 2000) -> dict[str, int]:
+    """Re-wrap every data key not under the primary KEK, without touching any field ciphertext.
+
+    Each batch commits on its own, so an interrupted run leaves every key readable (each row is
+    wrapped under one key or the other, with its kek_id saying which) and a re-run picks up the
+    rest. Returns how many keys were re-wrapped and how many remain under each KEK.
+    """
+    keyring = settings.MARAC_KEYRING
+    rewrapped = 0
+    while batch := list(
+        DataKey.objects.filter(wrapped__isnull=False).exclude(kek_id=keyring.primary_id)
+        .values_list("pk", "uuid", "case_uuid", "kek_id", "wrapped")[:batch_size]
+    ):
+        rows = [_rewrapped_row(keyring, *row) for row in batch]
+        with transaction.atomic(), connection.cursor() as cursor:
+            # DataKey has no history and no audit trail of its own: a plain batched UPDATE keeps
+            # rotation at tens of thousands of keys a second (bench/rotate_keys.py).
+            table = connection.ops.quote_name(DataKey._meta.db_table)
+            cursor.executemany(f"UPDATE {table} SET kek_id = %s, wrapped = %s WHERE id = %s", rows)
+        rewrapped += len(rows)
+    return {"rewrapped": rewrapped, **data_keys_by_kek()}
+
+
+def _rewrapped_row(keyring, pk, key_uuid, case_uuid, kek_id, wrapped) -> tuple:
+    plain = crypto.decrypt(keyring.key(kek_id), bytes(wrapped), _wrap_context(case_uuid, key_uuid, kek_id))
+    new = crypto.encrypt(keyring.primary_key, plain, _wrap_context(case_uuid, key_uuid, keyring.primary_id))
+    return (keyring.primary_id, new, pk)
+
+
+def data_keys_by_kek() -> dict[str, int]:
+    """How many live data keys each KEK wraps: a KEK at zero can be retired."""
+    rows = DataKey.objects.filter(wrapped__isnull=False).values("kek_id").annotate(count=Count("pk"))
+    return {row["kek_id"]: row["count"] for row in rows.order_by("kek_id")}

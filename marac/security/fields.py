@@ -1,0 +1,228 @@
+"""Encrypted model fields, declared like ordinary fields:
+
+    class Victim(EncryptedModel):
+        ENCRYPTION_CASE_PATH = "case"          # where the case (and its data key) is
+        name = EncryptedTextField()
+        date_of_birth = EncryptedDateField()
+
+Each value is AES-256-GCM under the case's data key, with associated data binding it to the
+model, the field, the row's logical id (`uuid`, which history rows share), the row's version and
+the data key's id. So a value copied to another row or field, replayed from an older version,
+tampered with, or replaced by plaintext fails to load with IntegrityFailure. Values are
+decrypted only when an attribute is read, and a row whose values fail to load refuses to save.
+
+Every value is encrypted, None included, so the column is never NULL and a value cannot be
+silently blanked. Encrypted fields cannot be searched: use a blind index (blind_index.py).
+"""
+
+import base64
+import datetime
+import json
+import logging
+import uuid
+
+from django import forms
+from django.db import models
+
+from marac.security import crypto
+from marac.security.datakeys import data_key_bytes
+
+logger = logging.getLogger("marac.security")
+
+PLAIN_CACHE = "_marac_plaintexts"
+NONE_MARKER = b"N"
+VALUE_MARKER = b"V"
+
+
+class Ciphertext(bytes):
+    """A stored value as loaded from the database, not yet decrypted."""
+
+
+def logical_model(instance) -> type[models.Model]:
+    """The live model for a live row or one of its history rows (simple-history's instance_type)."""
+    return getattr(type(instance), "instance_type", type(instance))
+
+
+def data_key_of(instance):
+    path = logical_model(instance).ENCRYPTION_CASE_PATH
+    owner = getattr(instance, path) if path else instance
+    return owner.data_key
+
+
+def associated_data(instance, field_name: str, data_key) -> bytes:
+    label = logical_model(instance)._meta.label_lower
+    return f"marac:field:v1|{label}|{field_name}|{instance.uuid}|{instance.row_version}|{data_key.uuid}".encode()
+
+
+class EncryptedAttribute:
+    """Replaces Django's field descriptor: decrypts on read, remembers plaintext assigned."""
+
+    def __init__(self, field: "EncryptedField"):
+        self.field = field
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        name = self.field.attname
+        if name not in instance.__dict__:
+            instance.refresh_from_db(fields=[name])  # a deferred field
+        cache = instance.__dict__.setdefault(PLAIN_CACHE, {})
+        if name in cache:
+            return cache[name]
+        stored = instance.__dict__[name]
+        if not isinstance(stored, Ciphertext):
+            return stored  # assigned in this request, not saved yet
+        cache[name] = self.field.decrypt(instance, stored)
+        return cache[name]
+
+    def __set__(self, instance, value):
+        instance.__dict__[self.field.attname] = value
+        instance.__dict__.setdefault(PLAIN_CACHE, {}).pop(self.field.attname, None)
+
+
+class EncryptedField(models.BinaryField):
+    """Base class: subclasses say how a value becomes bytes and which form field edits it."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("editable", True)
+        kwargs["null"] = False
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("null", None)
+        kwargs.pop("editable", None)
+        return name, path, args, kwargs
+
+    def contribute_to_class(self, cls, name, **kwargs):
+        super().contribute_to_class(cls, name, **kwargs)
+        setattr(cls, self.attname, EncryptedAttribute(self))
+
+    def get_lookup(self, lookup_name):
+        raise TypeError(f"{self.name} is encrypted and cannot be searched; use a blind index.")
+
+    def to_python(self, value):
+        return value  # model validation sees the plaintext; BinaryField would base64-decode it
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else Ciphertext(bytes(value))
+
+    # --- the two directions -------------------------------------------------------------
+    def encrypt(self, instance, value) -> bytes:
+        data_key = data_key_of(instance)
+        plaintext = NONE_MARKER if value is None else VALUE_MARKER + self.to_bytes(value)
+        return crypto.encrypt(data_key_bytes(data_key), plaintext, associated_data(instance, self.name, data_key))
+
+    def decrypt(self, instance, stored):
+        try:
+            data_key = data_key_of(instance)
+            plaintext = crypto.decrypt(data_key_bytes(data_key), stored, associated_data(instance, self.name, data_key))
+        except crypto.IntegrityFailure:
+            logger.error("integrity_failure model=%s field=%s row=%s", logical_model(instance)._meta.label_lower, self.name, instance.uuid)
+            raise
+        if plaintext == NONE_MARKER:
+            return None
+        return self.from_bytes(plaintext[1:])
+
+    def pre_save(self, model_instance, add):
+        stored = model_instance.__dict__.get(self.attname)
+        if isinstance(stored, Ciphertext) and not isinstance(model_instance, EncryptedModel):
+            return stored  # a history row: the live row's ciphertext, copied as it is
+        if not isinstance(model_instance, EncryptedModel):
+            raise TypeError("History rows hold ciphertext only.")
+        # In place before post_save, where simple-history copies it into the history row.
+        stored = model_instance.__dict__[self.attname] = Ciphertext(model_instance._marac_pending[self.attname])
+        return stored
+
+    def value_to_string(self, obj):
+        # Serialisation (dumpdata, fixtures) carries ciphertext, never plaintext.
+        stored = obj.__dict__.get(self.attname)
+        return base64.b64encode(stored).decode("ascii") if isinstance(stored, Ciphertext) else None
+
+    # --- per type -----------------------------------------------------------------------
+    def to_bytes(self, value) -> bytes:
+        raise NotImplementedError
+
+    def from_bytes(self, data: bytes):
+        raise NotImplementedError
+
+
+class EncryptedTextField(EncryptedField):
+    DEFAULT_MAX_LENGTH = 2000  # a form limit: no record field needs more, and it bounds abuse
+
+    def to_bytes(self, value) -> bytes:
+        return str(value).encode("utf-8")
+
+    def from_bytes(self, data: bytes) -> str:
+        return data.decode("utf-8")
+
+    def formfield(self, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput)
+        return forms.CharField(required=not self.blank, label=self.verbose_name.capitalize(), help_text=self.help_text,
+                               max_length=self.max_length or self.DEFAULT_MAX_LENGTH, **kwargs)
+
+
+class EncryptedDateField(EncryptedField):
+    def to_bytes(self, value) -> bytes:
+        if not isinstance(value, datetime.date):
+            raise TypeError(f"{self.name} needs a date")
+        return value.isoformat().encode("ascii")
+
+    def from_bytes(self, data: bytes) -> datetime.date:
+        return datetime.date.fromisoformat(data.decode("ascii"))
+
+    def formfield(self, **kwargs):
+        from marac.govuk_forms import GovukDateField
+
+        return GovukDateField(required=not self.blank, label=self.verbose_name.capitalize(), help_text=self.help_text, **kwargs)
+
+
+class EncryptedJSONField(EncryptedField):
+    def to_bytes(self, value) -> bytes:
+        return json.dumps(value, sort_keys=True, default=_json_default).encode("utf-8")
+
+    def from_bytes(self, data: bytes):
+        return json.loads(data.decode("utf-8"))
+
+    def formfield(self, **kwargs):
+        return None  # edited through purpose-built form fields, not raw JSON
+
+
+def _json_default(value):
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+class EncryptedModel(models.Model):
+    """A model with encrypted fields. Saving re-encrypts every field under a new row version,
+    after checking each stored value still authenticates: tampered data is never re-saved."""
+
+    ENCRYPTION_CASE_PATH = "case"  # attribute leading to the object with `data_key`; "" for self
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    row_version = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def encrypted_fields(cls) -> list[EncryptedField]:
+        return [f for f in cls._meta.concrete_fields if isinstance(f, EncryptedField)]
+
+    def save(self, *args, **kwargs):
+        fields = self.encrypted_fields()
+        plaintexts = {f.attname: getattr(self, f.attname) for f in fields}  # raises on tampering
+        self.row_version += 1
+        self._marac_pending = {f.attname: f.encrypt(self, plaintexts[f.attname]) for f in fields}
+        self.__dict__[PLAIN_CACHE] = plaintexts
+        try:
+            super().save(*args, **kwargs)
+        finally:
+            self._marac_pending = None
+
+
+def copy_ciphertext_to_history(sender, instance, history_instance, **kwargs) -> None:
+    if isinstance(instance, EncryptedModel):
+        for field in instance.encrypted_fields():
+            history_instance.__dict__[field.attname] = instance.__dict__[field.attname]

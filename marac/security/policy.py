@@ -1,0 +1,108 @@
+"""The field policy: which relationships to a case may read and write each sensitive field.
+
+One declaration, used by every surface that shows victim data (pages, forms, and later PDFs and
+CSV exports): views never decide field by field. A person's relationships to a case come from
+referrals.access.relationships_to_case; a field nobody in those relationships may read is shown
+as "Withheld", never as blank, and never decrypted.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.utils.html import format_html
+
+
+class Rel(StrEnum):
+    """How a person is related to a case (DESIGN 4.2, 4.4)."""
+
+    REFERRER = "referrer"  # works for the agency that referred it, in its area
+    COORDINATOR = "coordinator"  # coordinates the case's MARAC area
+    CHAIR = "chair"  # chairs the case's MARAC area
+    MEETING_REP = "meeting_rep"  # represents an agency invited to the meeting hearing it
+    AUDITOR = "auditor"  # audits the area: sees that records exist and who read them, never their content
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    read: frozenset[Rel]
+    write: frozenset[Rel]
+
+
+def rule(read: set[Rel], write: set[Rel]) -> FieldRule:
+    assert write <= read, "whoever may write a field may read it"
+    return FieldRule(frozenset(read), frozenset(write))
+
+
+CASE_OWNERS = {Rel.REFERRER, Rel.COORDINATOR}
+MEETING = CASE_OWNERS | {Rel.CHAIR, Rel.MEETING_REP}
+
+IDENTITY = rule(read=MEETING, write=CASE_OWNERS)
+CONTACT = rule(read=CASE_OWNERS | {Rel.CHAIR}, write=CASE_OWNERS)
+# Safe contact details are the most restricted: a leaked safe address can get someone killed.
+SAFE_CONTACT = rule(read=CASE_OWNERS, write=CASE_OWNERS)
+
+POLICY: dict[str, dict[str, FieldRule]] = {
+    "referrals.victim": {
+        "name": IDENTITY,
+        "aliases": IDENTITY,
+        "date_of_birth": IDENTITY,
+        "alternative_dates_of_birth": IDENTITY,
+        "address": IDENTITY,
+        "phone": CONTACT,
+        "email": CONTACT,
+        "safe_address": SAFE_CONTACT,
+        "safe_phone": SAFE_CONTACT,
+        "safe_times": SAFE_CONTACT,
+        "do_not_contact_via": SAFE_CONTACT,
+    },
+}
+
+
+def field_rules(model_label: str) -> dict[str, FieldRule]:
+    return POLICY[model_label]
+
+
+def readable_fields(model_label: str, relationships: set[Rel]) -> list[str]:
+    return [name for name, r in field_rules(model_label).items() if r.read & relationships]
+
+
+def writable_fields(model_label: str, relationships: set[Rel]) -> list[str]:
+    return [name for name, r in field_rules(model_label).items() if r.write & relationships]
+
+
+class Withheld:
+    """Shown in place of a value the reader may not see. Renders as a tag, never as blank."""
+
+    def __str__(self) -> str:
+        return "Withheld"
+
+    def __html__(self) -> str:
+        return format_html('<strong class="govuk-tag govuk-tag--grey">Withheld</strong>')
+
+    def __bool__(self) -> bool:
+        return True  # `{% if value %}` must not treat a withheld value as empty
+
+
+WITHHELD = Withheld()
+
+
+class RedactedView:
+    """A record as one reader may see it: readable fields decrypted, the rest Withheld.
+
+    Only readable fields are ever decrypted. `revealed` lists the fields this view has handed
+    out, for the access log.
+    """
+
+    def __init__(self, obj, relationships: set[Rel]):
+        self._obj = obj
+        self._label = obj._meta.label_lower
+        self._readable = set(readable_fields(self._label, relationships))
+        self.revealed: set[str] = set()
+
+    def __getattr__(self, name: str):
+        if name not in field_rules(self._label):
+            raise AttributeError(f"{name} is not a field the policy knows; add it to marac/security/policy.py")
+        if name not in self._readable:
+            return WITHHELD
+        self.revealed.add(name)
+        return getattr(self._obj, name)

@@ -1,0 +1,61 @@
+"""Fetching cases for a person. Views never fetch a case or victim by id themselves.
+
+A person sees a case because of a relationship (DESIGN 4.4): their agency referred it, they
+coordinate, chair or audit its area, or their agency is invited to the meeting hearing it (a
+guardian object permission on the direct foreign-key table, never a global permission). No
+relationship is a 404 — existence is not revealed — and the attempt is logged as denied.
+"""
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from guardian.shortcuts import get_objects_for_user
+
+import audit
+from marac.models import Role
+from marac.security.policy import Rel
+from referrals.models import Case
+
+AREA_ROLES = {Role.COORDINATOR: Rel.COORDINATOR, Role.CHAIR: Rel.CHAIR, Role.AUDITOR: Rel.AUDITOR}
+
+
+def _hearing(user) -> QuerySet[Case]:
+    return get_objects_for_user(user, "referrals.hear_case", klass=Case, accept_global_perms=False, with_superuser=False)
+
+
+def cases_for_user(user, memberships) -> QuerySet[Case]:
+    """Every case the person has a relationship with. `memberships` are their active ones."""
+    visible = Q(pk__in=_hearing(user).values("pk"))
+    for membership in memberships:
+        if membership.role in AREA_ROLES:
+            visible |= Q(area_id=membership.area_id)
+        elif membership.role == Role.REFERRER:
+            visible |= Q(area_id=membership.area_id, referring_agency_id=membership.agency_id)
+    return Case.objects.filter(visible)
+
+
+def hearing_case_ids(user) -> set[int]:
+    """Cases the person's agency is invited to hear: one query, for a whole list."""
+    return set(_hearing(user).values_list("pk", flat=True))
+
+
+def relationships_to_case(memberships, case: Case, hearing_ids: set[int]) -> set[Rel]:
+    relationships = {AREA_ROLES[m.role] for m in memberships if m.role in AREA_ROLES and m.area_id == case.area_id}
+    if any(m.role == Role.REFERRER and m.area_id == case.area_id and m.agency_id == case.referring_agency_id for m in memberships):
+        relationships.add(Rel.REFERRER)
+    if case.pk in hearing_ids:
+        relationships.add(Rel.MEETING_REP)
+    return relationships
+
+
+def case_get_for_user(request, reference: str, *, purpose: str) -> tuple[Case, set[Rel]]:
+    """The case and the person's relationships to it, or Http404 (logged as denied)."""
+    case = (
+        cases_for_user(request.user, request.memberships)
+        .select_related("area", "referring_agency", "data_key", "victim")
+        .filter(reference=reference)
+        .first()
+    )
+    if case is None:
+        audit.record(event="case_access_denied", request=request, case_reference=reference[:40], purpose=purpose, outcome="denied")
+        raise Http404("No case with that reference that you can see")
+    return case, relationships_to_case(request.memberships, case, hearing_case_ids(request.user))

@@ -1,0 +1,60 @@
+"""Case pages. Every case is fetched through referrals.access, every victim field goes through
+the field policy, and every page that reveals victim data writes access events."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_http_methods
+
+import audit
+from marac.security.policy import RedactedView, writable_fields
+from referrals import services
+from referrals.access import case_get_for_user, cases_for_user, hearing_case_ids, relationships_to_case
+from referrals.forms import victim_form_class
+
+VICTIM = "referrals.victim"
+
+
+@require_GET
+def case_list(request: HttpRequest) -> HttpResponse:
+    cases = cases_for_user(request.user, request.memberships).select_related(
+        "area", "referring_agency", "data_key", "victim"
+    )[:200]
+    hearing = hearing_case_ids(request.user)
+    rows = [
+        (case, None if case.is_shredded else RedactedView(case.victim, relationships_to_case(request.memberships, case, hearing)))
+        for case in cases
+    ]
+    response = HttpResponse(render_to_string("referrals/case_list.html", {"rows": rows}, request))
+    audit.record_case_reads(request=request, reads={c.reference: v.revealed for c, v in rows if v}, purpose="case list")
+    return response
+
+
+@require_GET
+def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    case, relationships = case_get_for_user(request, reference, purpose="view case")
+    victim = None if case.is_shredded else RedactedView(case.victim, relationships)
+    context = {"case": case, "victim": victim, "can_edit": bool(writable_fields(VICTIM, relationships))}
+    response = HttpResponse(render_to_string("referrals/case_detail.html", context, request))
+    if victim:
+        audit.record_case_reads(request=request, reads={case.reference: victim.revealed}, purpose="view case")
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def victim_edit(request: HttpRequest, reference: str) -> HttpResponse:
+    case, relationships = case_get_for_user(request, reference, purpose="edit victim")
+    writable = writable_fields(VICTIM, relationships)
+    if case.is_shredded or not writable:
+        raise PermissionDenied
+    form = victim_form_class(writable)(request.POST or None, instance=case.victim)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        services.victim_update(victim=case.victim, changes=changes, by=request.user, request=request)
+        messages.success(request, "The victim's details have been saved.")
+        return redirect("case-detail", reference=case.reference)
+    response = render(request, "referrals/victim_form.html", {"case": case, "form": form})
+    audit.record_case_reads(request=request, reads={case.reference: set(form.fields)}, purpose="edit victim")
+    return response
