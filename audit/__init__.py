@@ -12,7 +12,7 @@ def record(*, event: str, user=None, request=None, case_reference: str = "", fie
 
 
 def record_case_reads(*, request, reads: dict[str, set[str]], purpose: str) -> None:
-    """One access event per case whose data a page revealed: {case reference: field names}."""
+    """One access event per case a page read: {case reference: names of the fields it revealed}."""
     from audit.services import access_events_record_reads
 
     access_events_record_reads(request=request, reads=reads, purpose=purpose)

@@ -14,7 +14,6 @@ def access_events_record_reads(*, request, reads, purpose) -> None:
     AccessEvent.objects.bulk_create(
         AccessEvent(user=user, event="case_read", case_reference=ref, fields=sorted(fields), purpose=purpose, client_ip=client_ip)
         for ref, fields in reads.items()
-        if fields
     )
 
 

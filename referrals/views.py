@@ -28,7 +28,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         for case in cases
     ]
     response = HttpResponse(render_to_string("referrals/case_list.html", {"rows": rows}, request))
-    audit.record_case_reads(request=request, reads={c.reference: v.revealed for c, v in rows if v}, purpose="case list")
+    audit.record_case_reads(request=request, reads={c.reference: v.revealed for c, v in rows if v and v.revealed}, purpose="case list")
     return response
 
 
@@ -38,8 +38,8 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     victim = None if case.is_shredded else RedactedView(case.victim, relationships)
     context = {"case": case, "victim": victim, "can_edit": bool(writable_fields(VICTIM, relationships))}
     response = HttpResponse(render_to_string("referrals/case_detail.html", context, request))
-    if victim:
-        audit.record_case_reads(request=request, reads={case.reference: victim.revealed}, purpose="view case")
+    # Recorded even when nothing was revealed: who opened which case matters to auditors too.
+    audit.record_case_reads(request=request, reads={case.reference: victim.revealed if victim else set()}, purpose="view case")
     return response
 
 

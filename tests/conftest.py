@@ -2,6 +2,7 @@
 anything under test. Tests sign people in fully (both factors) with `sign_in_fully`."""
 
 import functools
+from datetime import date
 
 import pytest
 from django.contrib.auth.hashers import make_password
@@ -115,3 +116,24 @@ def sign_in_password_only(client):
         return client
 
     return sign_in
+
+
+def make_case(area: MaracArea, agency: Agency, by: User, **victim):
+    from referrals.services import case_create
+
+    victim.setdefault("name", "Test Person")
+    return case_create(area=area, referring_agency=agency, victim=victim, by=by)
+
+
+@pytest.fixture
+def case_a(area, idva, referrer):
+    """A case in the referrer's area, referred by the referrer's agency."""
+    return make_case(area, idva, referrer, name="Sarah Mitchell", date_of_birth=date(1989, 3, 14),
+                     address="14 Belvoir Road, Coalville", safe_address="Flat 2, 9 Ashby Road, Shepshed",
+                     safe_phone="07700 900456", phone="07700 900123")
+
+
+@pytest.fixture
+def case_b(area, idva, referrer):
+    return make_case(area, idva, referrer, name="Aisha Rahman", date_of_birth=date(1994, 11, 2),
+                     address="3 Agar Nook Lane, Coalville", safe_address="Care of the health centre")

@@ -101,8 +101,14 @@ class EncryptedField(models.BinaryField):
     def get_lookup(self, lookup_name):
         raise TypeError(f"{self.name} is encrypted and cannot be searched; use a blind index.")
 
+    empty_value = None
+
     def to_python(self, value):
         return value  # model validation sees the plaintext; BinaryField would base64-decode it
+
+    def get_default(self):
+        # BinaryField's default is b""; an encrypted field's is its type's own empty value.
+        return self._get_default() if self.has_default() else self.empty_value
 
     def from_db_value(self, value, expression, connection):
         return None if value is None else Ciphertext(bytes(value))
@@ -148,6 +154,7 @@ class EncryptedField(models.BinaryField):
 
 
 class EncryptedTextField(EncryptedField):
+    empty_value = ""
     DEFAULT_MAX_LENGTH = 2000  # a form limit: no record field needs more, and it bounds abuse
 
     def to_bytes(self, value) -> bytes:

@@ -1,7 +1,9 @@
-"""Demo organisations and one person per role, from the North West Leicestershire strategy in
-shared/seeds. Safe to run again: it adds what is missing and changes nothing that exists."""
+"""Demo organisations, one person per role and a few cases, from the North West Leicestershire
+strategy in shared/seeds. Safe to run again: it adds what is missing and changes nothing that
+exists. Every name, address and number below is invented."""
 
 import base64
+from datetime import date
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -9,6 +11,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from marac.management.commands._demo import refuse_in_production
 from marac.models import Agency, AgencyKind, MaracArea, Membership, Role, User
+from referrals.models import Case
+from referrals.services import case_create
 
 DEMO_PASSWORD = "marac-demo-2026"
 
@@ -40,6 +44,29 @@ PEOPLE = [
 ]
 
 
+# Victims' records are stored encrypted like any real record (referrals.services.case_create).
+CASES = [
+    ("NWL", "Loughborough Women's Aid", {
+        "name": "Sarah Mitchell", "date_of_birth": date(1989, 3, 14), "aliases": ["Sarah Kerr"],
+        "address": "14 Belvoir Road, Coalville LE67 3PH", "phone": "07700 900123",
+        "safe_address": "Flat 2, 9 Ashby Road, Shepshed LE12 9BS", "safe_phone": "07700 900456",
+        "safe_times": "Weekdays 10am to 2pm", "do_not_contact_via": "The home landline: he answers it",
+    }),
+    ("NWL", "Leicestershire Police", {
+        "name": "Aisha Rahman", "date_of_birth": date(1994, 11, 2), "address": "3 Agar Nook Lane, Coalville LE67 4SH",
+        "phone": "07700 900789", "safe_phone": "07700 900321", "safe_times": "After 6pm",
+    }),
+    ("NWL", "Loughborough Women's Aid", {
+        "name": "Kerry Doyle", "date_of_birth": date(1978, 7, 21), "alternative_dates_of_birth": ["1978-07-12"],
+        "address": "27 Silver Street, Whitwick LE67 5EW", "safe_address": "Care of Whitwick Health Centre",
+    }),
+    ("CHA", "Loughborough Women's Aid", {
+        "name": "Joanne Price", "date_of_birth": date(1985, 1, 9), "aliases": ["Jo Pryce"],
+        "address": "8 Forest Road, Loughborough LE11 3NP", "phone": "07700 900654",
+    }),
+]
+
+
 class Command(BaseCommand):
     help = "Create demo areas, agencies and one person per role (development only)."
 
@@ -50,7 +77,14 @@ class Command(BaseCommand):
             agencies = {name: Agency.objects.get_or_create(name=name, defaults={"kind": kind})[0] for name, kind in AGENCIES}
             for person in PEOPLE:
                 self.ensure_person(person, areas, agencies)
+            if not Case.objects.exists():
+                self.create_cases(areas, agencies)
         self.print_sign_ins()
+
+    def create_cases(self, areas, agencies) -> None:
+        referrer = User.objects.get(username="referrer")
+        for area, agency, victim in CASES:
+            case_create(area=areas[area], referring_agency=agencies[agency], victim=victim, by=referrer)
 
     def ensure_person(self, person, areas, agencies) -> None:
         username, first, last, role, agency, area, enrolled = person

@@ -1,0 +1,154 @@
+"""Key management: rotation re-wraps without touching data, shredding erases one case for good,
+and no key material lives in the repository."""
+
+import base64
+import json
+import re
+import subprocess
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import override_settings
+
+from marac.security import crypto
+from marac.security.datakeys import DataKeyShredded, data_key_bytes
+from marac.security.keyring import Keyring, keyring_with_new_primary, new_keyring_json
+from marac.security.models import BlindIndexEntry, DataKey
+from referrals.models import Victim
+from tests.conftest import make_case
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def fresh(victim):
+    return Victim.objects.select_related("case__data_key").get(pk=victim.pk)
+
+
+def rotated_keyring() -> Keyring:
+    current = settings.MARAC_KEYRING
+    text = json.dumps({
+        "primary": current.primary_id,
+        "keys": {k: base64.b64encode(v).decode() for k, v in current.keys.items()},
+        "index_keys": {k: base64.b64encode(v).decode() for k, v in current.index_keys.items()},
+    })
+    return Keyring.from_json(keyring_with_new_primary(text, "kek-new"))
+
+
+def without(keyring: Keyring, key_id: str) -> Keyring:
+    return Keyring(primary_id=keyring.primary_id, keys={k: v for k, v in keyring.keys.items() if k != key_id},
+                   index_keys=keyring.index_keys)
+
+
+def field_ciphertexts() -> list[bytes]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT name, safe_address FROM {Victim._meta.db_table} ORDER BY id")
+        return [bytes(v) for row in cursor.fetchall() for v in row]
+
+
+def test_rotation_rewraps_every_key_and_the_old_key_can_then_be_removed(case_a, case_b):
+    old_id = settings.MARAC_KEYRING.primary_id
+    before = field_ciphertexts()
+    new_keyring = rotated_keyring()
+    with override_settings(MARAC_KEYRING=new_keyring):
+        out = StringIO()
+        call_command("rotate_keys", stdout=out)
+        assert "Re-wrapped 2 data keys under kek-new" in out.getvalue()
+        assert f"Key {old_id} wraps nothing now and can be retired" in out.getvalue()
+    assert set(DataKey.objects.values_list("kek_id", flat=True)) == {"kek-new"}
+    assert field_ciphertexts() == before  # no field was re-encrypted
+    with override_settings(MARAC_KEYRING=without(new_keyring, old_id)):
+        assert fresh(case_a.victim).safe_address == "Flat 2, 9 Ashby Road, Shepshed"
+        assert fresh(case_b.victim).name == "Aisha Rahman"
+
+
+def test_rotation_is_safe_to_run_again_after_an_interruption(case_a, case_b):
+    new_keyring = rotated_keyring()
+    with override_settings(MARAC_KEYRING=new_keyring):
+        from marac.security.datakeys import data_keys_rotate
+
+        first = data_keys_rotate(batch_size=1)  # one batch at a time, as if stopped and restarted
+        assert first["rewrapped"] == 2
+        again = data_keys_rotate()
+        assert again == {"rewrapped": 0, "kek-new": 2}
+        assert fresh(case_a.victim).name == "Sarah Mitchell"
+
+
+def test_removing_a_key_before_rotation_makes_records_unreadable_not_wrong(case_a):
+    new_keyring = rotated_keyring()
+    with override_settings(MARAC_KEYRING=without(new_keyring, settings.MARAC_KEYRING.primary_id)):
+        with pytest.raises(Exception, match="not in the keyring"):
+            fresh(case_a.victim).name
+
+
+def test_a_wrapped_key_copied_to_another_case_fails_to_unwrap(case_a, case_b):
+    DataKey.objects.filter(pk=case_b.data_key.pk).update(wrapped=case_a.data_key.wrapped)
+    with pytest.raises(crypto.IntegrityFailure):
+        data_key_bytes(DataKey.objects.get(pk=case_b.data_key.pk))
+
+
+def test_shredding_a_case_makes_its_live_and_history_rows_unreadable_and_leaves_others(case_a, case_b):
+    victim = fresh(case_a.victim)
+    victim.safe_address = "A newer safe address"
+    victim.save()
+    assert BlindIndexEntry.objects.filter(case_uuid=case_a.uuid).exists()
+
+    call_command("shred_case", case_a.reference, "--yes", stdout=StringIO())
+
+    with pytest.raises(DataKeyShredded):
+        fresh(case_a.victim).name
+    for history_row in Victim.history.filter(uuid=case_a.victim.uuid).select_related("case__data_key"):
+        with pytest.raises(DataKeyShredded):
+            history_row.safe_address
+    assert not BlindIndexEntry.objects.filter(case_uuid=case_a.uuid).exists()
+    assert fresh(case_b.victim).name == "Aisha Rahman"
+    assert BlindIndexEntry.objects.filter(case_uuid=case_b.uuid).exists()
+    case_a.refresh_from_db()
+    assert case_a.is_shredded and case_a.reference  # a non-personal tombstone remains
+
+
+def test_shredding_needs_confirmation_and_a_real_case(case_a):
+    with pytest.raises(CommandError, match="--yes"):
+        call_command("shred_case", case_a.reference)
+    with pytest.raises(CommandError, match="No case"):
+        call_command("shred_case", "NWL-1999-0001", "--yes")
+    assert fresh(case_a.victim).name == "Sarah Mitchell"
+
+
+def test_generate_keys_prints_a_usable_keyring_and_adds_primaries(tmp_path):
+    out = StringIO()
+    call_command("generate_keys", "--key-id", "first", stdout=out)
+    keyring = Keyring.from_json(out.getvalue())
+    assert keyring.primary_id == "first" and set(keyring.index_keys) == {"victim_name_dob"}
+    path = tmp_path / "keyring.json"
+    path.write_text(out.getvalue())
+    out = StringIO()
+    call_command("generate_keys", "--key-id", "second", "--add-primary-to", str(path), stdout=out)
+    extended = Keyring.from_json(out.getvalue())
+    assert extended.primary_id == "second" and extended.keys["first"] == keyring.keys["first"]
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("generate_keys", "--key-id", "first", "--add-primary-to", str(path), stdout=StringIO())
+
+
+BASE64_KEY = re.compile(rb"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{43}=(?![A-Za-z0-9+/=])")
+
+
+def tracked_files() -> list[Path]:
+    names = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    return [ROOT / name for name in names if (ROOT / name).is_file()]
+
+
+def test_the_scan_can_find_a_key():
+    assert BASE64_KEY.search(new_keyring_json("x").encode())
+
+
+def test_no_key_material_in_the_repository_or_migrations():
+    tracked = [str(p.relative_to(ROOT)) for p in tracked_files()]
+    assert any(path.endswith("0002_blindindexentry_datakey.py") for path in tracked)  # the scan sees migrations
+    for path in tracked:
+        data = (ROOT / path).read_bytes()
+        assert not BASE64_KEY.search(data), f"{path} holds something shaped like a 256-bit key"
+

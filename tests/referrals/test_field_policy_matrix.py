@@ -1,0 +1,121 @@
+"""Every role x every sensitive field x every surface that exists so far (the case page, the
+case list, the victim form, the access log). The expected table is written out here, not read
+from marac/security/policy.py, so a change to the policy must change this test too."""
+
+from datetime import date
+
+import pytest
+from guardian.shortcuts import assign_perm
+
+from audit.models import AccessEvent
+from marac.security.policy import POLICY
+from referrals.forms import EDITABLE
+from tests.conftest import make_case
+
+MARKERS = {
+    "name": "Name Marker",
+    "aliases": ["Alias Marker"],
+    "date_of_birth": date(1980, 1, 2),
+    "alternative_dates_of_birth": ["1981-03-04"],
+    "address": "Address Marker",
+    "phone": "Phone Marker",
+    "email": "email.marker@example.org",
+    "safe_address": "Safe Address Marker",
+    "safe_phone": "Safe Phone Marker",
+    "safe_times": "Safe Times Marker",
+    "do_not_contact_via": "Never Via Marker",
+}
+SHOWN_AS = {"date_of_birth": "1980-01-02", "aliases": "Alias Marker", "alternative_dates_of_birth": "1981-03-04"}
+
+IDENTITY = {"name", "aliases", "date_of_birth", "alternative_dates_of_birth", "address"}
+CONTACT = {"phone", "email"}
+SAFE = {"safe_address", "safe_phone", "safe_times", "do_not_contact_via"}
+ALL = IDENTITY | CONTACT | SAFE
+EXPECTED_READ = {
+    "referrer": ALL,
+    "coordinator": ALL,
+    "chair": IDENTITY | CONTACT,
+    "meeting_rep": IDENTITY,
+    "auditor": set(),
+}
+EXPECTED_WRITE = {"referrer": ALL, "coordinator": ALL, "chair": set(), "meeting_rep": set(), "auditor": set()}
+PERSONA = {"referrer": "referrer", "coordinator": "coordinator", "chair": "chair", "meeting_rep": "agency_rep", "auditor": "auditor"}
+
+
+def shown(field: str) -> str:
+    return SHOWN_AS.get(field, MARKERS[field])
+
+
+@pytest.fixture
+def marked_case(area, idva, referrer):
+    return make_case(area, idva, referrer, **MARKERS)
+
+
+@pytest.fixture
+def reader(request, sign_in_fully, marked_case):
+    def as_role(role):
+        user = request.getfixturevalue(PERSONA[role])
+        if role == "meeting_rep":
+            assign_perm("referrals.hear_case", user, marked_case)
+        return user, sign_in_fully(user)
+
+    return as_role
+
+
+def test_the_policy_covers_exactly_the_fields_this_test_expects():
+    assert set(POLICY["referrals.victim"]) == ALL == set(MARKERS)
+
+
+@pytest.mark.parametrize("role", EXPECTED_READ)
+def test_case_page_shows_readable_fields_and_withholds_the_rest(reader, marked_case, role):
+    user, client = reader(role)
+    html = client.get(f"/cases/{marked_case.reference}/").content.decode()
+    for field in ALL:
+        assert (shown(field) in html) == (field in EXPECTED_READ[role]), (role, field)
+    assert html.count("Withheld") == len(ALL - EXPECTED_READ[role])
+    event = AccessEvent.objects.get(user=user, case_reference=marked_case.reference, purpose="view case")
+    assert set(event.fields) == EXPECTED_READ[role]
+
+
+@pytest.mark.parametrize("role", EXPECTED_READ)
+def test_case_list_shows_the_name_only_to_those_who_may_read_it(reader, marked_case, role):
+    _, client = reader(role)
+    html = client.get("/cases/").content.decode()
+    assert marked_case.reference in html
+    assert ("Name Marker" in html) == ("name" in EXPECTED_READ[role])
+    assert ("Withheld" in html) == ("name" not in EXPECTED_READ[role])
+    assert not any(shown(field) in html for field in ALL - {"name"})
+
+
+@pytest.mark.parametrize("role", EXPECTED_WRITE)
+def test_victim_form_offers_exactly_the_writable_fields(reader, marked_case, role):
+    _, client = reader(role)
+    response = client.get(f"/cases/{marked_case.reference}/victim/")
+    editable = EXPECTED_WRITE[role] & set(EDITABLE)
+    if not editable:
+        assert response.status_code == 403
+        return
+    assert set(response.context["form"].fields) == editable
+    html = response.content.decode()
+    for field in ALL - editable:
+        assert shown(field) not in html, field
+
+
+def test_a_reader_who_may_not_write_cannot_post_changes(reader, marked_case):
+    _, client = reader("chair")
+    response = client.post(f"/cases/{marked_case.reference}/victim/", {"safe_address": "Changed"})
+    assert response.status_code == 403
+    marked_case.victim.refresh_from_db()
+    assert marked_case.victim.safe_address == "Safe Address Marker"
+
+
+def test_fields_outside_the_form_cannot_be_smuggled_in(reader, marked_case):
+    from referrals.models import Victim
+
+    _, client = reader("referrer")
+    form = {"name": "Name Marker", "date_of_birth_day": "2", "date_of_birth_month": "1", "date_of_birth_year": "1980",
+            "aliases": '["Injected"]', "case": "999", "row_version": "0", "uuid": "00000000-0000-0000-0000-000000000000"}
+    response = client.post(f"/cases/{marked_case.reference}/victim/", form)
+    assert response.status_code == 302
+    victim = Victim.objects.select_related("case__data_key").get(pk=marked_case.victim.pk)
+    assert victim.aliases == ["Alias Marker"] and victim.case_id == marked_case.pk

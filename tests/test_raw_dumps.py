@@ -1,0 +1,62 @@
+"""A copy of the database — the SQLite file's bytes, or pg_dump — contains none of the demo
+victims' names, addresses or phone numbers in plaintext."""
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from marac.management.commands.seed_demo import CASES
+from marac.security.keyring import new_keyring_json
+
+ROOT = Path(__file__).resolve().parents[1]
+PERSONAL = ("name", "address", "phone", "safe_address", "safe_phone", "aliases")
+
+
+def personal_strings() -> list[bytes]:
+    values = []
+    for _, _, victim in CASES:
+        for field in PERSONAL:
+            value = victim.get(field)
+            values += [v.encode() for v in (value if isinstance(value, list) else [value]) if v]
+    assert len(values) > 15  # the demo data really has personal details to look for
+    return values
+
+
+def assert_no_personal_data(dump: bytes) -> None:
+    leaked = [value for value in personal_strings() if value in dump or value.lower() in dump.lower()]
+    assert leaked == []
+
+
+def test_the_sqlite_file_of_a_seeded_database_holds_no_plaintext(tmp_path):
+    database = tmp_path / "dump.sqlite3"
+    env = {
+        "PATH": os.environ["PATH"], "MARAC_ENV": "dev", "DATABASE_URL": f"sqlite:///{database}",
+        "SECRET_KEY": secrets.token_urlsafe(64), "MARAC_KEYRING": new_keyring_json("dump"),
+    }
+    for command in (["migrate", "-v0"], ["seed_demo"]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
+    data = database.read_bytes()
+    assert b"referrals_victim" in data and len(data) > 100_000  # a real, seeded database file
+    assert_no_personal_data(data)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pg_dump_of_a_seeded_database_holds_no_plaintext():
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_dump needs PostgreSQL: CI runs this file on PostgreSQL too (make test with DATABASE_URL)")
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    settings = connection.settings_dict
+    dump = subprocess.run(
+        [shutil.which("pg_dump") or "pg_dump", "-h", settings["HOST"] or "127.0.0.1", "-p", str(settings["PORT"] or 5432),
+         "-U", settings["USER"], "--data-only", settings["NAME"]],
+        capture_output=True, check=True, timeout=120,
+    ).stdout
+    assert b"COPY public.referrals_victim" in dump
+    assert_no_personal_data(dump)
