@@ -10,7 +10,7 @@ GOVUK := $(FRONTEND)/node_modules/govuk-frontend/dist/govuk
 STATIC_BUILD := $(FRONTEND)/dist
 DEV_ENV := MARAC_ENV=dev
 
-.PHONY: install run test check-deploy lock prerequisites clean demo-code
+.PHONY: install run test check-deploy lock prerequisites clean demo-code bench
 
 prerequisites:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null \
@@ -49,6 +49,10 @@ run: install
 
 test: install
 	MARAC_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
+
+# Every benchmark in bench/, each printing its figures against its target (see bench/_harness.py).
+bench: install
+	@for script in bench/[!_]*.py; do (cd bench && MARAC_ENV=test ../$(PY) $$(basename $$script)) || exit 1; done
 
 # Print the current second-factor code of a demo user (development only): make demo-code ACCOUNT=coordinator
 demo-code: install

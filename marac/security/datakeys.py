@@ -38,8 +38,13 @@ def data_key_bytes(key: DataKey) -> bytes:
     """The plaintext DEK. Raises DataKeyShredded or IntegrityFailure; never returns garbage."""
     if key.wrapped is None:
         raise DataKeyShredded("the case's data key was destroyed")
+    cached = key.__dict__.get("_marac_dek")
+    if cached is not None and cached[0] is key.wrapped and cached[1] == key.kek_id:
+        return cached[2]  # this instance, these exact wrapped bytes: unwrapped already
     kek = settings.MARAC_KEYRING.key(key.kek_id)
-    return _unwrap(kek, bytes(key.wrapped), _wrap_context(key.case_uuid, key.uuid, key.kek_id))
+    dek = _unwrap(kek, bytes(key.wrapped), _wrap_context(key.case_uuid, key.uuid, key.kek_id))
+    key.__dict__["_marac_dek"] = (key.wrapped, key.kek_id, dek)
+    return dek
 
 
 @functools.lru_cache(maxsize=4096)

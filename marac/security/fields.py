@@ -50,8 +50,15 @@ def data_key_of(instance):
 
 
 def associated_data(instance, field_name: str, data_key) -> bytes:
-    label = logical_model(instance)._meta.label_lower
-    return f"marac:field:v1|{label}|{field_name}|{instance.uuid}|{instance.row_version}|{data_key.uuid}".encode()
+    """model | field | logical row id | row version | data key id, as bytes."""
+    # Formatting UUIDs dominated decryption time, so the row's part is built once per version.
+    identity = (instance.uuid, instance.row_version, data_key.uuid)
+    cached = instance.__dict__.get("_marac_ad")
+    if cached is None or cached[0] != identity:
+        label = logical_model(instance)._meta.label_lower
+        cached = (identity, f"marac:field:v1|{label}|", f"|{instance.uuid}|{instance.row_version}|{data_key.uuid}")
+        instance.__dict__["_marac_ad"] = cached
+    return f"{cached[1]}{field_name}{cached[2]}".encode()
 
 
 class EncryptedAttribute:

@@ -1,0 +1,42 @@
+"""Shared set-up for benchmarks: Django in test mode on a throwaway database (in-memory SQLite
+by default, or DATABASE_URL's server with a test_ database), and a timing helper.
+
+The machine is shared and noisy, so scripts report ratios to a baseline measured in the same
+run, and medians of interleaved repeats rather than single timings.
+"""
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("MARAC_ENV", "test")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marac.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+
+
+def test_database():
+    setup_test_environment()
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+
+
+def median_seconds(function, repeats: int) -> float:
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def report(name: str, value: float, unit: str, target: str, met: bool | None) -> None:
+    verdict = "" if met is None else ("met" if met else "NOT MET")
+    print(f"{name:<52} {value:>12.2f} {unit:<10} target {target:<14} {verdict}")
