@@ -11,19 +11,24 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("MARAC_ENV", "test")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marac.settings")
+import django
 
-import django  # noqa: E402
 
-django.setup()
+def _setup_django() -> None:
+    """On import: the project on the path and Django configured, so scripts import models next."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    os.environ.setdefault("MARAC_ENV", "test")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marac.settings")
+    django.setup()
 
-from django.db import connection  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
+
+_setup_django()
 
 
 def test_database():
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
     setup_test_environment()
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
 

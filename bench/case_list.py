@@ -7,16 +7,17 @@ from datetime import date
 
 from _harness import median_seconds, report, test_database
 
+
+from django.db import connection, models
+from django.template.loader import render_to_string
+
+from marac.models import Agency, AgencyKind, MaracArea, User
+from marac.security.datakeys import _unwrap
+from marac.security.policy import Rel, RedactedView
+from referrals.models import Case
+from referrals.services import case_create
+
 test_database()
-
-from django.db import connection, models  # noqa: E402
-from django.template.loader import render_to_string  # noqa: E402
-
-from marac.models import Agency, AgencyKind, MaracArea, User  # noqa: E402
-from marac.security.datakeys import _unwrap  # noqa: E402
-from marac.security.policy import Rel, RedactedView  # noqa: E402
-from referrals.models import Case  # noqa: E402
-from referrals.services import case_create  # noqa: E402
 
 ROWS = 50
 

@@ -2,15 +2,16 @@
 
 from _harness import median_seconds, report, test_database
 
+
+from datetime import date
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from marac.models import Agency, AgencyKind, MaracArea, User
+from referrals.models import Victim
+from referrals.services import case_create
+
 test_database()
-
-from datetime import date  # noqa: E402
-
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
-
-from marac.models import Agency, AgencyKind, MaracArea, User  # noqa: E402
-from referrals.models import Victim  # noqa: E402
-from referrals.services import case_create  # noqa: E402
 
 N = 20_000
 area = MaracArea.objects.create(name="Bench", short_code="BEN")

@@ -8,15 +8,16 @@ import uuid
 
 from _harness import report, test_database
 
+
+from django.conf import settings
+from django.db import connection
+
+from marac.security import crypto
+from marac.security.datakeys import _wrap_context, data_keys_rotate
+from marac.security.keyring import Keyring, keyring_with_new_primary
+from marac.security.models import DataKey
+
 test_database()
-
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
-
-from marac.security import crypto  # noqa: E402
-from marac.security.datakeys import _wrap_context, data_keys_rotate  # noqa: E402
-from marac.security.keyring import Keyring, keyring_with_new_primary  # noqa: E402
-from marac.security.models import DataKey  # noqa: E402
 
 KEYS = int(os.environ.get("BENCH_DATA_KEYS", "50000"))
 old = settings.MARAC_KEYRING
