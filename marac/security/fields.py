@@ -165,7 +165,9 @@ class EncryptedTextField(EncryptedField):
     DEFAULT_MAX_LENGTH = 2000  # a form limit: no record field needs more, and it bounds abuse
 
     def to_bytes(self, value) -> bytes:
-        return str(value).encode("utf-8")
+        if not isinstance(value, str):  # not str(value): bytes would be stored as "b'...'"
+            raise TypeError(f"{self.name} needs text")
+        return value.encode("utf-8")
 
     def from_bytes(self, data: bytes) -> str:
         return data.decode("utf-8")

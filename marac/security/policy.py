@@ -77,7 +77,7 @@ class Withheld:
         return "Withheld"
 
     def __html__(self) -> str:
-        return format_html('<strong class="govuk-tag govuk-tag--grey">Withheld</strong>')
+        return format_html('<strong class="govuk-tag govuk-tag--grey">{}</strong>', "Withheld")
 
     def __bool__(self) -> bool:
         return True  # `{% if value %}` must not treat a withheld value as empty

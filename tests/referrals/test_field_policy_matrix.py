@@ -25,7 +25,7 @@ MARKERS = {
     "safe_times": "Safe Times Marker",
     "do_not_contact_via": "Never Via Marker",
 }
-SHOWN_AS = {"date_of_birth": "1980-01-02", "aliases": "Alias Marker", "alternative_dates_of_birth": "1981-03-04"}
+SHOWN_AS = {"date_of_birth": "2 January 1980", "aliases": "Alias Marker", "alternative_dates_of_birth": "4 March 1981"}
 
 IDENTITY = {"name", "aliases", "date_of_birth", "alternative_dates_of_birth", "address"}
 CONTACT = {"phone", "email"}

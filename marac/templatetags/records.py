@@ -1,0 +1,43 @@
+"""How a record's values are shown on pages: dates the GOV.UK way, lists joined, Withheld as a
+tag, nothing recorded said in words. Presentation only; the field policy decided what is here."""
+
+import re
+from datetime import date
+
+from django import template
+from django.template.defaultfilters import linebreaksbr
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString
+
+from marac.security.policy import Withheld
+
+register = template.Library()
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _as_date(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def _item(value) -> str:
+    if isinstance(value, date):
+        return _as_date(value)
+    if isinstance(value, str) and ISO_DATE.match(value):
+        try:
+            return _as_date(date.fromisoformat(value))
+        except ValueError:
+            return value
+    return str(value)
+
+
+@register.filter
+def shown(value) -> SafeString | str:
+    if isinstance(value, Withheld):
+        return value.__html__()
+    if value is None or value == "" or value == []:
+        return "Not recorded"
+    if isinstance(value, list):
+        return ", ".join(_item(v) for v in value)
+    if isinstance(value, date):
+        return _as_date(value)
+    return linebreaksbr(conditional_escape(value))
