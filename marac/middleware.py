@@ -147,6 +147,7 @@ class IntegrityFailureMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, IntegrityFailure):
             return None
-        reference = (request.resolver_match.kwargs.get("reference", "") if request.resolver_match else "")[:40]
+        from_url = request.resolver_match.kwargs.get("reference", "") if request.resolver_match else ""
+        reference = (getattr(exception, "case_reference", "") or from_url)[:40]
         audit.record(event="integrity_failure", request=request, case_reference=reference, outcome="integrity_failure")
         return render(request, "integrity_error.html", status=500)

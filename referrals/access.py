@@ -1,8 +1,9 @@
 """Fetching cases for a person. Views never fetch a case or victim by id themselves.
 
 A person sees a case because of a relationship (DESIGN 4.4): their agency referred it, they
-coordinate, chair or audit its area, or their agency is invited to the meeting hearing it (a
-guardian object permission on the direct foreign-key table, never a global permission). No
+coordinate, chair or audit its area, or they represent an agency invited to the meeting hearing
+it (a guardian object permission on the direct foreign-key table, never a global permission,
+and only while they hold an active agency-representative membership in the case's area). No
 relationship is a 404 — existence is not revealed — and the attempt is logged as denied.
 """
 
@@ -24,13 +25,17 @@ def _hearing(user) -> QuerySet[Case]:
 
 def cases_for_user(user, memberships) -> QuerySet[Case]:
     """Every case the person has a relationship with. `memberships` are their active ones."""
-    visible = Q(pk__in=_hearing(user).values("pk"))
+    visible = Q(pk__in=_hearing(user).values("pk"), area_id__in=_rep_areas(memberships))
     for membership in memberships:
         if membership.role in AREA_ROLES:
             visible |= Q(area_id=membership.area_id)
         elif membership.role == Role.REFERRER:
             visible |= Q(area_id=membership.area_id, referring_agency_id=membership.agency_id)
     return Case.objects.filter(visible)
+
+
+def _rep_areas(memberships) -> set[int]:
+    return {m.area_id for m in memberships if m.role == Role.AGENCY_REP}
 
 
 def hearing_case_ids(user) -> set[int]:
@@ -42,7 +47,7 @@ def relationships_to_case(memberships, case: Case, hearing_ids: set[int]) -> set
     relationships = {AREA_ROLES[m.role] for m in memberships if m.role in AREA_ROLES and m.area_id == case.area_id}
     if any(m.role == Role.REFERRER and m.area_id == case.area_id and m.agency_id == case.referring_agency_id for m in memberships):
         relationships.add(Rel.REFERRER)
-    if case.pk in hearing_ids:
+    if case.pk in hearing_ids and case.area_id in _rep_areas(memberships):
         relationships.add(Rel.MEETING_REP)
     return relationships
 

@@ -46,11 +46,28 @@ def case_create(*, area: MaracArea, referring_agency: Agency, victim: dict, by: 
     return case
 
 
+class StaleRecord(Exception):
+    """Someone else saved the record after this person opened it."""
+
+
+class CaseErased(Exception):
+    """The case was shredded; its records can no longer change."""
+
+
 @transaction.atomic
-def victim_update(*, victim: Victim, changes: dict, by: User, request=None) -> Victim:
+def victim_update(*, victim: Victim, changes: dict, expected_version: int, by: User, request=None) -> Victim:
+    """Apply changes only to the version the person saw: a form opened earlier cannot silently
+    undo someone else's change (say, a new safe address)."""
+    case = Case.objects.select_for_update().get(pk=victim.case_id)  # serialises with case_shred
+    if case.is_shredded:
+        raise CaseErased
+    current = Victim.objects.select_for_update().select_related("case__data_key").get(pk=victim.pk)
+    if current.row_version != expected_version:
+        raise StaleRecord
     for name, value in changes.items():
-        setattr(victim, name, value)
-    victim.save()
+        setattr(current, name, value)
+    current.save()
+    victim = current
     victim_reindex(victim=victim)
     audit.record(event="victim_updated", user=by, request=request, case_reference=victim.case.reference,
                  fields=changes.keys(), purpose="update record")
@@ -72,6 +89,7 @@ def case_shred(*, case: Case, by: User | None) -> None:
     The case row stays as a non-personal tombstone (reference, area, dates), and the audit trail
     stays whole. Live and history rows of its records remain as ciphertext nobody can read.
     """
+    case = Case.objects.select_for_update().select_related("data_key").get(pk=case.pk)  # no edit in flight
     data_key_shred(key=case.data_key)
     blind_index.entries_delete_for_case(case_uuid=case.uuid)
     case.status = Case.Status.SHREDDED

@@ -12,9 +12,28 @@ import audit
 from marac.security.policy import RedactedView, writable_fields
 from referrals import services
 from referrals.access import case_get_for_user, cases_for_user, hearing_case_ids, relationships_to_case
+from referrals.presenters import case_summary
 from referrals.forms import victim_form_class
+from referrals.models import Victim
 
 VICTIM = "referrals.victim"
+
+
+def _saved(request: HttpRequest, case, form) -> bool:
+    """Save the form's changes, or put the reason it could not on the form (keeping the input)."""
+    changes = {name: form.cleaned_data[name] for name in form.changed_data if name != "row_version"}
+    try:
+        services.victim_update(victim=case.victim, changes=changes, expected_version=form.cleaned_data["row_version"],
+                               by=request.user, request=request)
+        return True
+    except services.StaleRecord:
+        form.data = form.data.copy()
+        form.data["row_version"] = Victim.objects.get(pk=case.victim.pk).row_version  # a re-save is deliberate
+        form.add_error(None, "Someone else changed these details while you were editing, so nothing was saved. "
+                             "Your changes are still below: check them against the case page, then save again.")
+    except services.CaseErased:
+        form.add_error(None, "This case has been erased, so its details can no longer be changed.")
+    return False
 
 
 @require_GET
@@ -24,7 +43,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     )[:200]
     hearing = hearing_case_ids(request.user)
     rows = [
-        (case, None if case.is_shredded else RedactedView(case.victim, relationships_to_case(request.memberships, case, hearing)))
+        (case_summary(case), None if case.is_shredded else RedactedView(case.victim, relationships_to_case(request.memberships, case, hearing)))
         for case in cases
     ]
     response = HttpResponse(render_to_string("referrals/case_list.html", {"rows": rows}, request))
@@ -36,7 +55,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     case, relationships = case_get_for_user(request, reference, purpose="view case")
     victim = None if case.is_shredded else RedactedView(case.victim, relationships)
-    context = {"case": case, "victim": victim, "can_edit": bool(writable_fields(VICTIM, relationships))}
+    context = {"case": case_summary(case), "victim": victim, "can_edit": bool(writable_fields(VICTIM, relationships))}
     response = HttpResponse(render_to_string("referrals/case_detail.html", context, request))
     # Recorded even when nothing was revealed: who opened which case matters to auditors too.
     audit.record_case_reads(request=request, reads={case.reference: victim.revealed if victim else set()}, purpose="view case")
@@ -48,13 +67,12 @@ def victim_edit(request: HttpRequest, reference: str) -> HttpResponse:
     case, relationships = case_get_for_user(request, reference, purpose="edit victim")
     writable = writable_fields(VICTIM, relationships)
     if case.is_shredded or not writable:
+        audit.record(event="victim_edit_denied", request=request, case_reference=case.reference, purpose="edit victim", outcome="denied")
         raise PermissionDenied
     form = victim_form_class(writable)(request.POST or None, instance=case.victim)
-    if request.method == "POST" and form.is_valid():
-        changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        services.victim_update(victim=case.victim, changes=changes, by=request.user, request=request)
+    if request.method == "POST" and form.is_valid() and _saved(request, case, form):
         messages.success(request, "The victim's details have been saved.")
         return redirect("case-detail", reference=case.reference)
-    response = render(request, "referrals/victim_form.html", {"case": case, "form": form})
+    response = render(request, "referrals/victim_form.html", {"case": case_summary(case), "form": form})
     audit.record_case_reads(request=request, reads={case.reference: set(form.fields)}, purpose="edit victim")
     return response

@@ -9,7 +9,6 @@ is found (model, field, logical row id, key id). A value moved to another row or
 flipped, or plaintext written into the column, all fail authentication here.
 """
 
-import functools
 import os
 
 from cryptography.exceptions import InvalidTag
@@ -25,14 +24,9 @@ class IntegrityFailure(Exception):
     """A stored value failed to authenticate. Never carries the value or the key."""
 
 
-@functools.lru_cache(maxsize=4096)
-def _cipher(key: bytes) -> AESGCM:
-    return AESGCM(key)  # the key schedule, once per key
-
-
 def encrypt(key: bytes, plaintext: bytes, associated_data: bytes) -> bytes:
     nonce = os.urandom(NONCE_BYTES)  # random 96-bit nonce per write; 2^32 writes per key is far off
-    return FORMAT_V1 + nonce + _cipher(key).encrypt(nonce, plaintext, associated_data)
+    return FORMAT_V1 + nonce + AESGCM(key).encrypt(nonce, plaintext, associated_data)
 
 
 def decrypt(key: bytes, stored: bytes, associated_data: bytes) -> bytes:
@@ -43,6 +37,6 @@ def decrypt(key: bytes, stored: bytes, associated_data: bytes) -> bytes:
         raise IntegrityFailure("unknown format")
     nonce, body = stored[1 : 1 + NONCE_BYTES], stored[1 + NONCE_BYTES :]
     try:
-        return _cipher(key).decrypt(nonce, body, associated_data)
+        return AESGCM(key).decrypt(nonce, body, associated_data)
     except InvalidTag:
         raise IntegrityFailure("authentication failed") from None

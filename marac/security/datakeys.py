@@ -1,6 +1,5 @@
 """Data keys: create one per case, unwrap it to read, re-wrap on rotation, destroy to shred."""
 
-import functools
 import logging
 import os
 import uuid
@@ -11,6 +10,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from marac.security import crypto
+from marac.security.keyring import KeyringError
 from marac.security.models import DataKey
 
 logger = logging.getLogger("marac.security")
@@ -38,20 +38,18 @@ def data_key_bytes(key: DataKey) -> bytes:
     """The plaintext DEK. Raises DataKeyShredded or IntegrityFailure; never returns garbage."""
     if key.wrapped is None:
         raise DataKeyShredded("the case's data key was destroyed")
+    # Kept on this instance only (one request's objects), never in a process-wide cache, so a
+    # shredded case's key does not linger in memory after the objects that used it are gone.
     cached = key.__dict__.get("_marac_dek")
     if cached is not None and cached[0] is key.wrapped and cached[1] == key.kek_id:
-        return cached[2]  # this instance, these exact wrapped bytes: unwrapped already
-    kek = settings.MARAC_KEYRING.key(key.kek_id)
-    dek = _unwrap(kek, bytes(key.wrapped), _wrap_context(key.case_uuid, key.uuid, key.kek_id))
+        return cached[2]
+    try:
+        kek = settings.MARAC_KEYRING.key(key.kek_id)
+    except KeyringError as error:
+        raise crypto.IntegrityFailure(str(error)) from None  # handled (and recorded) like tampering
+    dek = crypto.decrypt(kek, bytes(key.wrapped), _wrap_context(key.case_uuid, key.uuid, key.kek_id))
     key.__dict__["_marac_dek"] = (key.wrapped, key.kek_id, dek)
     return dek
-
-
-@functools.lru_cache(maxsize=4096)
-def _unwrap(kek: bytes, wrapped: bytes, context: bytes) -> bytes:
-    # Keyed by the wrapped bytes themselves: a shredded or re-wrapped key is a different entry,
-    # so the cache can never answer for a key that no longer exists in the database.
-    return crypto.decrypt(kek, wrapped, context)
 
 
 @transaction.atomic
@@ -78,9 +76,13 @@ def data_keys_rotate(*, batch_size: int = 2000) -> dict[str, int]:
         rows = [_rewrapped_row(keyring, *row) for row in batch]
         with transaction.atomic(), connection.cursor() as cursor:
             # DataKey has no history and no audit trail of its own: a plain batched UPDATE keeps
-            # rotation at tens of thousands of keys a second (bench/rotate_keys.py).
+            # rotation at tens of thousands of keys a second (bench/rotate_keys.py). The WHERE
+            # matches only a row still as it was read: a key shredded (or rotated by another run)
+            # since then is left alone, never brought back.
             table = connection.ops.quote_name(DataKey._meta.db_table)
-            cursor.executemany(f"UPDATE {table} SET kek_id = %s, wrapped = %s WHERE id = %s", rows)
+            cursor.executemany(
+                f"UPDATE {table} SET kek_id = %s, wrapped = %s WHERE id = %s AND kek_id = %s AND wrapped IS NOT NULL", rows
+            )
         rewrapped += len(rows)
     return {"rewrapped": rewrapped, **data_keys_by_kek()}
 
@@ -88,7 +90,7 @@ def data_keys_rotate(*, batch_size: int = 2000) -> dict[str, int]:
 def _rewrapped_row(keyring, pk, key_uuid, case_uuid, kek_id, wrapped) -> tuple:
     plain = crypto.decrypt(keyring.key(kek_id), bytes(wrapped), _wrap_context(case_uuid, key_uuid, kek_id))
     new = crypto.encrypt(keyring.primary_key, plain, _wrap_context(case_uuid, key_uuid, keyring.primary_id))
-    return (keyring.primary_id, new, pk)
+    return (keyring.primary_id, new, pk, kek_id)
 
 
 def data_keys_by_kek() -> dict[str, int]:

@@ -43,10 +43,18 @@ def logical_model(instance) -> type[models.Model]:
     return getattr(type(instance), "instance_type", type(instance))
 
 
-def data_key_of(instance):
+def case_of(instance):
     path = logical_model(instance).ENCRYPTION_CASE_PATH
-    owner = getattr(instance, path) if path else instance
-    return owner.data_key
+    return getattr(instance, path) if path else instance
+
+
+def data_key_of(instance):
+    case = case_of(instance)
+    key = case.data_key
+    if key.case_uuid != case.uuid:
+        # A data key moved under another case (database write access) is refused, not used.
+        raise crypto.IntegrityFailure("data key belongs to another case")
+    return key
 
 
 def associated_data(instance, field_name: str, data_key) -> bytes:
@@ -130,8 +138,9 @@ class EncryptedField(models.BinaryField):
         try:
             data_key = data_key_of(instance)
             plaintext = crypto.decrypt(data_key_bytes(data_key), stored, associated_data(instance, self.name, data_key))
-        except crypto.IntegrityFailure:
+        except crypto.IntegrityFailure as failure:
             logger.error("integrity_failure model=%s field=%s row=%s", logical_model(instance)._meta.label_lower, self.name, instance.uuid)
+            failure.case_reference = getattr(case_of(instance), "reference", "")  # for the access log
             raise
         if plaintext == NONE_MARKER:
             return None
@@ -146,6 +155,11 @@ class EncryptedField(models.BinaryField):
         # In place before post_save, where simple-history copies it into the history row.
         stored = model_instance.__dict__[self.attname] = Ciphertext(model_instance._marac_pending[self.attname])
         return stored
+
+    def value_from_object(self, obj):
+        # What leaves through serialisation (dumpdata, fixtures) is the stored ciphertext: never
+        # decrypted, and unaffected by shredding. Forms read attributes instead (referrals.forms).
+        return obj.__dict__.get(self.attname)
 
     def value_to_string(self, obj):
         # Serialisation (dumpdata, fixtures) carries ciphertext, never plaintext.
@@ -226,14 +240,18 @@ class EncryptedModel(models.Model):
     def encrypted_fields(cls) -> list[EncryptedField]:
         return [f for f in cls._meta.concrete_fields if isinstance(f, EncryptedField)]
 
-    def save(self, *args, **kwargs):
+    def save(self, *args, update_fields=None, **kwargs):
         fields = self.encrypted_fields()
+        if update_fields is not None:
+            # Every encrypted value is re-encrypted under the new version, so all of them, and the
+            # version, must be written together; a partial save would leave the row unreadable.
+            update_fields = {*update_fields, "row_version", *(f.attname for f in fields)}
         plaintexts = {f.attname: getattr(self, f.attname) for f in fields}  # raises on tampering
         self.row_version += 1
         self._marac_pending = {f.attname: f.encrypt(self, plaintexts[f.attname]) for f in fields}
         self.__dict__[PLAIN_CACHE] = plaintexts
         try:
-            super().save(*args, **kwargs)
+            super().save(*args, update_fields=update_fields, **kwargs)
         finally:
             self._marac_pending = None
 

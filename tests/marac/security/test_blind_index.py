@@ -39,7 +39,7 @@ def test_entries_are_truncated_hmacs_not_the_value(case_a):
 def test_changing_the_name_replaces_the_entries(case_a, referrer):
     from referrals.services import victim_update
 
-    victim_update(victim=case_a.victim, changes={"name": "Sarah Kerr"}, by=referrer)
+    victim_update(victim=case_a.victim, changes={"name": "Sarah Kerr"}, expected_version=case_a.victim.row_version, by=referrer)
     assert matches("Sarah Mitchell", date(1989, 3, 14)) == set()
     assert matches("Sarah Kerr", date(1989, 3, 14)) == {case_a.uuid}
 

@@ -1,0 +1,28 @@
+"""What templates get of a case: its non-personal facts only. Templates never receive a Case,
+whose `.victim` would let a template reach around the field policy."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from referrals.models import Case
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    reference: str
+    area_name: str
+    referring_agency_name: str
+    status: str
+    is_shredded: bool
+    erased_at: datetime | None
+
+
+def case_summary(case: Case) -> CaseSummary:
+    return CaseSummary(
+        reference=case.reference,
+        area_name=case.area.name,
+        referring_agency_name=case.referring_agency.name,
+        status=case.get_status_display(),
+        is_shredded=case.is_shredded,
+        erased_at=case.data_key.shredded_at,
+    )
