@@ -55,6 +55,15 @@ class Keyring:
         except KeyError:
             raise KeyringError(f"The keyring has no blind-index key for {index_name}.") from None
 
+    def to_json(self) -> str:
+        """The keyring as configuration text (for generate_keys and tests; it contains keys)."""
+        encode = base64.b64encode
+        return json.dumps({
+            "primary": self.primary_id,
+            "keys": {key_id: encode(key).decode("ascii") for key_id, key in self.keys.items()},
+            "index_keys": {name: encode(key).decode("ascii") for name, key in self.index_keys.items()},
+        }, indent=2)
+
     @classmethod
     def from_json(cls, text: str) -> "Keyring":
         try:

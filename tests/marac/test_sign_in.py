@@ -1,6 +1,6 @@
 """Password, then a security code: the whole sign-in, and the ways people attack it."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 import time_machine

@@ -1,8 +1,6 @@
 """Key management: rotation re-wraps without touching data, shredding erases one case for good,
 and no key material lives in the repository."""
 
-import base64
-import json
 import re
 import subprocess
 from io import StringIO
@@ -19,7 +17,6 @@ from marac.security.datakeys import DataKeyShredded, data_key_bytes
 from marac.security.keyring import Keyring, keyring_with_new_primary, new_keyring_json
 from marac.security.models import BlindIndexEntry, DataKey
 from referrals.models import Victim
-from tests.conftest import make_case
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -29,13 +26,7 @@ def fresh(victim):
 
 
 def rotated_keyring() -> Keyring:
-    current = settings.MARAC_KEYRING
-    text = json.dumps({
-        "primary": current.primary_id,
-        "keys": {k: base64.b64encode(v).decode() for k, v in current.keys.items()},
-        "index_keys": {k: base64.b64encode(v).decode() for k, v in current.index_keys.items()},
-    })
-    return Keyring.from_json(keyring_with_new_primary(text, "kek-new"))
+    return Keyring.from_json(keyring_with_new_primary(settings.MARAC_KEYRING.to_json(), "kek-new"))
 
 
 def without(keyring: Keyring, key_id: str) -> Keyring:
