@@ -99,6 +99,8 @@ def test_victim_form_offers_exactly_the_writable_fields(reader, marked_case, rol
     html = response.content.decode()
     for field in ALL - editable:
         assert shown(field) not in html, field
+    event = AccessEvent.objects.get(case_reference=marked_case.reference, purpose="edit victim")
+    assert set(event.fields) == editable
 
 
 def test_a_reader_who_may_not_write_cannot_post_changes(reader, marked_case):
