@@ -1,7 +1,7 @@
 """Cases and victims. Personal data lives only in encrypted fields under the case's data key,
 with the field policy in marac/security/policy.py saying who may read and write each one.
 
-The Referrals issue adds perpetrators, households, risk assessments, referrals and incidents.
+Perpetrators and household members are still to come (issue 4: Referrals).
 """
 
 from django.conf import settings
@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 from marac.models import Agency, MaracArea
 from marac.security.fields import EncryptedDateField, EncryptedJSONField, EncryptedModel, EncryptedTextField
 from marac.security.models import DataKey
+from referrals.checklists import CHECKLISTS, Band
 
 
 class Case(models.Model):
@@ -73,3 +74,89 @@ class CaseUserObjectPermission(UserObjectPermissionBase):
 
 class CaseGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+
+class RiskAssessment(EncryptedModel):
+    """A risk checklist answered with the victim, against one versioned question set.
+
+    Answers and notes are encrypted. The score is kept in plain as well: triage and reports must
+    sort and count by it in SQL, and a number of "yes" answers identifies nobody.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        COMPLETE = "complete", "Complete"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="assessments")
+    checklist_version = models.CharField(max_length=30, choices=[(v, v) for v in CHECKLISTS])
+    answers = EncryptedJSONField(default=dict, help_text="{question id: {'answer': 'yes|no|not_known', 'note': '...'}}")
+    score = models.PositiveSmallIntegerField(default=0)
+    override_band = models.CharField(max_length=10, blank=True, choices=[(b.value, b.value) for b in Band])
+    override_rationale = EncryptedTextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assessed_on = models.DateField()
+    history = HistoricalRecords()
+
+    @property
+    def checklist(self):
+        return CHECKLISTS[self.checklist_version]
+
+    @property
+    def band(self) -> Band:
+        return self.checklist.band(self.score)
+
+    @property
+    def level(self) -> Band:
+        """The band, raised (never lowered) by professional judgement."""
+        return Band(self.override_band) if self.override_band else self.band
+
+
+class Referral(EncryptedModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class Consent(models.TextChoices):
+        GIVEN = "given", "The victim agreed to the referral"
+        WITHOUT = "without", "Shared without consent"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="referrals")
+    assessment = models.ForeignKey(RiskAssessment, on_delete=models.PROTECT, related_name="referrals")
+    criteria = models.JSONField(default=list, help_text="Codes from referrals.rules.Criterion.")
+    referring_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="referrals")
+    referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    consent = models.CharField(max_length=10, choices=Consent.choices)
+    without_consent_reason = EncryptedTextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    submitted_on = models.DateField(null=True, blank=True, db_index=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = EncryptedTextField(blank=True)
+    history = HistoricalRecords()
+
+
+class Incident(EncryptedModel):
+    """A further incident recorded by any agency, reported to the police or not (DESIGN 2.3)."""
+
+    class Kind(models.TextChoices):
+        VIOLENCE = "violence", "Physical violence"
+        THREATS = "threats", "Threats of violence, including to property"
+        STALKING = "stalking", "A pattern of stalking or harassment"
+        SEXUAL = "sexual", "Rape or sexual abuse"
+        UNWANTED_CONTACT = "unwanted_contact", "Unwanted contact"
+        BREACH = "breach", "Breach of bail, an injunction or an order"
+        CHILD_CONTACT = "child_contact", "Dispute over child contact"
+        OTHER_ABUSE = "other_abuse", "Other abuse between the victim and perpetrator"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="incidents")
+    occurred_on = models.DateField(db_index=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    police_callout = models.BooleanField(default=False, help_text="Police were called out to it.")
+    recording_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="recorded_incidents")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    summary = EncryptedTextField(blank=True)
+    history = HistoricalRecords()

@@ -4,6 +4,7 @@ writes its audit entry."""
 import uuid
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 
@@ -11,7 +12,9 @@ import audit
 from marac.models import Agency, MaracArea, User
 from marac.security import blind_index
 from marac.security.datakeys import data_key_create, data_key_shred
-from referrals.models import Case, Victim
+from referrals import rules, selectors
+from referrals.checklists import CURRENT, Answer, Band, Checklist
+from referrals.models import Case, Incident, Referral, RiskAssessment, Victim
 
 NAME_DOB_INDEX = "victim_name_dob"
 
@@ -74,12 +77,16 @@ def victim_update(*, victim: Victim, changes: dict, expected_version: int, by: U
     return victim
 
 
-def victim_reindex(*, victim: Victim) -> None:
+def victim_index_values(victim: Victim) -> set[str]:
     """Name and date of birth, every alias and every alternative date, as matchable pairs."""
     names = [victim.name, *victim.aliases]
     born = [victim.date_of_birth, *(date.fromisoformat(d) for d in victim.alternative_dates_of_birth)]
-    values = {blind_index.name_and_birth_date(n, b) for n in names if n for b in born if b}
-    blind_index.index_replace(index_name=NAME_DOB_INDEX, case_uuid=victim.case.uuid, subject_uuid=victim.uuid, values=values)
+    return {blind_index.name_and_birth_date(n, b) for n in names if n for b in born if b}
+
+
+def victim_reindex(*, victim: Victim) -> None:
+    blind_index.index_replace(index_name=NAME_DOB_INDEX, case_uuid=victim.case.uuid, subject_uuid=victim.uuid,
+                              values=victim_index_values(victim))
 
 
 @transaction.atomic
@@ -95,3 +102,107 @@ def case_shred(*, case: Case, by: User | None) -> None:
     case.status = Case.Status.SHREDDED
     case.save(update_fields=["status"])
     audit.record(event="case_shredded", user=by, case_reference=case.reference, purpose="retention or erasure")
+
+
+# --- Risk checklist, referral, incidents ------------------------------------------------------
+
+
+def _answers_valid(assessment: RiskAssessment, answers: dict) -> dict:
+    checklist = assessment.checklist
+    known = {q.id for q in checklist.questions}
+    cleaned = {}
+    for question_id, entry in answers.items():
+        if question_id not in known:
+            raise ValidationError(f"{question_id} is not a question in {checklist.version}")
+        answer = entry.get("answer")
+        if answer not in Answer.__members__.values():
+            raise ValidationError(f"Choose yes, no or not known for {question_id}")
+        cleaned[question_id] = {"answer": str(answer), "note": str(entry.get("note", ""))[:2000]}
+    return cleaned
+
+
+@transaction.atomic
+def assessment_start(*, case: Case, by: User, on: date, checklist: Checklist = CURRENT) -> RiskAssessment:
+    assessment = RiskAssessment(case=case, checklist_version=checklist.version, assessed_by=by, assessed_on=on)
+    assessment.save()
+    return assessment
+
+
+@transaction.atomic
+def assessment_answer(*, assessment: RiskAssessment, answers: dict, by: User) -> RiskAssessment:
+    """Save answers as they are given (a draft survives closing the browser); the score follows."""
+    if assessment.status != RiskAssessment.Status.DRAFT:
+        raise ValidationError("A completed checklist cannot be changed; start a new one")
+    merged = {**assessment.answers, **_answers_valid(assessment, answers)}
+    assessment.answers = merged
+    assessment.score = assessment.checklist.score({q: e["answer"] for q, e in merged.items()})
+    assessment.save()
+    audit.record(event="assessment_answered", user=by, case_reference=assessment.case.reference, fields=["answers"], purpose="risk checklist")
+    return assessment
+
+
+@transaction.atomic
+def assessment_override(*, assessment: RiskAssessment, band: Band, rationale: str, by: User) -> RiskAssessment:
+    """Professional judgement raises the level, never lowers it, and always says why."""
+    if band.rank <= assessment.band.rank:
+        raise ValidationError(f"Professional judgement can only raise the level above {assessment.band.value}")
+    if not rationale.strip():
+        raise ValidationError("Explain the professional judgement")
+    assessment.override_band = band.value
+    assessment.override_rationale = rationale.strip()
+    assessment.save()
+    audit.record(event="assessment_overridden", user=by, case_reference=assessment.case.reference,
+                 fields=["override_rationale"], purpose="risk checklist")
+    return assessment
+
+
+@transaction.atomic
+def incident_record(*, case: Case, occurred_on: date, kind: str, police_callout: bool, agency: Agency, by: User,
+                    summary: str = "", today: date) -> tuple[Incident, bool]:
+    """Record a further incident; True with it if it makes the case a repeat under the area's
+    definition, which should prompt a repeat referral (DESIGN 2.3)."""
+    if occurred_on > today:
+        raise ValidationError("The incident date must be today or in the past")
+    incident = Incident(case=case, occurred_on=occurred_on, kind=kind, police_callout=police_callout,
+                        recording_agency=agency, recorded_by=by, summary=summary)
+    incident.full_clean(exclude=[f.name for f in Incident.encrypted_fields()])
+    incident.save()
+    repeat = rules.is_repeat(last_referral=selectors.last_referral_date(case), incident=occurred_on, kind=kind,
+                             definition=case.area.repeat_definition)
+    audit.record(event="incident_recorded", user=by, case_reference=case.reference, fields=["summary"], purpose="flag and tag")
+    return incident, repeat
+
+
+def referral_criteria_for(*, assessment: RiskAssessment, judgement: bool, today: date) -> set[rules.Criterion]:
+    """The criteria a referral from this checklist meets today, from the case's own history."""
+    case = assessment.case
+    last_referral = selectors.last_referral_date(case)
+    repeat = last_referral is not None and any(
+        rules.is_repeat(last_referral=last_referral, incident=i.occurred_on, kind=i.kind, definition=case.area.repeat_definition)
+        for i in selectors.incidents_since(case, last_referral)
+    )
+    return rules.referral_criteria(
+        score=assessment.score, area=case.area, judgement=judgement or bool(assessment.override_band),
+        callouts_last_12_months=selectors.police_callouts_last_12_months(case, today), repeat=repeat,
+    )
+
+
+@transaction.atomic
+def referral_submit(*, assessment: RiskAssessment, by: User, agency: Agency, consent: str, without_consent_reason: str = "",
+                    judgement: bool = False, today: date) -> Referral:
+    """Refer to MARAC from a checklist: everything comes from it, nothing is typed twice. The
+    criteria are worked out here, not chosen, and a referral meeting none is refused."""
+    criteria = referral_criteria_for(assessment=assessment, judgement=judgement, today=today)
+    if not criteria:
+        raise ValidationError("This case meets no MARAC referral criterion. Use professional judgement if you are worried.")
+    if consent == Referral.Consent.WITHOUT and not without_consent_reason.strip():
+        raise ValidationError("Say why the referral is being made without the victim's consent")
+    assessment.status = RiskAssessment.Status.COMPLETE
+    assessment.save()
+    referral = Referral(case=assessment.case, assessment=assessment, criteria=sorted(criteria), referring_agency=agency,
+                        referred_by=by, consent=consent, without_consent_reason=without_consent_reason.strip(),
+                        status=Referral.Status.SUBMITTED, submitted_on=today)
+    referral.full_clean(exclude=[f.name for f in Referral.encrypted_fields()])
+    referral.save()
+    audit.record(event="referral_submitted", user=by, case_reference=assessment.case.reference, purpose="referral")
+    return referral

@@ -1,0 +1,75 @@
+"""The MARAC rules that decide referrals and repeats (DESIGN 2.2, 2.3), as plain functions of
+dates, counts and codes, so each edge can be tested on its own with a frozen clock.
+"""
+
+import calendar
+from datetime import date
+from enum import StrEnum
+
+from marac.models import MaracArea, RepeatDefinition
+from referrals.models import Incident
+
+REPEAT_WINDOW_MONTHS = 12
+ESCALATION_WINDOW_MONTHS = 12
+
+
+class Criterion(StrEnum):
+    VISIBLE_HIGH_RISK = "visible_high_risk"
+    PROFESSIONAL_JUDGEMENT = "professional_judgement"
+    POTENTIAL_ESCALATION = "potential_escalation"
+    REPEAT = "repeat"
+
+
+# NI 32 (2008) counts violence or threats of it (including to property), a pattern of stalking or
+# harassment, and rape or sexual abuse. The current (SafeLives) definition counts any abuse
+# between the same victim and perpetrator, criminal or not.
+NI32_KINDS = frozenset({Incident.Kind.VIOLENCE, Incident.Kind.THREATS, Incident.Kind.STALKING, Incident.Kind.SEXUAL})
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (or earlier); the 31st or 29 February clamp to the month's end."""
+    month_index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(month_index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def within_repeat_window(*, last_referral: date, incident: date) -> bool:
+    """After the last referral and no later than the same date 12 months on (that day included).
+
+    So from a referral on 1 March 2025 the window ends on 1 March 2026 (day 365); from one on
+    1 March 2023 it ends on 1 March 2024, day 366 because it spans 29 February 2024; from 29
+    February 2024 it ends on 28 February 2025.
+    """
+    return last_referral < incident <= add_months(last_referral, REPEAT_WINDOW_MONTHS)
+
+
+def kind_counts_as_repeat(kind: str, definition: str) -> bool:
+    if definition == RepeatDefinition.NI32_2008:
+        return kind in NI32_KINDS
+    return kind in Incident.Kind.values
+
+
+def is_repeat(*, last_referral: date | None, incident: date, kind: str, definition: str) -> bool:
+    """A further incident on a case referred before, within the window, of a kind the area's
+    definition counts. Without an earlier referral there is nothing to repeat."""
+    if last_referral is None:
+        return False
+    return within_repeat_window(last_referral=last_referral, incident=incident) and kind_counts_as_repeat(kind, definition)
+
+
+def escalation_window_start(today: date) -> date:
+    return add_months(today, -ESCALATION_WINDOW_MONTHS)
+
+
+def referral_criteria(*, score: int, area: MaracArea, judgement: bool, callouts_last_12_months: int, repeat: bool) -> set[Criterion]:
+    """Which criteria a referral meets. Any one is enough; a repeat must be referred whatever its score."""
+    met = set()
+    if score >= area.high_risk_threshold:
+        met.add(Criterion.VISIBLE_HIGH_RISK)
+    if judgement:
+        met.add(Criterion.PROFESSIONAL_JUDGEMENT)
+    if callouts_last_12_months >= area.escalation_callouts:
+        met.add(Criterion.POTENTIAL_ESCALATION)
+    if repeat:
+        met.add(Criterion.REPEAT)
+    return met
