@@ -20,6 +20,8 @@ CASE_ROLES = frozenset({Role.REFERRER, Role.COORDINATOR, Role.CHAIR, Role.AGENCY
 NAV_ITEMS = (
     NavItem("Home", "home"),
     NavItem("Cases", "case-list", CASE_ROLES),
+    NavItem("My referrals", "my-referrals", frozenset({Role.REFERRER})),
+    NavItem("Triage", "triage", frozenset({Role.COORDINATOR})),
     NavItem("Administration", "admin:index", frozenset({Role.ADMIN})),
     NavItem("Your account", "account"),
 )

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from marac import signin_views, views
+from referrals.urls import referral_urlpatterns
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,5 +16,6 @@ urlpatterns = [
     path("accessibility/", views.accessibility, name="accessibility"),
     path("healthz", views.healthz, name="healthz"),
     path("cases/", include("referrals.urls")),
+    path("referrals/", include(referral_urlpatterns)),
     path("admin/", admin.site.urls),
 ]

@@ -1,9 +1,30 @@
+"""Forms for cases, the risk checklist, referrals, decisions and incidents. Each keeps what the
+person typed when it is refused, and none exposes a field the policy withholds from them."""
+
+from datetime import date
+
 from django import forms
 
-from referrals.models import Victim
+from marac.govuk_forms import GovukDateField
+from referrals.checklists import Answer, Band, Checklist
+from referrals.models import Incident, Referral, Victim
 
 # The victim's fields this form can edit; the field policy decides which of them a person gets.
 EDITABLE = ["name", "date_of_birth", "address", "phone", "email", "safe_address", "safe_phone", "safe_times", "do_not_contact_via"]
+TEXT_LIMIT = 2000
+ANSWER_CHOICES = [(Answer.YES.value, "Yes"), (Answer.NO.value, "No"), (Answer.NOT_KNOWN.value, "Not known")]
+QUESTIONS_PER_STEP = 6
+
+
+def not_in_future(value: date | None) -> None:
+    if value and value > date.today():
+        raise forms.ValidationError("The date must be today or in the past")
+
+
+def plausible_birth_date(value: date | None) -> None:
+    not_in_future(value)
+    if value and value.year < 1900:
+        raise forms.ValidationError("Enter a date of birth after 1900")
 
 
 class VictimForm(forms.ModelForm):
@@ -21,8 +42,110 @@ class VictimForm(forms.ModelForm):
         initial = {name: getattr(instance, name) for name in self._meta.fields}
         initial["row_version"] = instance.row_version
         super().__init__(*args, instance=instance, initial=initial, **kwargs)
+        if "date_of_birth" in self.fields:
+            self.fields["date_of_birth"].validators.append(plausible_birth_date)
 
 
 def victim_form_class(writable: list[str]) -> type[VictimForm]:
     """A form with only the fields this person may write: the rest are never decrypted into it."""
     return forms.modelform_factory(Victim, form=VictimForm, fields=[f for f in EDITABLE if f in writable])
+
+
+class StartChecklistForm(forms.Form):
+    """Who the checklist is with. The case is created from this; nothing is asked again later."""
+
+    area = forms.ChoiceField(label="MARAC area", widget=forms.RadioSelect, error_messages={"required": "Choose the MARAC area"})
+    name = forms.CharField(label="Victim's full name", max_length=200, error_messages={"required": "Enter the victim's name"})
+    date_of_birth = GovukDateField(label="Date of birth", required=False, validators=[plausible_birth_date],
+                                   help_text="If you know it. For example, 27 3 1990")
+    address = forms.CharField(label="Address", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, areas: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].choices = areas
+        if len(areas) == 1:
+            self.fields["area"].initial = areas[0][0]
+
+
+class ChecklistStepForm(forms.Form):
+    """One step of the checklist: a few questions, each yes / no / not known with a note.
+    Unanswered questions may be left for later; the draft is saved either way."""
+
+    def __init__(self, *args, checklist: Checklist, step: int, answers: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = step_questions(checklist, step)
+        for question in self.questions:
+            saved = answers.get(question.id, {})
+            self.fields[question.id] = forms.ChoiceField(
+                label=question.text, help_text=question.hint, choices=ANSWER_CHOICES, required=False,
+                widget=forms.RadioSelect, initial=saved.get("answer"),
+            )
+            self.fields[f"{question.id}_note"] = forms.CharField(
+                label="Notes (optional)", required=False, max_length=TEXT_LIMIT, initial=saved.get("note", ""),
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+
+    def answers(self) -> dict:
+        return {
+            q.id: {"answer": self.cleaned_data[q.id], "note": self.cleaned_data[f"{q.id}_note"]}
+            for q in self.questions
+            if self.cleaned_data[q.id]
+        }
+
+
+def step_questions(checklist: Checklist, step: int):
+    start = (step - 1) * QUESTIONS_PER_STEP
+    return checklist.questions[start : start + QUESTIONS_PER_STEP]
+
+
+def step_count(checklist: Checklist) -> int:
+    return -(-len(checklist.questions) // QUESTIONS_PER_STEP)
+
+
+class JudgementForm(forms.Form):
+    level = forms.ChoiceField(label="Raise the risk level to", widget=forms.RadioSelect,
+                              error_messages={"required": "Choose the level"})
+    rationale = forms.CharField(label="Why, in your professional judgement", max_length=TEXT_LIMIT,
+                                widget=forms.Textarea(attrs={"rows": 4}), error_messages={"required": "Explain your judgement"},
+                                help_text="For example strangulation, stalking, threats to kill or honour-based abuse.")
+
+    def __init__(self, *args, above: Band, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["level"].choices = [(b.value, b.value.capitalize()) for b in Band if b.rank > above.rank]
+
+
+class ReferForm(forms.Form):
+    consent = forms.ChoiceField(label="Consent", choices=Referral.Consent.choices, widget=forms.RadioSelect,
+                                error_messages={"required": "Say whether the victim agreed to the referral"})
+    without_consent_reason = forms.CharField(label="If without consent, why", required=False, max_length=TEXT_LIMIT,
+                                             widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("consent") == Referral.Consent.WITHOUT and not data.get("without_consent_reason", "").strip():
+            self.add_error("without_consent_reason", "Say why the referral is being made without the victim's consent")
+        return data
+
+
+class DecisionForm(forms.Form):
+    ACCEPT, DECLINE = "accept", "decline"
+    decision = forms.ChoiceField(label="Decision", widget=forms.RadioSelect,
+                                 choices=[(ACCEPT, "Accept: list for the next MARAC meeting"), (DECLINE, "Decline")],
+                                 error_messages={"required": "Choose accept or decline"})
+    reason = forms.CharField(label="Reason", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text="Needed when declining. It is kept and reported.")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == self.DECLINE and not data.get("reason", "").strip():
+            self.add_error("reason", "Give the reason for declining")
+        return data
+
+
+class IncidentForm(forms.Form):
+    occurred_on = GovukDateField(label="Date of the incident", validators=[not_in_future],
+                                 error_messages={"required": "Enter the date of the incident"})
+    kind = forms.ChoiceField(label="What happened?", choices=Incident.Kind.choices, widget=forms.RadioSelect,
+                             error_messages={"required": "Choose what happened"})
+    police_callout = forms.BooleanField(label="The police were called out", required=False)
+    summary = forms.CharField(label="Summary", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 4}))

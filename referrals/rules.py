@@ -20,6 +20,13 @@ class Criterion(StrEnum):
     REPEAT = "repeat"
 
 
+CRITERION_LABELS = {
+    Criterion.VISIBLE_HIGH_RISK: "Visible high risk",
+    Criterion.PROFESSIONAL_JUDGEMENT: "Professional judgement",
+    Criterion.POTENTIAL_ESCALATION: "Potential escalation",
+    Criterion.REPEAT: "Repeat",
+}
+
 # NI 32 (2008) counts violence or threats of it (including to property), a pattern of stalking or
 # harassment, and rape or sexual abuse. The current (SafeLives) definition counts any abuse
 # between the same victim and perpetrator, criminal or not.

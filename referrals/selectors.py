@@ -25,18 +25,30 @@ def recent_matches_elsewhere(victim: Victim, today: date) -> list[tuple[Case, da
     """Other cases, in any area, whose victim matches this one (by the blind index over names,
     aliases and dates of birth) and that were referred in the last 12 months: a possible repeat.
     Returns each with its last referral date, most recent first."""
+    return matches_elsewhere_for([victim], today)[victim.pk]
+
+
+def matches_elsewhere_for(victims: list[Victim], today: date) -> dict[int, list[tuple[Case, date]]]:
+    """recent_matches_elsewhere for many victims in two queries, whatever their number."""
     from referrals.services import victim_index_values
 
-    case_uuids = blind_index.cases_matching(index_name="victim_name_dob", values=victim_index_values(victim))
+    digests = {v.pk: {blind_index.digest("victim_name_dob", value) for value in victim_index_values(v)} for v in victims}
+    by_digest: dict[bytes, set] = {}
+    for digest, case_uuid in blind_index.entries_for(index_name="victim_name_dob", digests=set().union(*digests.values())):
+        by_digest.setdefault(digest, set()).add(case_uuid)
     since = add_months(today, -REPEAT_WINDOW_MONTHS)
-    matches = (
-        Case.objects.filter(uuid__in=case_uuids - {victim.case.uuid})
-        .filter(referrals__status__in=REFERRED, referrals__submitted_on__gte=since)
-        .annotate(last_referred=Max("referrals__submitted_on"))
-        .select_related("area")
-        .order_by("-last_referred")
-    )
-    return [(case, case.last_referred) for case in matches]
+    candidates = set().union(*by_digest.values()) if by_digest else set()
+    recent = {
+        case.uuid: case
+        for case in Case.objects.filter(uuid__in=candidates, referrals__status__in=REFERRED, referrals__submitted_on__gte=since)
+        .annotate(last_referred=Max("referrals__submitted_on")).select_related("area")
+    }
+    result = {}
+    for victim in victims:
+        uuids = set().union(*(by_digest.get(d, set()) for d in digests[victim.pk])) - {victim.case.uuid}
+        found = [recent[u] for u in uuids if u in recent]
+        result[victim.pk] = sorted(((c, c.last_referred) for c in found), key=lambda pair: pair[1], reverse=True)
+    return result
 
 
 def incidents_since(case: Case, since: date) -> list[Incident]:

@@ -7,6 +7,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 import audit
 from marac.models import Agency, MaracArea, User
@@ -205,4 +206,19 @@ def referral_submit(*, assessment: RiskAssessment, by: User, agency: Agency, con
     referral.full_clean(exclude=[f.name for f in Referral.encrypted_fields()])
     referral.save()
     audit.record(event="referral_submitted", user=by, case_reference=assessment.case.reference, purpose="referral")
+    return referral
+
+
+@transaction.atomic
+def referral_decide(*, referral: Referral, accept: bool, reason: str, by: User) -> Referral:
+    """The coordinator's decision. A declined referral is kept, with its reason, and reported."""
+    referral = Referral.objects.select_for_update().select_related("case__data_key").get(pk=referral.pk)
+    if referral.status != Referral.Status.SUBMITTED:
+        raise ValidationError("This referral has already been decided")
+    if not accept and not reason.strip():
+        raise ValidationError("Give the reason for declining")
+    referral.status = Referral.Status.ACCEPTED if accept else Referral.Status.DECLINED
+    referral.decided_by, referral.decided_at, referral.decision_reason = by, timezone.now(), reason.strip()
+    referral.save()
+    audit.record(event=f"referral_{referral.status}", user=by, case_reference=referral.case.reference, purpose="triage")
     return referral

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from referrals import views
+from referrals import checklist_views, referral_views, views
 
 
 class CaseReference:
@@ -20,6 +20,19 @@ register_converter(CaseReference, "case_ref")
 
 urlpatterns = [
     path("", views.case_list, name="case-list"),
+    path("new-checklist/", checklist_views.checklist_start, name="checklist-start"),
     path("<case_ref:reference>/", views.case_detail, name="case-detail"),
     path("<case_ref:reference>/victim/", views.victim_edit, name="victim-edit"),
+    path("<case_ref:reference>/checklists/", checklist_views.checklist_new_for_case, name="checklist-new"),
+    path("<case_ref:reference>/checklists/<int:pk>/", checklist_views.checklist_summary, name="checklist-summary"),
+    path("<case_ref:reference>/checklists/<int:pk>/step-<int:step>/", checklist_views.checklist_step, name="checklist-step"),
+    path("<case_ref:reference>/checklists/<int:pk>/judgement/", checklist_views.checklist_judgement, name="checklist-judgement"),
+    path("<case_ref:reference>/checklists/<int:pk>/refer/", checklist_views.checklist_refer, name="checklist-refer"),
+    path("<case_ref:reference>/incidents/new/", referral_views.incident_new, name="incident-new"),
+]
+
+referral_urlpatterns = [
+    path("", referral_views.my_referrals, name="my-referrals"),
+    path("triage/", referral_views.triage, name="triage"),
+    path("<int:pk>/decision/", referral_views.referral_decide, name="referral-decide"),
 ]

@@ -56,6 +56,14 @@ def cases_matching(*, index_name: str, values: Iterable[str]) -> set[uuid.UUID]:
     return set(rows.values_list("case_uuid", flat=True))
 
 
+def entries_for(*, index_name: str, digests: set[bytes]) -> list[tuple[bytes, uuid.UUID]]:
+    """(digest, case uuid) for every entry equal to one of the digests: one indexed query."""
+    if not digests:
+        return []
+    rows = BlindIndexEntry.objects.filter(index_name=index_name, digest__in=digests).values_list("digest", "case_uuid")
+    return [(bytes(d), case_uuid) for d, case_uuid in rows]
+
+
 def entries_delete_for_case(*, case_uuid: uuid.UUID) -> int:
     deleted, _ = BlindIndexEntry.objects.filter(case_uuid=case_uuid).delete()
     return deleted

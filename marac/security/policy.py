@@ -41,6 +41,13 @@ CONTACT = rule(read=CASE_OWNERS | {Rel.CHAIR}, write=CASE_OWNERS)
 # Safe contact details are the most restricted: a leaked safe address can get someone killed.
 SAFE_CONTACT = rule(read=CASE_OWNERS, write=CASE_OWNERS)
 
+# What the checklist says, and why it was judged as it was, is for the case's meeting.
+ASSESSMENT = rule(read=MEETING, write=CASE_OWNERS)
+# Why a referral went ahead without consent, or was declined: the case owners and the chair.
+DECISION = rule(read=CASE_OWNERS | {Rel.CHAIR}, write=CASE_OWNERS)
+# Any agency with a relationship to the case may flag and tag a further incident.
+INCIDENT = rule(read=MEETING, write=MEETING)
+
 POLICY: dict[str, dict[str, FieldRule]] = {
     "referrals.victim": {
         "name": IDENTITY,
@@ -55,6 +62,9 @@ POLICY: dict[str, dict[str, FieldRule]] = {
         "safe_times": SAFE_CONTACT,
         "do_not_contact_via": SAFE_CONTACT,
     },
+    "referrals.riskassessment": {"answers": ASSESSMENT, "override_rationale": ASSESSMENT},
+    "referrals.referral": {"without_consent_reason": DECISION, "decision_reason": DECISION},
+    "referrals.incident": {"summary": INCIDENT},
 }
 
 

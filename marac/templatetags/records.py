@@ -41,3 +41,15 @@ def shown(value) -> SafeString | str:
     if isinstance(value, date):
         return _as_date(value)
     return linebreaksbr(conditional_escape(value))
+
+
+@register.filter
+def criterion(code: str) -> str:
+    from referrals.rules import CRITERION_LABELS
+
+    return CRITERION_LABELS.get(code, code)
+
+
+@register.filter
+def answer_label(code: str) -> str:
+    return {"yes": "Yes", "no": "No", "not_known": "Not known"}.get(code, "Not answered")

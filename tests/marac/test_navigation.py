@@ -13,7 +13,7 @@ def test_an_administrator_sees_administration(sign_in_fully, admin_user):
 
 def test_a_referrer_does_not_see_administration(sign_in_fully, referrer):
     html = sign_in_fully(referrer).get("/").content.decode()
-    assert nav_labels(html) == ["Home", "Cases", "Your account"]
+    assert nav_labels(html) == ["Home", "Cases", "My referrals", "Your account"]
 
 
 def test_the_current_page_is_marked(sign_in_fully, referrer):

@@ -1,0 +1,106 @@
+"""Referrals after they are made: the referrer's list, the coordinator's triage queue and
+decision, and incidents recorded on a case by any agency related to it."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+import audit
+from marac.models import Role
+from marac.security.policy import Rel, RedactedView, writable_fields
+from referrals import selectors, services
+from referrals.access import case_get_for_user
+from referrals.forms import DecisionForm, IncidentForm
+from referrals.models import Referral, RiskAssessment
+from referrals.presenters import case_summary
+from referrals.rules import Criterion
+
+ROW_RELATED = ("case__area", "case__data_key", "case__victim", "case__referring_agency", "assessment", "referring_agency")
+
+
+@require_GET
+def my_referrals(request: HttpRequest) -> HttpResponse:
+    mine = [(m.area_id, m.agency_id) for m in request.memberships if m.role == Role.REFERRER]
+    if not mine:
+        raise PermissionDenied
+    referrals = [r for r in Referral.objects.filter(case__area_id__in={a for a, _ in mine}).select_related(*ROW_RELATED)
+                 .order_by("-submitted_on", "-pk")[:200] if (r.case.area_id, r.referring_agency_id) in mine]
+    drafts = [d for d in RiskAssessment.objects.filter(assessed_by=request.user, status=RiskAssessment.Status.DRAFT)
+              .select_related("case__area", "case__data_key", "case__victim") if (d.case.area_id, d.case.referring_agency_id) in mine]
+    context = {"referrals": [(r, case_summary(r.case), r.case.victim.name) for r in referrals],
+               "drafts": [(d, case_summary(d.case), d.case.victim.name) for d in drafts]}
+    response = render(request, "referrals/my_referrals.html", context)
+    reads = {r.case.reference: {"name"} for r in referrals} | {d.case.reference: {"name"} for d in drafts}
+    audit.record_case_reads(request=request, reads=reads, purpose="my referrals")
+    return response
+
+
+@require_GET
+def triage(request: HttpRequest) -> HttpResponse:
+    areas = {m.area_id for m in request.memberships if m.role == Role.COORDINATOR}
+    if not areas:
+        raise PermissionDenied
+    queue = list(Referral.objects.filter(case__area_id__in=areas, status=Referral.Status.SUBMITTED)
+                 .select_related(*ROW_RELATED).order_by("submitted_on", "pk")[:500])
+    victims = [RedactedView(r.case.victim, {Rel.COORDINATOR}) for r in queue]
+    matches = selectors.matches_elsewhere_for([r.case.victim for r in queue], timezone.localdate())
+    rows = [
+        (r, case_summary(r.case), v, Criterion.REPEAT in r.criteria, matches[r.case.victim.pk], DecisionForm(prefix=str(r.pk)))
+        for r, v in zip(queue, victims)
+    ]
+    response = render(request, "referrals/triage.html", {"rows": rows})
+    audit.record_case_reads(request=request, reads={r.case.reference: v.revealed for r, v in zip(queue, victims)}, purpose="triage")
+    return response
+
+
+@require_POST
+def referral_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = Referral.objects.filter(pk=pk).select_related("case").first()
+    reference = referral.case.reference if referral else str(pk)
+    case, relationships = case_get_for_user(request, reference, purpose="triage")  # 404 and logged if not theirs
+    if Rel.COORDINATOR not in relationships:
+        audit.record(event="triage_denied", request=request, case_reference=case.reference, purpose="triage", outcome="denied")
+        raise PermissionDenied
+    form = DecisionForm(request.POST, prefix=str(referral.pk))
+    if form.is_valid():
+        try:
+            accept = form.cleaned_data["decision"] == DecisionForm.ACCEPT
+            services.referral_decide(referral=referral, accept=accept, reason=form.cleaned_data["reason"], by=request.user)
+            messages.success(request, f"Referral for {case.reference} {'accepted' if accept else 'declined'}.")
+            return redirect("triage")
+        except ValidationError as error:
+            form.add_error(None, error)
+    context = {"referral": referral, "case": case_summary(case), "form": form}
+    return render(request, "referrals/decision.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def incident_new(request: HttpRequest, reference: str) -> HttpResponse:
+    case, relationships = case_get_for_user(request, reference, purpose="flag and tag")
+    if case.is_shredded or "summary" not in writable_fields("referrals.incident", relationships):
+        audit.record(event="incident_denied", request=request, case_reference=case.reference, purpose="flag and tag", outcome="denied")
+        raise PermissionDenied
+    agency = _agency_for(request, case)
+    form = IncidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, repeat = services.incident_record(case=case, agency=agency, by=request.user, today=timezone.localdate(),
+                                                 **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            note = " This makes it a repeat case: refer it to MARAC again." if repeat else ""
+            messages.success(request, f"Incident recorded.{note}")
+            return redirect("case-detail", reference=case.reference)
+    return render(request, "referrals/incident_form.html", {"case": case_summary(case), "form": form})
+
+
+def _agency_for(request: HttpRequest, case):
+    """The agency the person records for: their membership in the case's area."""
+    in_area = [m for m in request.memberships if m.area_id == case.area_id]
+    if not in_area:
+        raise Http404("No membership in this area")
+    return in_area[0].agency
