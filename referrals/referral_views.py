@@ -16,7 +16,6 @@ from referrals.access import case_get_for_user
 from referrals.forms import DecisionForm, IncidentForm
 from referrals.models import Referral, RiskAssessment
 from referrals.presenters import case_summary
-from referrals.rules import Criterion
 
 ROW_RELATED = ("case__area", "case__data_key", "case__victim", "case__referring_agency", "assessment", "referring_agency")
 
@@ -48,7 +47,7 @@ def triage(request: HttpRequest) -> HttpResponse:
     victims = [RedactedView(r.case.victim, {Rel.COORDINATOR}) for r in queue]
     matches = selectors.matches_elsewhere_for([r.case.victim for r in queue], timezone.localdate())
     rows = [
-        (r, case_summary(r.case), v, Criterion.REPEAT in r.criteria, matches[r.case.victim.pk], DecisionForm(prefix=str(r.pk)))
+        (r, case_summary(r.case), v, matches[r.case.victim.pk], DecisionForm(prefix=str(r.pk)))
         for r, v in zip(queue, victims)
     ]
     response = render(request, "referrals/triage.html", {"rows": rows})

@@ -40,3 +40,18 @@ def test_demo_code_prints_six_digits(db, capsys):
     capsys.readouterr()
     call_command("demo_totp", "coordinator")
     assert capsys.readouterr().out.strip().isdigit()
+
+
+def test_the_demo_shows_every_criterion_a_decline_and_a_cross_area_match(db):
+    from django.utils import timezone
+
+    from referrals import selectors
+    from referrals.models import Referral, Victim
+
+    call_command("seed_demo")
+    criteria = {c for r in Referral.objects.all() for c in r.criteria}
+    assert criteria == {"visible_high_risk", "professional_judgement", "potential_escalation", "repeat"}
+    assert Referral.objects.filter(status=Referral.Status.DECLINED).exists()
+    jo = next(v for v in Victim.objects.select_related("case__data_key", "case__area") if v.case.area.short_code == "NWL" and v.name == "Jo Pryce")
+    matches = selectors.recent_matches_elsewhere(jo, timezone.localdate())
+    assert [case.area.short_code for case, _ in matches] == ["CHA"]

@@ -3,14 +3,17 @@ strategy in shared/seeds. Safe to run again: it adds what is missing and changes
 exists. Every name, address and number below is invented."""
 
 import base64
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from marac.management.commands._demo import refuse_in_production
 from marac.models import Agency, AgencyKind, MaracArea, Membership, Role, User
+from referrals import services
+from referrals.checklists import CURRENT, Band
 from referrals.models import Case
 from referrals.services import case_create
 
@@ -64,7 +67,25 @@ CASES = [
         "name": "Joanne Price", "date_of_birth": date(1985, 1, 9), "aliases": ["Jo Pryce"],
         "address": "8 Forest Road, Loughborough LE11 3NP", "phone": "07700 900654",
     }),
+    ("NWL", "Loughborough Women's Aid", {
+        "name": "Jo Pryce", "date_of_birth": date(1985, 1, 9), "address": "2 Measham Road, Moira DE12 6AQ",
+    }),
+    ("NWL", "North West Leicestershire District Council Housing", {
+        "name": "Emma Walsh", "date_of_birth": date(1999, 5, 23), "address": "41 Greenhill Road, Coalville LE67 4RJ",
+    }),
 ]
+
+# What happened on each case, by victim name, in days before today (so the demo stays current):
+# ("refer", days ago, yes answers, decision or None) / ("judgement", ...) / ("incident", days ago, kind, police call-out)
+HISTORIES = {
+    "Sarah Mitchell": [("refer", 200, 17, "accept"), ("incident", 40, "violence", True), ("refer", 10, 9, None)],
+    "Aisha Rahman": [("judgement", 6, 8, "Strangulation last week; she fears he will kill her.")],
+    "Kerry Doyle": [("incident", 150, "threats", True), ("incident", 90, "violence", True), ("incident", 30, "breach", True),
+                    ("refer", 5, 6, None)],
+    "Joanne Price": [("refer", 120, 15, "accept")],
+    "Jo Pryce": [("refer", 3, 14, None)],
+    "Emma Walsh": [("refer", 60, 14, "decline")],
+}
 
 
 class Command(BaseCommand):
@@ -83,8 +104,31 @@ class Command(BaseCommand):
 
     def create_cases(self, areas, agencies) -> None:
         referrer = User.objects.get(username="referrer")
+        coordinator = User.objects.get(username="coordinator")
         for area, agency, victim in CASES:
-            case_create(area=areas[area], referring_agency=agencies[agency], victim=victim, by=referrer)
+            case = case_create(area=areas[area], referring_agency=agencies[agency], victim=victim, by=referrer)
+            for event in HISTORIES.get(victim["name"], []):
+                self.play(case, event, referrer, coordinator, agencies[agency])
+
+    def play(self, case, event, referrer, coordinator, agency) -> None:
+        today = timezone.localdate()
+        kind, days_ago, *rest = event
+        on = today - timedelta(days=days_ago)
+        if kind == "incident":
+            incident_kind, callout = rest
+            services.incident_record(case=case, occurred_on=on, kind=incident_kind, police_callout=callout, agency=agency,
+                                     by=referrer, today=today)
+            return
+        yes, extra = rest
+        assessment = services.assessment_start(case=case, by=referrer, on=on)
+        answers = {q.id: {"answer": "yes" if i < yes else "no"} for i, q in enumerate(CURRENT.questions)}
+        services.assessment_answer(assessment=assessment, answers=answers, by=referrer)
+        if kind == "judgement":
+            services.assessment_override(assessment=assessment, band=Band.HIGH, rationale=extra, by=referrer)
+        referral = services.referral_submit(assessment=assessment, by=referrer, agency=agency, consent="given", today=on)
+        if extra in ("accept", "decline"):
+            reason = "" if extra == "accept" else "Moved to Derbyshire last week: referred to that MARAC instead."
+            services.referral_decide(referral=referral, accept=extra == "accept", reason=reason, by=coordinator)
 
     def ensure_person(self, person, areas, agencies) -> None:
         username, first, last, role, agency, area, enrolled = person
