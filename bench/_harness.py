@@ -5,6 +5,7 @@ The machine is shared and noisy, so scripts report ratios to a baseline measured
 run, and medians of interleaved repeats rather than single timings.
 """
 
+import atexit
 import os
 import statistics
 import sys
@@ -26,11 +27,20 @@ _setup_django()
 
 
 def test_database():
+    """A fresh test database for this run, dropped again when the script ends."""
     from django.db import connection
     from django.test.utils import setup_test_environment
 
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
     setup_test_environment()
+    # As Django's test runner does: requests must not close the connection to the test database.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    original_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    atexit.register(connection.creation.destroy_test_db, original_name, verbosity=0)
 
 
 def median_seconds(function, repeats: int) -> float:

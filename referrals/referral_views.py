@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
 from marac.models import Role
@@ -46,16 +46,13 @@ def triage(request: HttpRequest) -> HttpResponse:
                  .select_related(*ROW_RELATED).order_by("submitted_on", "pk")[:500])
     victims = [RedactedView(r.case.victim, {Rel.COORDINATOR}) for r in queue]
     matches = selectors.matches_elsewhere_for([r.case.victim for r in queue], timezone.localdate())
-    rows = [
-        (r, case_summary(r.case), v, matches[r.case.victim.pk], DecisionForm(prefix=str(r.pk)))
-        for r, v in zip(queue, victims)
-    ]
+    rows = [(r, case_summary(r.case), v, matches[r.case.victim.pk]) for r, v in zip(queue, victims)]
     response = render(request, "referrals/triage.html", {"rows": rows})
     audit.record_case_reads(request=request, reads={r.case.reference: v.revealed for r, v in zip(queue, victims)}, purpose="triage")
     return response
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def referral_decide(request: HttpRequest, pk: int) -> HttpResponse:
     referral = Referral.objects.filter(pk=pk).select_related("case").first()
     reference = referral.case.reference if referral else str(pk)
@@ -63,8 +60,8 @@ def referral_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if Rel.COORDINATOR not in relationships:
         audit.record(event="triage_denied", request=request, case_reference=case.reference, purpose="triage", outcome="denied")
         raise PermissionDenied
-    form = DecisionForm(request.POST, prefix=str(referral.pk))
-    if form.is_valid():
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         try:
             accept = form.cleaned_data["decision"] == DecisionForm.ACCEPT
             services.referral_decide(referral=referral, accept=accept, reason=form.cleaned_data["reason"], by=request.user)
@@ -72,8 +69,12 @@ def referral_decide(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("triage")
         except ValidationError as error:
             form.add_error(None, error)
-    context = {"referral": referral, "case": case_summary(case), "form": form}
-    return render(request, "referrals/decision.html", context)
+    victim = RedactedView(case.victim, relationships)
+    matches = selectors.recent_matches_elsewhere(case.victim, timezone.localdate())
+    context = {"referral": referral, "case": case_summary(case), "victim": victim, "matches": matches, "form": form}
+    response = render(request, "referrals/decision.html", context)
+    audit.record_case_reads(request=request, reads={case.reference: victim.revealed}, purpose="triage")
+    return response
 
 
 @require_http_methods(["GET", "POST"])
