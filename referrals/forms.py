@@ -7,10 +7,11 @@ from django import forms
 
 from marac.govuk_forms import GovukDateField
 from referrals.checklists import Answer, Band, Checklist
-from referrals.models import Incident, Referral, Victim
+from referrals.models import Incident, Perpetrator, Referral, Victim
 
 # The victim's fields this form can edit; the field policy decides which of them a person gets.
-EDITABLE = ["name", "date_of_birth", "address", "phone", "email", "safe_address", "safe_phone", "safe_times", "do_not_contact_via"]
+EDITABLE = ["name", "date_of_birth", "address", "phone", "email", "safe_address", "safe_phone", "safe_times", "do_not_contact_via",
+            "gender", "ethnic_group", "disabled", "lgbt", "language", "needs_interpreter"]
 TEXT_LIMIT = 2000
 ANSWER_CHOICES = [(Answer.YES.value, "Yes"), (Answer.NO.value, "No"), (Answer.NOT_KNOWN.value, "Not known")]
 QUESTIONS_PER_STEP = 6
@@ -34,7 +35,10 @@ class VictimForm(forms.ModelForm):
     class Meta:
         model = Victim
         fields = EDITABLE
-        widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in ("address", "safe_address", "safe_times", "do_not_contact_via")}
+        widgets = {
+            **{name: forms.Textarea(attrs={"rows": 3}) for name in ("address", "safe_address", "safe_times", "do_not_contact_via")},
+            **{name: forms.RadioSelect for name in ("gender", "ethnic_group", "disabled", "lgbt")},
+        }
 
     def __init__(self, *args, instance: Victim, **kwargs):
         # Initial values read through the field descriptors (which decrypt), only for this form's
@@ -149,3 +153,20 @@ class IncidentForm(forms.Form):
                              error_messages={"required": "Choose what happened"})
     police_callout = forms.BooleanField(label="The police were called out", required=False)
     summary = forms.CharField(label="Summary", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class PerpetratorForm(forms.Form):
+    name = forms.CharField(label="Full name", max_length=200, error_messages={"required": "Enter the perpetrator's name"})
+    date_of_birth = GovukDateField(label="Date of birth", required=False, validators=[plausible_birth_date])
+    address = forms.CharField(label="Address", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 3}))
+    relationship_to_victim = forms.ChoiceField(label="Relationship to the victim", choices=Perpetrator.Relationship.choices,
+                                               widget=forms.RadioSelect, error_messages={"required": "Choose the relationship"})
+
+
+class HouseholdMemberForm(forms.Form):
+    name = forms.CharField(label="Full name", max_length=200, error_messages={"required": "Enter their name"})
+    date_of_birth = GovukDateField(label="Date of birth", required=False, validators=[plausible_birth_date])
+    is_child = forms.BooleanField(label="Under 18", required=False, help_text="Only needed if you do not know their date of birth.")
+    school = forms.CharField(label="School or nursery", required=False, max_length=TEXT_LIMIT)
+    relationship_to_victim = forms.CharField(label="Relationship to the victim", required=False, max_length=200)
+    relationship_to_perpetrator = forms.CharField(label="Relationship to the perpetrator", required=False, max_length=200)

@@ -45,8 +45,41 @@ class Case(models.Model):
         return self.status == self.Status.SHREDDED
 
 
+class YesNoNotKnown(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    NOT_KNOWN = "not_known", "Not known"
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    NON_BINARY = "non_binary", "Non-binary or other"
+    NOT_KNOWN = "not_known", "Not known"
+
+
+class EthnicGroup(models.TextChoices):
+    """Census 2021 high-level groups; all but White count as Black, Asian or racially minoritised
+    in the data return (DESIGN 2.5)."""
+
+    WHITE = "white", "White"
+    MIXED = "mixed", "Mixed or multiple ethnic groups"
+    ASIAN = "asian", "Asian or Asian British"
+    BLACK = "black", "Black, Black British, Caribbean or African"
+    OTHER = "other", "Other ethnic group"
+    NOT_KNOWN = "not_known", "Not known"
+
+
 class Victim(EncryptedModel):
     case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="victim")
+    # Data-return attributes: coded values, not encrypted, so reports count them in SQL. Alone
+    # they identify nobody; the name, dates and addresses that would are encrypted.
+    gender = models.CharField(max_length=12, choices=Gender.choices, default=Gender.NOT_KNOWN)
+    ethnic_group = models.CharField(max_length=12, choices=EthnicGroup.choices, default=EthnicGroup.NOT_KNOWN)
+    disabled = models.CharField(max_length=10, choices=YesNoNotKnown.choices, default=YesNoNotKnown.NOT_KNOWN)
+    lgbt = models.CharField("LGBT+", max_length=10, choices=YesNoNotKnown.choices, default=YesNoNotKnown.NOT_KNOWN)
+    needs_interpreter = models.BooleanField(default=False)
+    language = models.CharField(max_length=60, blank=True, help_text="Language the victim prefers, if not English.")
     name = EncryptedTextField()
     aliases = EncryptedJSONField(default=list, help_text="Other names the victim is known by.")
     date_of_birth = EncryptedDateField(blank=True)
@@ -63,6 +96,42 @@ class Victim(EncryptedModel):
 
     def __str__(self) -> str:
         return f"Victim in {self.case_id}"  # never the name: __str__ ends up in logs and admin
+
+
+class Perpetrator(EncryptedModel):
+    class Relationship(models.TextChoices):
+        PARTNER = "partner", "Partner"
+        EX_PARTNER = "ex_partner", "Former partner"
+        FAMILY = "family", "Family member"
+        OTHER = "other", "Other"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="perpetrators")
+    name = EncryptedTextField()
+    aliases = EncryptedJSONField(default=list)
+    date_of_birth = EncryptedDateField(blank=True)
+    address = EncryptedTextField(blank=True)
+    relationship_to_victim = models.CharField(max_length=12, choices=Relationship.choices)
+    aged_17_or_under = models.BooleanField(default=False, help_text="For the data return, which must not read dates of birth.")
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"Perpetrator in {self.case_id}"
+
+
+class HouseholdMember(EncryptedModel):
+    """Someone in the victim's household: children above all (DESIGN 2.4, 2.5)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="household")
+    name = EncryptedTextField()
+    date_of_birth = EncryptedDateField(blank=True)
+    school = EncryptedTextField(blank=True)
+    relationship_to_victim = EncryptedTextField(blank=True, help_text="For example: son, niece, lodger.")
+    relationship_to_perpetrator = EncryptedTextField(blank=True)
+    is_child = models.BooleanField(help_text="Under 18: children's cases come first on the agenda.")
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"Household member in {self.case_id}"
 
 
 class CaseUserObjectPermission(UserObjectPermissionBase):

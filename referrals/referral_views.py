@@ -13,7 +13,7 @@ from marac.models import Role
 from marac.security.policy import Rel, RedactedView, writable_fields
 from referrals import selectors, services
 from referrals.access import case_get_for_user
-from referrals.forms import DecisionForm, IncidentForm
+from referrals.forms import DecisionForm, HouseholdMemberForm, IncidentForm, PerpetratorForm
 from referrals.models import Referral, RiskAssessment
 from referrals.presenters import case_summary
 
@@ -104,3 +104,38 @@ def _agency_for(request: HttpRequest, case):
     if not in_area:
         raise Http404("No membership in this area")
     return in_area[0].agency
+
+
+def _case_for_owner(request: HttpRequest, reference: str, model_label: str, purpose: str):
+    """The case, for someone who may write this kind of record on it (otherwise 403, logged)."""
+    case, relationships = case_get_for_user(request, reference, purpose=purpose)
+    if case.is_shredded or "name" not in writable_fields(model_label, relationships):
+        audit.record(event=f"{purpose.replace(' ', '_')}_denied", request=request, case_reference=case.reference,
+                     purpose=purpose, outcome="denied")
+        raise PermissionDenied
+    return case
+
+
+@require_http_methods(["GET", "POST"])
+def perpetrator_new(request: HttpRequest, reference: str) -> HttpResponse:
+    case = _case_for_owner(request, reference, "referrals.perpetrator", "add perpetrator")
+    form = PerpetratorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.perpetrator_add(case=case, details=form.cleaned_data, by=request.user, today=timezone.localdate())
+        messages.success(request, "Perpetrator added.")
+        return redirect("case-detail", reference=case.reference)
+    return render(request, "referrals/person_form.html", {"case": case_summary(case), "form": form, "title": "Add a perpetrator"})
+
+
+@require_http_methods(["GET", "POST"])
+def household_member_new(request: HttpRequest, reference: str) -> HttpResponse:
+    case = _case_for_owner(request, reference, "referrals.householdmember", "add household member")
+    form = HouseholdMemberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        details = {k: v for k, v in form.cleaned_data.items() if k != "is_child"}
+        services.household_member_add(case=case, details=details, is_child=form.cleaned_data["is_child"], by=request.user,
+                                      today=timezone.localdate())
+        messages.success(request, "Household member added.")
+        return redirect("case-detail", reference=case.reference)
+    return render(request, "referrals/person_form.html", {"case": case_summary(case), "form": form,
+                                                          "title": "Add someone in the household"})

@@ -15,7 +15,7 @@ from marac.security import blind_index
 from marac.security.datakeys import data_key_create, data_key_shred
 from referrals import rules, selectors
 from referrals.checklists import CURRENT, Answer, Band, Checklist
-from referrals.models import Case, Incident, Referral, RiskAssessment, Victim
+from referrals.models import Case, HouseholdMember, Incident, Perpetrator, Referral, RiskAssessment, Victim
 
 NAME_DOB_INDEX = "victim_name_dob"
 
@@ -222,3 +222,30 @@ def referral_decide(*, referral: Referral, accept: bool, reason: str, by: User) 
     referral.save()
     audit.record(event=f"referral_{referral.status}", user=by, case_reference=referral.case.reference, purpose="triage")
     return referral
+
+
+def _age_on(born: date | None, today: date) -> int | None:
+    if born is None:
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+@transaction.atomic
+def perpetrator_add(*, case: Case, details: dict, by: User, today: date) -> Perpetrator:
+    age = _age_on(details.get("date_of_birth"), today)
+    perpetrator = Perpetrator(case=case, aged_17_or_under=age is not None and age <= 17, **details)
+    perpetrator.full_clean(exclude=[f.name for f in Perpetrator.encrypted_fields()])
+    perpetrator.save()
+    audit.record(event="perpetrator_added", user=by, case_reference=case.reference, fields=details.keys(), purpose="update record")
+    return perpetrator
+
+
+@transaction.atomic
+def household_member_add(*, case: Case, details: dict, is_child: bool, by: User, today: date) -> HouseholdMember:
+    """A date of birth, when given, decides whether they are a child; otherwise the worker says."""
+    age = _age_on(details.get("date_of_birth"), today)
+    member = HouseholdMember(case=case, is_child=age < 18 if age is not None else is_child, **details)
+    member.full_clean(exclude=[f.name for f in HouseholdMember.encrypted_fields()])
+    member.save()
+    audit.record(event="household_member_added", user=by, case_reference=case.reference, fields=details.keys(), purpose="update record")
+    return member

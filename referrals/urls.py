@@ -29,6 +29,8 @@ urlpatterns = [
     path("<case_ref:reference>/checklists/<int:pk>/judgement/", checklist_views.checklist_judgement, name="checklist-judgement"),
     path("<case_ref:reference>/checklists/<int:pk>/refer/", checklist_views.checklist_refer, name="checklist-refer"),
     path("<case_ref:reference>/incidents/new/", referral_views.incident_new, name="incident-new"),
+    path("<case_ref:reference>/perpetrators/new/", referral_views.perpetrator_new, name="perpetrator-new"),
+    path("<case_ref:reference>/household/new/", referral_views.household_member_new, name="household-new"),
 ]
 
 referral_urlpatterns = [

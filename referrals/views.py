@@ -54,11 +54,17 @@ def case_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     case, relationships = case_get_for_user(request, reference, purpose="view case")
-    victim = None if case.is_shredded else RedactedView(case.victim, relationships)
-    context = {"case": case_summary(case), "victim": victim, "can_edit": bool(writable_fields(VICTIM, relationships))}
+    shredded = case.is_shredded
+    victim = None if shredded else RedactedView(case.victim, relationships)
+    perpetrators = [] if shredded else [RedactedView(p, relationships, "perpetrator.") for p in case.perpetrators.all()]
+    household = [] if shredded else [(m, RedactedView(m, relationships, "household.")) for m in case.household.all()]
+    context = {"case": case_summary(case), "victim": victim, "perpetrators": perpetrators, "household": household,
+               "can_edit": bool(writable_fields(VICTIM, relationships))}
     response = HttpResponse(render_to_string("referrals/case_detail.html", context, request))
+    views = [victim, *perpetrators, *(view for _, view in household)] if victim else []
+    revealed = set().union(*(view.revealed for view in views))
     # Recorded even when nothing was revealed: who opened which case matters to auditors too.
-    audit.record_case_reads(request=request, reads={case.reference: victim.revealed if victim else set()}, purpose="view case")
+    audit.record_case_reads(request=request, reads={case.reference: revealed}, purpose="view case")
     return response
 
 

@@ -61,6 +61,20 @@ POLICY: dict[str, dict[str, FieldRule]] = {
         "safe_phone": SAFE_CONTACT,
         "safe_times": SAFE_CONTACT,
         "do_not_contact_via": SAFE_CONTACT,
+        # Special-category data, stored as plain codes so the data return can count them in SQL,
+        # but shown on pages only through this policy like any other sensitive field.
+        "gender": IDENTITY,
+        "ethnic_group": IDENTITY,
+        "disabled": IDENTITY,
+        "lgbt": IDENTITY,
+        "language": IDENTITY,
+        "needs_interpreter": IDENTITY,
+    },
+    "referrals.perpetrator": {"name": IDENTITY, "aliases": IDENTITY, "date_of_birth": IDENTITY, "address": IDENTITY},
+    # Where a child goes to school is how an abuser finds them: the case owners and the chair.
+    "referrals.householdmember": {
+        "name": IDENTITY, "date_of_birth": IDENTITY, "school": CONTACT,
+        "relationship_to_victim": IDENTITY, "relationship_to_perpetrator": IDENTITY,
     },
     "referrals.riskassessment": {"answers": ASSESSMENT, "override_rationale": ASSESSMENT},
     "referrals.referral": {"without_consent_reason": DECISION, "decision_reason": DECISION},
@@ -100,13 +114,14 @@ class RedactedView:
     """A record as one reader may see it: readable fields decrypted, the rest Withheld.
 
     Only readable fields are ever decrypted. `revealed` lists the fields this view has handed
-    out, for the access log.
+    out, for the access log, each with `log_prefix` in front ("perpetrator.name").
     """
 
-    def __init__(self, obj, relationships: set[Rel]):
+    def __init__(self, obj, relationships: set[Rel], log_prefix: str = ""):
         self._obj = obj
         self._label = obj._meta.label_lower
         self._readable = set(readable_fields(self._label, relationships))
+        self._log_prefix = log_prefix
         self.revealed: set[str] = set()
 
     def __getattr__(self, name: str):
@@ -114,5 +129,5 @@ class RedactedView:
             raise AttributeError(f"{name} is not a field the policy knows; add it to marac/security/policy.py")
         if name not in self._readable:
             return WITHHELD
-        self.revealed.add(name)
+        self.revealed.add(self._log_prefix + name)
         return getattr(self._obj, name)

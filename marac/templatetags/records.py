@@ -34,6 +34,8 @@ def _item(value) -> str:
 def shown(value) -> SafeString | str:
     if isinstance(value, Withheld):
         return value.__html__()
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
     if value is None or value == "" or value == []:
         return "Not recorded"
     if isinstance(value, list):
@@ -53,3 +55,13 @@ def criterion(code: str) -> str:
 @register.filter
 def answer_label(code: str) -> str:
     return {"yes": "Yes", "no": "No", "not_known": "Not known"}.get(code, "Not answered")
+
+
+@register.filter
+def choice(value, field_name: str):
+    """A victim's coded value as its label; Withheld stays Withheld."""
+    if isinstance(value, Withheld):
+        return value
+    from referrals.models import Victim
+
+    return dict(Victim._meta.get_field(field_name).choices).get(value, value)

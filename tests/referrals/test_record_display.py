@@ -9,6 +9,7 @@ def test_values_are_shown_for_people():
     assert shown(["Jo Pryce", "1985-09-01"]) == "Jo Pryce, 1 September 1985"
     assert shown("") == shown(None) == shown([]) == "Not recorded"
     assert shown("Line one\nLine two") == "Line one<br>Line two"
+    assert shown(True) == "Yes" and shown(False) == "No"
 
 
 def test_withheld_is_a_tag_and_text_is_escaped():
