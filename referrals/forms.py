@@ -6,6 +6,7 @@ from datetime import date
 from django import forms
 
 from marac.govuk_forms import GovukDateField
+from marac.models import MaracArea
 from referrals.checklists import Answer, Band, Checklist
 from referrals.models import Incident, Perpetrator, Referral, Victim
 
@@ -132,17 +133,19 @@ class ReferForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    ACCEPT, DECLINE = "accept", "decline"
+    ACCEPT, DECLINE, MORE_INFO = "accept", "decline", "more_info"
     decision = forms.ChoiceField(label="Decision", widget=forms.RadioSelect,
-                                 choices=[(ACCEPT, "Accept: list for the next MARAC meeting"), (DECLINE, "Decline")],
-                                 error_messages={"required": "Choose accept or decline"})
-    reason = forms.CharField(label="Reason", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 3}),
-                             help_text="Needed when declining. It is kept and reported.")
+                                 choices=[(ACCEPT, "Accept: list for the next MARAC meeting"), (DECLINE, "Decline"),
+                                          (MORE_INFO, "Ask the referrer for more information")],
+                                 error_messages={"required": "Choose a decision"})
+    reason = forms.CharField(label="Reason, or what you need to know", required=False, max_length=TEXT_LIMIT,
+                             widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text="Needed when declining (it is kept and reported) or asking for more information.")
 
     def clean(self):
         data = super().clean()
-        if data.get("decision") == self.DECLINE and not data.get("reason", "").strip():
-            self.add_error("reason", "Give the reason for declining")
+        if data.get("decision") in (self.DECLINE, self.MORE_INFO) and not data.get("reason", "").strip():
+            self.add_error("reason", "Give the reason for declining" if data["decision"] == self.DECLINE else "Say what you need to know")
         return data
 
 
@@ -170,3 +173,14 @@ class HouseholdMemberForm(forms.Form):
     school = forms.CharField(label="School or nursery", required=False, max_length=TEXT_LIMIT)
     relationship_to_victim = forms.CharField(label="Relationship to the victim", required=False, max_length=200)
     relationship_to_perpetrator = forms.CharField(label="Relationship to the perpetrator", required=False, max_length=200)
+
+
+class TransferForm(forms.Form):
+    to_area = forms.ModelChoiceField(label="Move the case to", queryset=None, widget=forms.RadioSelect, empty_label=None,
+                                     error_messages={"required": "Choose the MARAC area"})
+    reason = forms.CharField(label="Reason", max_length=200, help_text="Do not include personal details: for example, 'Victim moved to Charnwood'.",
+                             error_messages={"required": "Give the reason for the transfer"})
+
+    def __init__(self, *args, current_area, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_area"].queryset = MaracArea.objects.exclude(pk=current_area.pk)

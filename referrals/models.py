@@ -134,6 +134,17 @@ class HouseholdMember(EncryptedModel):
         return f"Household member in {self.case_id}"
 
 
+class CaseTransfer(models.Model):
+    """A case moved to another MARAC area, with everything recorded on it (DESIGN 2.4)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="transfers")
+    from_area = models.ForeignKey(MaracArea, on_delete=models.PROTECT, related_name="+")
+    to_area = models.ForeignKey(MaracArea, on_delete=models.PROTECT, related_name="+")
+    transferred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    transferred_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=200, help_text="Non-personal, e.g. 'Victim moved to Charnwood'.")
+
+
 class CaseUserObjectPermission(UserObjectPermissionBase):
     """Direct foreign-key object permissions (faster and safer than guardian's generic ones):
     granted when a person's agency is invited to the meeting hearing the case."""
@@ -185,6 +196,7 @@ class Referral(EncryptedModel):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SUBMITTED = "submitted", "Submitted"
+        MORE_INFO = "more_info", "More information requested"
         ACCEPTED = "accepted", "Accepted"
         DECLINED = "declined", "Declined"
         WITHDRAWN = "withdrawn", "Withdrawn"

@@ -6,17 +6,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import audit
 from marac.models import Role
 from marac.security.policy import Rel, RedactedView, writable_fields
 from referrals import selectors, services
 from referrals.access import case_get_for_user
-from referrals.forms import DecisionForm, HouseholdMemberForm, IncidentForm, PerpetratorForm
+from referrals.forms import DecisionForm, HouseholdMemberForm, IncidentForm, PerpetratorForm, TransferForm
 from referrals.models import Referral, RiskAssessment
 from referrals.presenters import case_summary
 
+DECISIONS = {DecisionForm.ACCEPT: Referral.Status.ACCEPTED, DecisionForm.DECLINE: Referral.Status.DECLINED,
+             DecisionForm.MORE_INFO: Referral.Status.MORE_INFO}
 ROW_RELATED = ("case__area", "case__data_key", "case__victim", "case__referring_agency", "assessment", "referring_agency")
 
 
@@ -29,10 +31,14 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
                  .order_by("-submitted_on", "-pk")[:200] if (r.case.area_id, r.referring_agency_id) in mine]
     drafts = [d for d in RiskAssessment.objects.filter(assessed_by=request.user, status=RiskAssessment.Status.DRAFT)
               .select_related("case__area", "case__data_key", "case__victim") if (d.case.area_id, d.case.referring_agency_id) in mine]
-    context = {"referrals": [(r, case_summary(r.case), r.case.victim.name) for r in referrals],
-               "drafts": [(d, case_summary(d.case), d.case.victim.name) for d in drafts]}
+    # Everything here is the person's own agency's referral, so they read it as its referrer.
+    rows = [(r, case_summary(r.case), RedactedView(r.case.victim, {Rel.REFERRER}), RedactedView(r, {Rel.REFERRER}, "referral."))
+            for r in referrals]
+    context = {"referrals": rows, "drafts": [(d, case_summary(d.case), d.case.victim.name) for d in drafts]}
     response = render(request, "referrals/my_referrals.html", context)
-    reads = {r.case.reference: {"name"} for r in referrals} | {d.case.reference: {"name"} for d in drafts}
+    reads = {d.case.reference: {"name"} for d in drafts}
+    for referral, _, victim, view in rows:
+        reads.setdefault(referral.case.reference, set()).update(victim.revealed | view.revealed)
     audit.record_case_reads(request=request, reads=reads, purpose="my referrals")
     return response
 
@@ -63,9 +69,9 @@ def referral_decide(request: HttpRequest, pk: int) -> HttpResponse:
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            accept = form.cleaned_data["decision"] == DecisionForm.ACCEPT
-            services.referral_decide(referral=referral, accept=accept, reason=form.cleaned_data["reason"], by=request.user)
-            messages.success(request, f"Referral for {case.reference} {'accepted' if accept else 'declined'}.")
+            status = DECISIONS[form.cleaned_data["decision"]]
+            services.referral_decide(referral=referral, status=status, reason=form.cleaned_data["reason"], by=request.user)
+            messages.success(request, f"Referral for {case.reference}: {Referral.Status(status).label.lower()}.")
             return redirect("triage")
         except ValidationError as error:
             form.add_error(None, error)
@@ -139,3 +145,32 @@ def household_member_new(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("case-detail", reference=case.reference)
     return render(request, "referrals/person_form.html", {"case": case_summary(case), "form": form,
                                                           "title": "Add someone in the household"})
+
+
+@require_http_methods(["GET", "POST"])
+def case_transfer(request: HttpRequest, reference: str) -> HttpResponse:
+    case, relationships = case_get_for_user(request, reference, purpose="transfer")
+    if Rel.COORDINATOR not in relationships or case.is_shredded:
+        audit.record(event="transfer_denied", request=request, case_reference=case.reference, purpose="transfer", outcome="denied")
+        raise PermissionDenied
+    form = TransferForm(request.POST or None, current_area=case.area)
+    if request.method == "POST" and form.is_valid():
+        services.case_transfer(case=case, to_area=form.cleaned_data["to_area"], reason=form.cleaned_data["reason"], by=request.user)
+        messages.success(request, f"{case.reference} moved to {form.cleaned_data['to_area'].name} with its history.")
+        return redirect("case-list")
+    return render(request, "referrals/person_form.html", {"case": case_summary(case), "form": form, "title": "Transfer the case"})
+
+
+@require_POST
+def referral_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = Referral.objects.filter(pk=pk).select_related("case").first()
+    case, relationships = case_get_for_user(request, referral.case.reference if referral else str(pk), purpose="referral")
+    if Rel.REFERRER not in relationships:
+        audit.record(event="resubmit_denied", request=request, case_reference=case.reference, purpose="referral", outcome="denied")
+        raise PermissionDenied
+    try:
+        services.referral_resubmit(referral=referral, by=request.user)
+        messages.success(request, f"Referral for {case.reference} sent back to the coordinator.")
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect("my-referrals")

@@ -10,7 +10,7 @@ from referrals.models import Case, Incident, Referral, Victim
 from referrals.rules import REPEAT_WINDOW_MONTHS, add_months, escalation_window_start
 
 # A case counts as referred once a referral has been submitted, whatever was decided.
-REFERRED = (Referral.Status.SUBMITTED, Referral.Status.ACCEPTED, Referral.Status.DECLINED)
+REFERRED = (Referral.Status.SUBMITTED, Referral.Status.MORE_INFO, Referral.Status.ACCEPTED, Referral.Status.DECLINED)
 
 
 def last_referral_date(case: Case) -> date | None:

@@ -15,7 +15,7 @@ from marac.security import blind_index
 from marac.security.datakeys import data_key_create, data_key_shred
 from referrals import rules, selectors
 from referrals.checklists import CURRENT, Answer, Band, Checklist
-from referrals.models import Case, HouseholdMember, Incident, Perpetrator, Referral, RiskAssessment, Victim
+from referrals.models import Case, CaseTransfer, HouseholdMember, Incident, Perpetrator, Referral, RiskAssessment, Victim
 
 NAME_DOB_INDEX = "victim_name_dob"
 
@@ -210,14 +210,17 @@ def referral_submit(*, assessment: RiskAssessment, by: User, agency: Agency, con
 
 
 @transaction.atomic
-def referral_decide(*, referral: Referral, accept: bool, reason: str, by: User) -> Referral:
-    """The coordinator's decision. A declined referral is kept, with its reason, and reported."""
+def referral_decide(*, referral: Referral, status: str, reason: str, by: User) -> Referral:
+    """The coordinator's decision: accept, decline or ask for more information. A declined
+    referral is kept, with its reason, and reported."""
     referral = Referral.objects.select_for_update().select_related("case__data_key").get(pk=referral.pk)
     if referral.status != Referral.Status.SUBMITTED:
         raise ValidationError("This referral has already been decided")
-    if not accept and not reason.strip():
-        raise ValidationError("Give the reason for declining")
-    referral.status = Referral.Status.ACCEPTED if accept else Referral.Status.DECLINED
+    if status not in (Referral.Status.ACCEPTED, Referral.Status.DECLINED, Referral.Status.MORE_INFO):
+        raise ValidationError("Not a decision")
+    if status != Referral.Status.ACCEPTED and not reason.strip():
+        raise ValidationError("Give the reason")
+    referral.status = status
     referral.decided_by, referral.decided_at, referral.decision_reason = by, timezone.now(), reason.strip()
     referral.save()
     audit.record(event=f"referral_{referral.status}", user=by, case_reference=referral.case.reference, purpose="triage")
@@ -249,3 +252,34 @@ def household_member_add(*, case: Case, details: dict, is_child: bool, by: User,
     member.save()
     audit.record(event="household_member_added", user=by, case_reference=case.reference, fields=details.keys(), purpose="update record")
     return member
+
+
+@transaction.atomic
+def case_transfer(*, case: Case, to_area: MaracArea, reason: str, by: User) -> CaseTransfer:
+    """Move a case and its whole history (checklists, referrals, incidents, people) to another
+    area. Access follows the area, so the old area's coordinator and chair no longer see it."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.is_shredded:
+        raise CaseErased
+    if to_area.pk == case.area_id:
+        raise ValidationError("The case is already in that area")
+    transfer = CaseTransfer(case=case, from_area=case.area, to_area=to_area, transferred_by=by, reason=reason.strip())
+    transfer.full_clean()
+    case.area = to_area
+    case.save(update_fields=["area"])
+    transfer.save()
+    audit.record(event="case_transferred", user=by, case_reference=case.reference, purpose=f"transfer to {to_area.short_code}")
+    return transfer
+
+
+@transaction.atomic
+def referral_resubmit(*, referral: Referral, by: User) -> Referral:
+    """The referrer answers a request for more information (by updating the case) and sends the
+    referral back to the coordinator."""
+    referral = Referral.objects.select_for_update().select_related("case").get(pk=referral.pk)
+    if referral.status != Referral.Status.MORE_INFO:
+        raise ValidationError("Only a referral waiting for more information can be sent back")
+    referral.status = Referral.Status.SUBMITTED
+    referral.save()
+    audit.record(event="referral_resubmitted", user=by, case_reference=referral.case.reference, purpose="referral")
+    return referral

@@ -31,10 +31,12 @@ urlpatterns = [
     path("<case_ref:reference>/incidents/new/", referral_views.incident_new, name="incident-new"),
     path("<case_ref:reference>/perpetrators/new/", referral_views.perpetrator_new, name="perpetrator-new"),
     path("<case_ref:reference>/household/new/", referral_views.household_member_new, name="household-new"),
+    path("<case_ref:reference>/transfer/", referral_views.case_transfer, name="case-transfer"),
 ]
 
 referral_urlpatterns = [
     path("", referral_views.my_referrals, name="my-referrals"),
     path("triage/", referral_views.triage, name="triage"),
     path("<int:pk>/decision/", referral_views.referral_decide, name="referral-decide"),
+    path("<int:pk>/resubmit/", referral_views.referral_resubmit, name="referral-resubmit"),
 ]

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
-from marac.security.policy import RedactedView, writable_fields
+from marac.security.policy import RedactedView, Rel, writable_fields
 from referrals import services
 from referrals.access import case_get_for_user, cases_for_user, hearing_case_ids, relationships_to_case
 from referrals.forms import victim_form_class
@@ -59,7 +59,8 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     perpetrators = [] if shredded else [RedactedView(p, relationships, "perpetrator.") for p in case.perpetrators.all()]
     household = [] if shredded else [(m, RedactedView(m, relationships, "household.")) for m in case.household.all()]
     context = {"case": case_summary(case), "victim": victim, "perpetrators": perpetrators, "household": household,
-               "can_edit": bool(writable_fields(VICTIM, relationships))}
+               "can_edit": bool(writable_fields(VICTIM, relationships)), "can_transfer": Rel.COORDINATOR in relationships,
+               "transfers": case.transfers.select_related("from_area", "to_area").order_by("transferred_at")}
     response = HttpResponse(render_to_string("referrals/case_detail.html", context, request))
     views = [victim, *perpetrators, *(view for _, view in household)] if victim else []
     revealed = set().union(*(view.revealed for view in views))

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from marac.management.commands.seed_demo import CASES
+from marac.management.commands.seed_demo import CASES, PEOPLE_ON_CASES
 from marac.security.keyring import new_keyring_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +25,9 @@ def personal_strings() -> list[bytes]:
         for field in PERSONAL:
             value = victim.get(field)
             values += [v.encode() for v in (value if isinstance(value, list) else [value]) if v]
+    for people in PEOPLE_ON_CASES.values():
+        for person in people.get("perpetrators", []) + people.get("children", []):
+            values += [person[f].encode() for f in ("name", "address", "school") if person.get(f)]
     assert len(values) > 15  # the demo data really has personal details to look for
     return values
 

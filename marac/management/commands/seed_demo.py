@@ -14,7 +14,7 @@ from marac.management.commands._demo import refuse_in_production
 from marac.models import Agency, AgencyKind, MaracArea, Membership, Role, User
 from referrals import services
 from referrals.checklists import CURRENT, Band
-from referrals.models import Case
+from referrals.models import Case, Referral
 from referrals.services import case_create
 
 DEMO_PASSWORD = "marac-demo-2026"
@@ -75,6 +75,22 @@ CASES = [
     }),
 ]
 
+# Perpetrators and household members, by victim name (all invented).
+PEOPLE_ON_CASES = {
+    "Sarah Mitchell": {
+        "perpetrators": [{"name": "Darren Cole", "date_of_birth": date(1984, 2, 2), "relationship_to_victim": "ex_partner",
+                          "address": "11 Hermitage Road, Whitwick LE67 5EH"}],
+        "children": [{"name": "Mia Cole", "date_of_birth": date(2018, 6, 5), "school": "Greenhill Primary School",
+                      "relationship_to_victim": "daughter", "relationship_to_perpetrator": "daughter"}],
+    },
+    "Kerry Doyle": {
+        "perpetrators": [{"name": "Wayne Doyle", "date_of_birth": date(1976, 9, 30), "relationship_to_victim": "partner"}],
+        "children": [{"name": "Josh Doyle", "date_of_birth": date(2011, 1, 17), "school": "Castle Rock School",
+                      "relationship_to_victim": "son", "relationship_to_perpetrator": "son"}],
+    },
+    "Jo Pryce": {"perpetrators": [{"name": "Craig Pryce", "relationship_to_victim": "ex_partner"}]},
+}
+
 # What happened on each case, by victim name, in days before today (so the demo stays current):
 # ("refer", days ago, yes answers, decision or None) / ("judgement", ...) / ("incident", days ago, kind, police call-out)
 HISTORIES = {
@@ -107,8 +123,16 @@ class Command(BaseCommand):
         coordinator = User.objects.get(username="coordinator")
         for area, agency, victim in CASES:
             case = case_create(area=areas[area], referring_agency=agencies[agency], victim=victim, by=referrer)
+            self.add_people(case, PEOPLE_ON_CASES.get(victim["name"], {}), referrer)
             for event in HISTORIES.get(victim["name"], []):
                 self.play(case, event, referrer, coordinator, agencies[agency])
+
+    def add_people(self, case, people, referrer) -> None:
+        today = timezone.localdate()
+        for details in people.get("perpetrators", []):
+            services.perpetrator_add(case=case, details=details, by=referrer, today=today)
+        for details in people.get("children", []):
+            services.household_member_add(case=case, details=details, is_child=True, by=referrer, today=today)
 
     def play(self, case, event, referrer, coordinator, agency) -> None:
         today = timezone.localdate()
@@ -128,7 +152,8 @@ class Command(BaseCommand):
         referral = services.referral_submit(assessment=assessment, by=referrer, agency=agency, consent="given", today=on)
         if extra in ("accept", "decline"):
             reason = "" if extra == "accept" else "Moved to Derbyshire last week: referred to that MARAC instead."
-            services.referral_decide(referral=referral, accept=extra == "accept", reason=reason, by=coordinator)
+            status = Referral.Status.ACCEPTED if extra == "accept" else Referral.Status.DECLINED
+            services.referral_decide(referral=referral, status=status, reason=reason, by=coordinator)
 
     def ensure_person(self, person, areas, agencies) -> None:
         username, first, last, role, agency, area, enrolled = person

@@ -1,0 +1,78 @@
+from datetime import date
+
+import pytest
+
+from audit.models import AccessEvent
+from referrals import services
+from referrals.checklists import DASH_2009
+from referrals.models import CaseTransfer, Referral
+from tests.conftest import sign_in_with_both_factors
+
+
+@pytest.fixture
+def referral(case_a, referrer, idva):
+    assessment = services.assessment_start(case=case_a, by=referrer, on=date(2026, 11, 1))
+    services.assessment_answer(assessment=assessment, answers={q.id: {"answer": "yes"} for q in DASH_2009.questions}, by=referrer)
+    return services.referral_submit(assessment=assessment, by=referrer, agency=idva, consent="given", today=date(2026, 11, 1))
+
+
+def test_the_coordinator_asks_for_more_information_and_the_referrer_sends_it_back(sign_in_fully, coordinator, referrer, referral, client):
+    from django.test import Client
+
+    boss = sign_in_with_both_factors(Client(), coordinator)
+    response = boss.post(f"/referrals/{referral.pk}/decision/", {"decision": "more_info", "reason": ""})
+    assert "Say what you need to know" in response.content.decode()
+    boss.post(f"/referrals/{referral.pk}/decision/", {"decision": "more_info", "reason": "Are there children in the house?"})
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.MORE_INFO
+    card = f"on {referral.case.reference}</span>"  # the card's "Decide" link
+    assert card not in boss.get("/referrals/triage/").content.decode()
+
+    worker = sign_in_fully(referrer)
+    mine = worker.get("/referrals/").content.decode()
+    assert "Are there children in the house?" in mine
+    assert "referral.decision_reason" in AccessEvent.objects.get(user=referrer, purpose="my referrals").fields
+    assert worker.post(f"/referrals/{referral.pk}/resubmit/").url == "/referrals/"
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.SUBMITTED
+    assert card in boss.get("/referrals/triage/").content.decode()
+
+
+def test_only_the_referrer_sends_a_referral_back_and_only_when_asked(sign_in_fully, chair, unrelated, referrer, referral):
+    assert sign_in_fully(chair).post(f"/referrals/{referral.pk}/resubmit/").status_code == 403
+    assert sign_in_fully(unrelated).post(f"/referrals/{referral.pk}/resubmit/").status_code == 404
+    response = sign_in_fully(referrer).post(f"/referrals/{referral.pk}/resubmit/", follow=True)
+    assert "Only a referral waiting for more information" in response.content.decode()
+    assert sign_in_fully(referrer).get(f"/referrals/{referral.pk}/resubmit/").status_code == 405
+
+
+def test_a_coordinator_transfers_a_case_with_its_history(sign_in_fully, coordinator, case_a, referral, other_area, police):
+    from marac.models import Role
+    from tests.conftest import make_person
+
+    charnwood = make_person("charnwood_coordinator", Role.COORDINATOR, police, other_area)
+    client = sign_in_fully(coordinator)
+    response = client.post(f"/cases/{case_a.reference}/transfer/", {"to_area": other_area.pk, "reason": "Victim moved to Charnwood"})
+    assert response.url == "/cases/"
+    transfer = CaseTransfer.objects.get()
+    assert transfer.from_area.short_code == "NWL" and transfer.to_area == other_area
+    assert client.get(f"/cases/{case_a.reference}/").status_code == 404  # access followed the area
+    page = sign_in_fully(charnwood).get(f"/cases/{case_a.reference}/").content.decode()
+    assert "Sarah Mitchell" in page and "Transferred from North West Leicestershire to Charnwood" in page
+    assert case_a.referrals.get() == referral
+
+
+@pytest.mark.parametrize("data,message", [({"to_area": "", "reason": "x"}, "Choose the MARAC area"),
+                                          ({"to_area": "999", "reason": "x"}, "Select a valid choice"),
+                                          ({"to_area": "SELF", "reason": "x"}, "Select a valid choice"),
+                                          ({"to_area": "OTHER", "reason": ""}, "Give the reason")])
+def test_transfers_refuse_bad_input(sign_in_fully, coordinator, case_a, other_area, data, message):
+    data = {**data, "to_area": {"SELF": case_a.area.pk, "OTHER": other_area.pk}.get(data["to_area"], data["to_area"])}
+    response = sign_in_fully(coordinator).post(f"/cases/{case_a.reference}/transfer/", data)
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not CaseTransfer.objects.exists()
+
+
+@pytest.mark.parametrize("persona,status", [("referrer", 403), ("chair", 403), ("unrelated", 404)])
+def test_only_the_areas_coordinator_transfers(request, sign_in_fully, case_a, persona, status):
+    assert sign_in_fully(request.getfixturevalue(persona)).get(f"/cases/{case_a.reference}/transfer/").status_code == status
