@@ -161,16 +161,32 @@ def case_transfer(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "referrals/person_form.html", {"case": case_summary(case), "form": form, "title": "Transfer the case"})
 
 
+def _referral_for_referrer(request: HttpRequest, pk: int, purpose: str):
+    referral = Referral.objects.filter(pk=pk).select_related("case").first()
+    case, relationships = case_get_for_user(request, referral.case.reference if referral else str(pk), purpose=purpose)
+    if Rel.REFERRER not in relationships:
+        audit.record(event=f"{purpose}_denied", request=request, case_reference=case.reference, purpose=purpose, outcome="denied")
+        raise PermissionDenied
+    return case, referral
+
+
 @require_POST
 def referral_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = Referral.objects.filter(pk=pk).select_related("case").first()
-    case, relationships = case_get_for_user(request, referral.case.reference if referral else str(pk), purpose="referral")
-    if Rel.REFERRER not in relationships:
-        audit.record(event="resubmit_denied", request=request, case_reference=case.reference, purpose="referral", outcome="denied")
-        raise PermissionDenied
+    case, referral = _referral_for_referrer(request, pk, "resubmit")
     try:
         services.referral_resubmit(referral=referral, by=request.user)
         messages.success(request, f"Referral for {case.reference} sent back to the coordinator.")
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect("my-referrals")
+
+
+@require_POST
+def referral_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    case, referral = _referral_for_referrer(request, pk, "withdraw")
+    try:
+        services.referral_withdraw(referral=referral, reason="Withdrawn by the referrer", by=request.user)
+        messages.success(request, f"Referral for {case.reference} withdrawn. It is kept on the case.")
     except ValidationError as error:
         messages.error(request, error.messages[0])
     return redirect("my-referrals")

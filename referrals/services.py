@@ -283,3 +283,16 @@ def referral_resubmit(*, referral: Referral, by: User) -> Referral:
     referral.save()
     audit.record(event="referral_resubmitted", user=by, case_reference=referral.case.reference, purpose="referral")
     return referral
+
+
+@transaction.atomic
+def referral_withdraw(*, referral: Referral, reason: str, by: User) -> Referral:
+    """The referrer withdraws a referral not yet decided (say, it was made in error). Kept."""
+    referral = Referral.objects.select_for_update().select_related("case__data_key").get(pk=referral.pk)
+    if referral.status not in (Referral.Status.SUBMITTED, Referral.Status.MORE_INFO):
+        raise ValidationError("Only a referral not yet decided can be withdrawn")
+    referral.status = Referral.Status.WITHDRAWN
+    referral.decision_reason = reason.strip()
+    referral.save()
+    audit.record(event="referral_withdrawn", user=by, case_reference=referral.case.reference, purpose="referral")
+    return referral

@@ -39,4 +39,5 @@ referral_urlpatterns = [
     path("triage/", referral_views.triage, name="triage"),
     path("<int:pk>/decision/", referral_views.referral_decide, name="referral-decide"),
     path("<int:pk>/resubmit/", referral_views.referral_resubmit, name="referral-resubmit"),
+    path("<int:pk>/withdraw/", referral_views.referral_withdraw, name="referral-withdraw"),
 ]

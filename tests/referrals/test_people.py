@@ -76,3 +76,15 @@ def test_bad_perpetrator_details_are_refused_and_kept(sign_in_fully, referrer, c
     response = add_perpetrator(sign_in_fully(referrer), case_a, **overrides)
     assert response.status_code == 200 and message in response.content.decode()
     assert not Perpetrator.objects.exists()
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({"name": ""}, "Enter their name"),
+    ({"date_of_birth_day": "30", "date_of_birth_month": "2"}, "must be a real date"),
+    ({"school": "s" * 2001}, "at most 2000 characters"),
+])
+def test_bad_household_details_are_refused_and_kept(sign_in_fully, referrer, case_a, overrides, message):
+    response = add_child(sign_in_fully(referrer), case_a, relationship_to_victim="<b>niece</b>", **overrides)
+    html = response.content.decode()
+    assert response.status_code == 200 and message in html and "&lt;b&gt;niece&lt;/b&gt;" in html
+    assert not HouseholdMember.objects.exists()

@@ -226,3 +226,22 @@ def test_triage_costs_the_same_queries_for_5_or_25_referrals(sign_in_fully, coor
     refer(20)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get("/referrals/triage/").content.decode().count(">Decide<") == 25
+
+
+@pytest.mark.parametrize("days_after,repeat", [(364, True), (365, True), (366, False)])
+def test_the_incident_page_applies_the_repeat_window_on_todays_date(sign_in_fully, referrer, idva, case_a, days_after, repeat):
+    import time_machine
+    from datetime import datetime, timedelta, timezone as tz
+
+    referred_on = date(2025, 3, 1)
+    assessment = services.assessment_start(case=case_a, by=referrer, on=referred_on)
+    services.assessment_answer(assessment=assessment, answers={q.id: {"answer": "yes"} for q in DASH_2009.questions}, by=referrer)
+    services.referral_submit(assessment=assessment, by=referrer, agency=idva, consent="given", today=referred_on)
+    today = referred_on + timedelta(days=days_after)
+    with time_machine.travel(datetime(today.year, today.month, today.day, 12, tzinfo=tz.utc), tick=False):
+        client = sign_in_fully(referrer)
+        response = client.post(f"/cases/{case_a.reference}/incidents/new/", {
+            "occurred_on_day": str(today.day), "occurred_on_month": str(today.month), "occurred_on_year": str(today.year),
+            "kind": "violence"}, follow=True)
+    assert "Incident recorded." in response.content.decode()
+    assert ("makes it a repeat case" in response.content.decode()) is repeat

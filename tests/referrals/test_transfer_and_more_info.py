@@ -76,3 +76,32 @@ def test_transfers_refuse_bad_input(sign_in_fully, coordinator, case_a, other_ar
 @pytest.mark.parametrize("persona,status", [("referrer", 403), ("chair", 403), ("unrelated", 404)])
 def test_only_the_areas_coordinator_transfers(request, sign_in_fully, case_a, persona, status):
     assert sign_in_fully(request.getfixturevalue(persona)).get(f"/cases/{case_a.reference}/transfer/").status_code == status
+
+
+def test_the_referrer_withdraws_an_undecided_referral_and_it_is_kept(sign_in_fully, referrer, unrelated, referral):
+    assert sign_in_fully(unrelated).post(f"/referrals/{referral.pk}/withdraw/").status_code == 404
+    client = sign_in_fully(referrer)
+    assert client.post(f"/referrals/{referral.pk}/withdraw/").url == "/referrals/"
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.WITHDRAWN
+    again = client.post(f"/referrals/{referral.pk}/withdraw/", follow=True)
+    assert "Only a referral not yet decided can be withdrawn" in again.content.decode()
+
+
+def test_both_areas_coordinators_see_a_cross_area_match(sign_in_fully, coordinator, area, other_area, idva, police, referrer, unrelated):
+    from marac.models import Role
+    from tests.conftest import make_case, make_person
+
+    def referred(case, by):
+        assessment = services.assessment_start(case=case, by=by, on=date.today())
+        services.assessment_answer(assessment=assessment, answers={q.id: {"answer": "yes"} for q in DASH_2009.questions}, by=by)
+        services.referral_submit(assessment=assessment, by=by, agency=idva, consent="given", today=date.today())
+
+    here = make_case(area, idva, referrer, name="Joanne Price", date_of_birth=date(1985, 1, 9))
+    there = make_case(other_area, idva, unrelated, name="Jo Pryce", aliases=["Joanne Price"], date_of_birth=date(1985, 1, 9))
+    referred(here, referrer), referred(there, unrelated)
+    charnwood = make_person("charnwood_coordinator", Role.COORDINATOR, police, other_area)
+    nwl_page = sign_in_fully(coordinator).get(f"/cases/{here.reference}/").content.decode()
+    cha_page = sign_in_fully(charnwood).get(f"/cases/{there.reference}/").content.decode()
+    assert "heard at Charnwood" in nwl_page and "heard at North West Leicestershire" in cha_page
+    assert there.reference not in nwl_page and "Jo Pryce" not in nwl_page  # nothing but area and date
