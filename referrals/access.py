@@ -9,6 +9,7 @@ relationship is a 404 — existence is not revealed — and the attempt is logge
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
 import audit
@@ -64,3 +65,19 @@ def case_get_for_user(request, reference: str, *, purpose: str) -> tuple[Case, s
         audit.record(event="case_access_denied", request=request, case_reference=reference[:40], purpose=purpose, outcome="denied")
         raise Http404("No case with that reference that you can see")
     return case, relationships_to_case(request.memberships, case, hearing_case_ids(request.user))
+
+
+def matches_for_coordinators(request, case: Case, relationships: set[Rel]) -> list:
+    """Cross-area matches for this case's victim, only for the area's coordinator or chair.
+
+    Anyone else could use a match as an oracle ("is this name and birth date a MARAC victim, and
+    where?"), so nobody else is shown one. Each match shown is logged against the matched case.
+    """
+    from referrals.selectors import recent_matches_elsewhere
+
+    if case.is_shredded or not relationships & {Rel.COORDINATOR, Rel.CHAIR}:
+        return []
+    matches = recent_matches_elsewhere(case.victim, timezone.localdate())
+    audit.record_case_reads(request=request, reads={match.reference: {"cross_area_match"} for match, _ in matches},
+                            purpose=f"cross-area match for {case.reference}")
+    return matches

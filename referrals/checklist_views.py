@@ -11,8 +11,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 import audit
 from marac.models import Role
 from marac.security.policy import writable_fields
-from referrals import selectors, services
-from referrals.access import case_get_for_user
+from referrals import services
+from referrals.access import case_get_for_user, matches_for_coordinators
 from referrals.checklists import Band
 from referrals.forms import ChecklistStepForm, JudgementForm, ReferForm, StartChecklistForm, step_count
 from referrals.models import RiskAssessment
@@ -45,9 +45,10 @@ def _assessment_for_writer(request: HttpRequest, reference: str, pk: int, purpos
     assessment = case.assessments.filter(pk=pk).first()
     if assessment is None:
         raise Http404("No such checklist on this case")
-    if "answers" not in writable_fields("referrals.riskassessment", relationships):
+    if case.is_shredded or "answers" not in writable_fields("referrals.riskassessment", relationships):
         audit.record(event="checklist_denied", request=request, case_reference=case.reference, purpose=purpose, outcome="denied")
         raise PermissionDenied
+    request.case_relationships = relationships
     return case, assessment
 
 
@@ -89,7 +90,7 @@ def _summary(request: HttpRequest, case, assessment: RiskAssessment, judgement_f
         "answered": _answered(assessment),
         "judgement_form": judgement_form if assessment.status == RiskAssessment.Status.DRAFT else None,
         "criteria": services.referral_criteria_for(assessment=assessment, judgement=False, today=today),
-        "matches": selectors.recent_matches_elsewhere(case.victim, today),
+        "matches": matches_for_coordinators(request, case, request.case_relationships),
     }
     response = render(request, "referrals/checklist_summary.html", context)
     audit.record_case_reads(request=request, reads={case.reference: {"answers", "override_rationale"}}, purpose="risk checklist")

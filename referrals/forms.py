@@ -8,7 +8,7 @@ from django import forms
 from marac.govuk_forms import GovukDateField
 from marac.models import MaracArea
 from referrals.checklists import Answer, Band, Checklist
-from referrals.models import Incident, Perpetrator, Referral, Victim
+from referrals.models import CaseTransfer, Incident, Perpetrator, Referral, Victim
 
 # The victim's fields this form can edit; the field policy decides which of them a person gets.
 EDITABLE = ["name", "date_of_birth", "address", "phone", "email", "safe_address", "safe_phone", "safe_times", "do_not_contact_via",
@@ -178,8 +178,8 @@ class HouseholdMemberForm(forms.Form):
 class TransferForm(forms.Form):
     to_area = forms.ModelChoiceField(label="Move the case to", queryset=None, widget=forms.RadioSelect, empty_label=None,
                                      error_messages={"required": "Choose the MARAC area"})
-    reason = forms.CharField(label="Reason", max_length=200, help_text="Do not include personal details: for example, 'Victim moved to Charnwood'.",
-                             error_messages={"required": "Give the reason for the transfer"})
+    reason = forms.ChoiceField(label="Reason", choices=CaseTransfer.Reason.choices, widget=forms.RadioSelect,
+                               error_messages={"required": "Give the reason for the transfer"})
 
     def __init__(self, *args, current_area, **kwargs):
         super().__init__(*args, **kwargs)

@@ -70,6 +70,18 @@ class EthnicGroup(models.TextChoices):
     NOT_KNOWN = "not_known", "Not known"
 
 
+class CaseCounter(models.Model):
+    """The last case number given out per area and year, taken under a row lock so two people
+    starting checklists at once get different references."""
+
+    area = models.ForeignKey(MaracArea, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["area", "year"], name="one_counter_per_area_year")]
+
+
 class Victim(EncryptedModel):
     case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="victim")
     # Data-return attributes: coded values, not encrypted, so reports count them in SQL. Alone
@@ -135,14 +147,20 @@ class HouseholdMember(EncryptedModel):
 
 
 class CaseTransfer(models.Model):
-    """A case moved to another MARAC area, with everything recorded on it (DESIGN 2.4)."""
+    """A case moved to another MARAC area, with everything recorded on it (DESIGN 2.4). The
+    reason is a code, never free text: this table is shown to auditors and outlives erasure."""
+
+    class Reason(models.TextChoices):
+        VICTIM_MOVED = "victim_moved", "The victim has moved to that area"
+        WRONG_AREA = "wrong_area", "It was referred to the wrong area"
+        OTHER = "other", "Another reason agreed by both coordinators"
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="transfers")
     from_area = models.ForeignKey(MaracArea, on_delete=models.PROTECT, related_name="+")
     to_area = models.ForeignKey(MaracArea, on_delete=models.PROTECT, related_name="+")
     transferred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     transferred_at = models.DateTimeField(auto_now_add=True)
-    reason = models.CharField(max_length=200, help_text="Non-personal, e.g. 'Victim moved to Charnwood'.")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
 
 
 class CaseUserObjectPermission(UserObjectPermissionBase):
@@ -218,6 +236,10 @@ class Referral(EncryptedModel):
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = EncryptedTextField(blank=True)
     history = HistoricalRecords()
+
+    class Meta:
+        # One referral per checklist: a repeat referral starts from a new checklist.
+        constraints = [models.UniqueConstraint(fields=["assessment"], name="one_referral_per_checklist")]
 
 
 class Incident(EncryptedModel):

@@ -3,6 +3,7 @@ decision, and incidents recorded on a case by any agency related to it."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -12,9 +13,9 @@ import audit
 from marac.models import Role
 from marac.security.policy import Rel, RedactedView, writable_fields
 from referrals import selectors, services
-from referrals.access import case_get_for_user
+from referrals.access import case_get_for_user, matches_for_coordinators
 from referrals.forms import DecisionForm, HouseholdMemberForm, IncidentForm, PerpetratorForm, TransferForm
-from referrals.models import Referral, RiskAssessment
+from referrals.models import Case, Referral, RiskAssessment
 from referrals.presenters import case_summary
 
 DECISIONS = {DecisionForm.ACCEPT: Referral.Status.ACCEPTED, DecisionForm.DECLINE: Referral.Status.DECLINED,
@@ -27,10 +28,14 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
     mine = [(m.area_id, m.agency_id) for m in request.memberships if m.role == Role.REFERRER]
     if not mine:
         raise PermissionDenied
-    referrals = [r for r in Referral.objects.filter(case__area_id__in={a for a, _ in mine}).select_related(*ROW_RELATED)
-                 .order_by("-submitted_on", "-pk")[:200] if (r.case.area_id, r.referring_agency_id) in mine]
-    drafts = [d for d in RiskAssessment.objects.filter(assessed_by=request.user, status=RiskAssessment.Status.DRAFT)
-              .select_related("case__area", "case__data_key", "case__victim") if (d.case.area_id, d.case.referring_agency_id) in mine]
+    theirs = Q()
+    for area_id, agency_id in mine:
+        theirs |= Q(case__area_id=area_id, case__referring_agency_id=agency_id)
+    live = ~Q(case__status=Case.Status.SHREDDED)  # an erased case has nothing left to read
+    referrals = Referral.objects.filter(theirs, live, referring_agency_id__in={a for _, a in mine}).select_related(*ROW_RELATED)
+    referrals = list(referrals.order_by("-submitted_on", "-pk")[:200])
+    drafts = list(RiskAssessment.objects.filter(theirs, live, assessed_by=request.user, status=RiskAssessment.Status.DRAFT)
+                  .select_related("case__area", "case__data_key", "case__victim"))
     # Everything here is the person's own agency's referral, so they read it as its referrer.
     rows = [(r, case_summary(r.case), RedactedView(r.case.victim, {Rel.REFERRER}), RedactedView(r, {Rel.REFERRER}, "referral."))
             for r in referrals]
@@ -49,12 +54,15 @@ def triage(request: HttpRequest) -> HttpResponse:
     if not areas:
         raise PermissionDenied
     queue = list(Referral.objects.filter(case__area_id__in=areas, status=Referral.Status.SUBMITTED)
+                 .exclude(case__status=Case.Status.SHREDDED)
                  .select_related(*ROW_RELATED).order_by("submitted_on", "pk")[:500])
     victims = [RedactedView(r.case.victim, {Rel.COORDINATOR}) for r in queue]
     matches = selectors.matches_elsewhere_for([r.case.victim for r in queue], timezone.localdate())
     rows = [(r, case_summary(r.case), v, matches[r.case.victim.pk]) for r, v in zip(queue, victims)]
     response = render(request, "referrals/triage.html", {"rows": rows})
     audit.record_case_reads(request=request, reads={r.case.reference: v.revealed for r, v in zip(queue, victims)}, purpose="triage")
+    shown = {match.reference: {"cross_area_match"} for found in matches.values() for match, _ in found}
+    audit.record_case_reads(request=request, reads=shown, purpose="cross-area match in triage")
     return response
 
 
@@ -75,8 +83,10 @@ def referral_decide(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("triage")
         except ValidationError as error:
             form.add_error(None, error)
+    if case.is_shredded:
+        raise PermissionDenied
     victim = RedactedView(case.victim, relationships)
-    matches = selectors.recent_matches_elsewhere(case.victim, timezone.localdate())
+    matches = matches_for_coordinators(request, case, relationships)
     context = {"referral": referral, "case": case_summary(case), "victim": victim, "matches": matches, "form": form}
     response = render(request, "referrals/decision.html", context)
     audit.record_case_reads(request=request, reads={case.reference: victim.revealed}, purpose="triage")
@@ -105,10 +115,12 @@ def incident_new(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _agency_for(request: HttpRequest, case):
-    """The agency the person records for: their membership in the case's area."""
+    """The agency the person records for: their membership in the case's area, preferring the
+    agency that referred the case, then the one they represent at its meeting."""
     in_area = [m for m in request.memberships if m.area_id == case.area_id]
     if not in_area:
         raise Http404("No membership in this area")
+    in_area.sort(key=lambda m: (m.agency_id != case.referring_agency_id, m.role != Role.AGENCY_REP))
     return in_area[0].agency
 
 

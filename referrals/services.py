@@ -5,8 +5,7 @@ import uuid
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Max
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import audit
@@ -15,16 +14,21 @@ from marac.security import blind_index
 from marac.security.datakeys import data_key_create, data_key_shred
 from referrals import rules, selectors
 from referrals.checklists import CURRENT, Answer, Band, Checklist
-from referrals.models import Case, CaseTransfer, HouseholdMember, Incident, Perpetrator, Referral, RiskAssessment, Victim
+from referrals.models import Case, CaseCounter, CaseTransfer, HouseholdMember, Incident, Perpetrator, Referral, RiskAssessment, Victim
 
 NAME_DOB_INDEX = "victim_name_dob"
 
 
 def _next_reference(area: MaracArea, year: int) -> str:
-    prefix = f"{area.short_code}-{year}-"
-    last = Case.objects.filter(reference__startswith=prefix).aggregate(last=Max("reference"))["last"]
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{number:04d}"
+    """Called inside case_create's transaction: the counter row stays locked until it commits."""
+    try:
+        with transaction.atomic():
+            counter, _ = CaseCounter.objects.select_for_update().get_or_create(area=area, year=year)
+    except IntegrityError:  # another first case of the year created the row at the same moment
+        counter = CaseCounter.objects.select_for_update().get(area=area, year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return f"{area.short_code}-{year}-{counter.last_number:04d}"
 
 
 @transaction.atomic
@@ -98,6 +102,11 @@ def case_shred(*, case: Case, by: User | None) -> None:
     stays whole. Live and history rows of its records remain as ciphertext nobody can read.
     """
     case = Case.objects.select_for_update().select_related("data_key").get(pk=case.pk)  # no edit in flight
+    # Open referrals are withdrawn first (while the key still exists to write their reason), so
+    # no queue goes on trying to read a case that can no longer be read.
+    for referral in case.referrals.filter(status__in=(Referral.Status.SUBMITTED, Referral.Status.MORE_INFO)):
+        referral.status, referral.decision_reason = Referral.Status.WITHDRAWN, "The case was erased"
+        referral.save()
     data_key_shred(key=case.data_key)
     blind_index.entries_delete_for_case(case_uuid=case.uuid)
     case.status = Case.Status.SHREDDED
@@ -122,6 +131,11 @@ def _answers_valid(assessment: RiskAssessment, answers: dict) -> dict:
     return cleaned
 
 
+def _locked_draft(assessment: RiskAssessment) -> RiskAssessment:
+    """The checklist's current row, locked: two saves or a save and a referral never interleave."""
+    return RiskAssessment.objects.select_for_update().select_related("case__data_key", "case__area").get(pk=assessment.pk)
+
+
 @transaction.atomic
 def assessment_start(*, case: Case, by: User, on: date, checklist: Checklist = CURRENT) -> RiskAssessment:
     assessment = RiskAssessment(case=case, checklist_version=checklist.version, assessed_by=by, assessed_on=on)
@@ -132,6 +146,7 @@ def assessment_start(*, case: Case, by: User, on: date, checklist: Checklist = C
 @transaction.atomic
 def assessment_answer(*, assessment: RiskAssessment, answers: dict, by: User) -> RiskAssessment:
     """Save answers as they are given (a draft survives closing the browser); the score follows."""
+    assessment = _locked_draft(assessment)
     if assessment.status != RiskAssessment.Status.DRAFT:
         raise ValidationError("A completed checklist cannot be changed; start a new one")
     merged = {**assessment.answers, **_answers_valid(assessment, answers)}
@@ -144,8 +159,12 @@ def assessment_answer(*, assessment: RiskAssessment, answers: dict, by: User) ->
 
 @transaction.atomic
 def assessment_override(*, assessment: RiskAssessment, band: Band, rationale: str, by: User) -> RiskAssessment:
-    """Professional judgement raises the level, never lowers it, and always says why."""
-    if band.rank <= assessment.band.rank:
+    """Professional judgement raises the level, never lowers it, and always says why; once the
+    checklist has been referred, nothing about it changes."""
+    assessment = _locked_draft(assessment)
+    if assessment.status != RiskAssessment.Status.DRAFT:
+        raise ValidationError("This checklist has been referred and can no longer be changed")
+    if band.rank <= assessment.level.rank:
         raise ValidationError(f"Professional judgement can only raise the level above {assessment.band.value}")
     if not rationale.strip():
         raise ValidationError("Explain the professional judgement")
@@ -193,6 +212,9 @@ def referral_submit(*, assessment: RiskAssessment, by: User, agency: Agency, con
                     judgement: bool = False, today: date) -> Referral:
     """Refer to MARAC from a checklist: everything comes from it, nothing is typed twice. The
     criteria are worked out here, not chosen, and a referral meeting none is refused."""
+    assessment = _locked_draft(assessment)
+    if assessment.status != RiskAssessment.Status.DRAFT:
+        raise ValidationError("This checklist has already been referred")
     criteria = referral_criteria_for(assessment=assessment, judgement=judgement, today=today)
     if not criteria:
         raise ValidationError("This case meets no MARAC referral criterion. Use professional judgement if you are worried.")
@@ -213,6 +235,7 @@ def referral_submit(*, assessment: RiskAssessment, by: User, agency: Agency, con
 def referral_decide(*, referral: Referral, status: str, reason: str, by: User) -> Referral:
     """The coordinator's decision: accept, decline or ask for more information. A declined
     referral is kept, with its reason, and reported."""
+    Case.objects.select_for_update().get(pk=referral.case_id)  # no transfer or erasure in flight
     referral = Referral.objects.select_for_update().select_related("case__data_key").get(pk=referral.pk)
     if referral.status != Referral.Status.SUBMITTED:
         raise ValidationError("This referral has already been decided")
@@ -263,7 +286,7 @@ def case_transfer(*, case: Case, to_area: MaracArea, reason: str, by: User) -> C
         raise CaseErased
     if to_area.pk == case.area_id:
         raise ValidationError("The case is already in that area")
-    transfer = CaseTransfer(case=case, from_area=case.area, to_area=to_area, transferred_by=by, reason=reason.strip())
+    transfer = CaseTransfer(case=case, from_area=case.area, to_area=to_area, transferred_by=by, reason=reason)
     transfer.full_clean()
     case.area = to_area
     case.save(update_fields=["area"])

@@ -6,13 +6,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
 from marac.security.policy import RedactedView, Rel, writable_fields
-from referrals import selectors, services
-from referrals.access import case_get_for_user, cases_for_user, hearing_case_ids, relationships_to_case
+from referrals import services
+from referrals.access import case_get_for_user, cases_for_user, hearing_case_ids, matches_for_coordinators, relationships_to_case
 from referrals.forms import victim_form_class
 from referrals.models import Victim
 from referrals.presenters import case_summary
@@ -62,8 +61,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     context = {"case": case_summary(case), "victim": victim, "perpetrators": perpetrators, "household": household,
                "can_edit": bool(writable_fields(VICTIM, relationships)), "can_transfer": Rel.COORDINATOR in relationships,
                # Either area's coordinator or chair sees a match; only "heard at AREA on DATE".
-               "matches": selectors.recent_matches_elsewhere(case.victim, timezone.localdate())
-               if not shredded and relationships & {Rel.COORDINATOR, Rel.CHAIR} else [],
+               "matches": matches_for_coordinators(request, case, relationships),
                "transfers": case.transfers.select_related("from_area", "to_area").order_by("transferred_at")}
     response = HttpResponse(render_to_string("referrals/case_detail.html", context, request))
     views = [victim, *perpetrators, *(view for _, view in household)] if victim else []

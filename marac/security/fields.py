@@ -240,6 +240,21 @@ class EncryptedModel(models.Model):
     def encrypted_fields(cls) -> list[EncryptedField]:
         return [f for f in cls._meta.concrete_fields if isinstance(f, EncryptedField)]
 
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        """Reload stored ciphertext as it is: Django's own refresh copies each field through its
+        descriptor, which would decrypt everything (and fail for an erased case)."""
+        encrypted = [f.attname for f in self.encrypted_fields() if fields is None or f.attname in fields]
+        others = [f.attname for f in self._meta.concrete_fields if f.attname not in encrypted] if fields is None \
+            else [name for name in fields if name not in encrypted]
+        if others:
+            super().refresh_from_db(using=using, fields=others, from_queryset=from_queryset)
+        if encrypted:
+            queryset = from_queryset if from_queryset is not None else type(self)._base_manager.db_manager(using)
+            stored = queryset.filter(pk=self.pk).values_list(*encrypted).get()
+            for name, value in zip(encrypted, stored):
+                self.__dict__[name] = value
+                self.__dict__.get(PLAIN_CACHE, {}).pop(name, None)
+
     def save(self, *args, update_fields=None, **kwargs):
         fields = self.encrypted_fields()
         if update_fields is not None:

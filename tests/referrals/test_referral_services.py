@@ -42,7 +42,7 @@ def test_answers_are_kept_encrypted_as_a_draft_and_scored(assessed):
 def test_answers_can_be_given_a_few_at_a_time(case_a, referrer):
     assessment = services.assessment_start(case=case_a, by=referrer, on=TODAY)
     services.assessment_answer(assessment=assessment, answers={"injury": {"answer": "yes"}}, by=referrer)
-    services.assessment_answer(assessment=assessment, answers={"weapons": {"answer": "yes", "note": "a knife"}}, by=referrer)
+    assessment = services.assessment_answer(assessment=assessment, answers={"weapons": {"answer": "yes", "note": "a knife"}}, by=referrer)
     assert assessment.score == 2 and assessment.answers["weapons"]["note"] == "a knife"
 
 
@@ -61,14 +61,14 @@ def test_professional_judgement_raises_never_lowers_and_needs_a_reason(assessed,
         services.assessment_override(assessment=medium, band=Band.MEDIUM, rationale="Same", by=referrer)
     with pytest.raises(ValidationError, match="Explain"):
         services.assessment_override(assessment=medium, band=Band.HIGH, rationale="  ", by=referrer)
-    services.assessment_override(assessment=medium, band=Band.HIGH, rationale="Recent strangulation", by=referrer)
-    assert medium.level is Band.HIGH and medium.band is Band.MEDIUM
+    raised = services.assessment_override(assessment=medium, band=Band.HIGH, rationale="Recent strangulation", by=referrer)
+    assert raised.level is Band.HIGH and raised.band is Band.MEDIUM
 
 
 def test_a_referral_takes_its_criteria_from_the_checklist(assessed, referrer, idva):
     referral = submit(assessed(14), referrer, idva)
     assert referral.criteria == [Criterion.VISIBLE_HIGH_RISK] and referral.submitted_on == TODAY
-    assert referral.assessment.status == RiskAssessment.Status.COMPLETE
+    assert RiskAssessment.objects.get(pk=referral.assessment_id).status == RiskAssessment.Status.COMPLETE
 
 
 def test_a_referral_meeting_no_criterion_is_refused_unless_judgement_is_used(assessed, referrer, idva):
@@ -139,3 +139,32 @@ def test_a_victim_referred_in_another_area_is_found_through_an_alias_and_another
     new = make_case(area, idva, referrer, name="JO PRYCE", date_of_birth=date(1985, 9, 1))
     matches = selectors.recent_matches_elsewhere(new.victim, TODAY)
     assert [(case.reference, case.area.name, on) for case, on in matches] == [(charnwood.reference, "Charnwood", date(2026, 3, 2))]
+
+
+def test_a_checklist_is_referred_once_and_then_cannot_change(assessed, referrer, idva):
+    assessment = assessed(14)
+    submit(assessment, referrer, idva)
+    with pytest.raises(ValidationError, match="already been referred"):
+        submit(assessment, referrer, idva)
+    with pytest.raises(ValidationError, match="can no longer be changed"):
+        services.assessment_override(assessment=assessment, band=Band.HIGH, rationale="x", by=referrer)
+    with pytest.raises(ValidationError, match="cannot be changed"):
+        services.assessment_answer(assessment=assessment, answers={"injury": {"answer": "no"}}, by=referrer)
+    assert Referral.objects.count() == 1
+
+
+def test_a_raised_level_can_only_be_raised_again(assessed, referrer):
+    standard = assessed(3)
+    services.assessment_override(assessment=standard, band=Band.HIGH, rationale="Threats to kill", by=referrer)
+    with pytest.raises(ValidationError, match="only raise"):
+        services.assessment_override(assessment=standard, band=Band.MEDIUM, rationale="Lower it", by=referrer)
+
+
+def test_references_keep_counting_past_9999(area, idva, referrer):
+    from referrals.models import CaseCounter
+
+    first = make_case(area, idva, referrer)
+    CaseCounter.objects.filter(area=area).update(last_number=9998)
+    references = [make_case(area, idva, referrer).reference for _ in range(3)]
+    year = first.reference.split("-")[1]
+    assert references == [f"NWL-{year}-9999", f"NWL-{year}-10000", f"NWL-{year}-10001"]

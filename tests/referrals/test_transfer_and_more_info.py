@@ -52,20 +52,22 @@ def test_a_coordinator_transfers_a_case_with_its_history(sign_in_fully, coordina
 
     charnwood = make_person("charnwood_coordinator", Role.COORDINATOR, police, other_area)
     client = sign_in_fully(coordinator)
-    response = client.post(f"/cases/{case_a.reference}/transfer/", {"to_area": other_area.pk, "reason": "Victim moved to Charnwood"})
+    response = client.post(f"/cases/{case_a.reference}/transfer/", {"to_area": other_area.pk, "reason": "victim_moved"})
     assert response.url == "/cases/"
     transfer = CaseTransfer.objects.get()
     assert transfer.from_area.short_code == "NWL" and transfer.to_area == other_area
     assert client.get(f"/cases/{case_a.reference}/").status_code == 404  # access followed the area
     page = sign_in_fully(charnwood).get(f"/cases/{case_a.reference}/").content.decode()
     assert "Sarah Mitchell" in page and "Transferred from North West Leicestershire to Charnwood" in page
+    assert "the victim has moved to that area" in page
     assert case_a.referrals.get() == referral
 
 
-@pytest.mark.parametrize("data,message", [({"to_area": "", "reason": "x"}, "Choose the MARAC area"),
-                                          ({"to_area": "999", "reason": "x"}, "Select a valid choice"),
-                                          ({"to_area": "SELF", "reason": "x"}, "Select a valid choice"),
-                                          ({"to_area": "OTHER", "reason": ""}, "Give the reason")])
+@pytest.mark.parametrize("data,message", [({"to_area": "", "reason": "other"}, "Choose the MARAC area"),
+                                          ({"to_area": "999", "reason": "other"}, "Select a valid choice"),
+                                          ({"to_area": "SELF", "reason": "other"}, "Select a valid choice"),
+                                          ({"to_area": "OTHER", "reason": ""}, "Give the reason"),
+                                          ({"to_area": "OTHER", "reason": "She is at 4 Elm Road"}, "Select a valid choice")])
 def test_transfers_refuse_bad_input(sign_in_fully, coordinator, case_a, other_area, data, message):
     data = {**data, "to_area": {"SELF": case_a.area.pk, "OTHER": other_area.pk}.get(data["to_area"], data["to_area"])}
     response = sign_in_fully(coordinator).post(f"/cases/{case_a.reference}/transfer/", data)
@@ -105,3 +107,32 @@ def test_both_areas_coordinators_see_a_cross_area_match(sign_in_fully, coordinat
     cha_page = sign_in_fully(charnwood).get(f"/cases/{there.reference}/").content.decode()
     assert "heard at Charnwood" in nwl_page and "heard at North West Leicestershire" in cha_page
     assert there.reference not in nwl_page and "Jo Pryce" not in nwl_page  # nothing but area and date
+
+
+def test_only_coordinators_and_chairs_are_shown_a_match_and_each_is_logged(sign_in_fully, referrer, coordinator, area, other_area, idva, unrelated):
+    from audit.models import AccessEvent
+    from tests.conftest import make_case
+
+    there = make_case(other_area, idva, unrelated, name="Joanne Price", date_of_birth=date(1985, 1, 9))
+    assessment = services.assessment_start(case=there, by=unrelated, on=date.today())
+    services.assessment_answer(assessment=assessment, answers={q.id: {"answer": "yes"} for q in DASH_2009.questions}, by=unrelated)
+    services.referral_submit(assessment=assessment, by=unrelated, agency=idva, consent="given", today=date.today())
+    # A referrer types in any name and date of birth: they must learn nothing about other areas.
+    client = sign_in_fully(referrer)
+    start = client.post("/cases/new-checklist/", {"area": str(referrer.memberships.get().pk), "name": "joanne price",
+                        "date_of_birth_day": "9", "date_of_birth_month": "1", "date_of_birth_year": "1985"})
+    summary = client.get(start.url.removesuffix("step-1/")).content.decode()
+    assert "Charnwood" not in summary and "may already be known" not in summary
+    here = start.url.split("/")[2]
+    assert "heard at Charnwood" in sign_in_fully(coordinator).get(f"/cases/{here}/").content.decode()
+    assert AccessEvent.objects.filter(user=coordinator, case_reference=there.reference, fields=["cross_area_match"]).exists()
+
+
+def test_erasing_a_case_with_a_pending_referral_leaves_the_queues_working(sign_in_fully, coordinator, referrer, referral, case_b):
+    services.case_shred(case=referral.case, by=coordinator)
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.WITHDRAWN
+    assert sign_in_fully(coordinator).get("/referrals/triage/").status_code == 200
+    client = sign_in_fully(referrer)
+    assert client.get("/referrals/").status_code == 200
+    assert client.get(f"/cases/{referral.case.reference}/checklists/{referral.assessment_id}/").status_code == 403

@@ -132,3 +132,16 @@ def test_encrypted_fields_cannot_be_searched(case_a):
 def test_serialised_records_carry_ciphertext_only(case_a):
     text = serializers.serialize("json", [fresh(case_a.victim)])
     assert "Sarah" not in text and "Ashby" not in text
+
+
+def test_refreshing_a_row_reloads_ciphertext_without_decrypting(case_a):
+    victim = fresh(case_a.victim)
+    victim.name = "Changed in memory"
+    victim.refresh_from_db()
+    assert victim.name == "Sarah Mitchell"
+    stored = bytearray(raw_get(victim, "safe_address"))
+    stored[-1] ^= 1
+    raw_set(victim, "safe_address", bytes(stored))
+    victim.refresh_from_db()  # loads the tampered value without reading it...
+    with pytest.raises(IntegrityFailure):
+        victim.safe_address  # ...and it still fails when read
