@@ -1,12 +1,14 @@
 """The access log: who read which case's data, which fields, why, when and from where.
 
-This first version stores the events; the hash chain, append-only trigger, verification
-command and auditor views are built by the Audit issue on this table and the record() API.
-It holds no victim data: case references, field names and ids only.
+Events form a hash chain (audit/chain.py): each holds the previous event's hash and its own, over
+a canonical serialisation, so changing, removing or inserting an event is detectable. On
+PostgreSQL and SQLite, triggers refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL). Events
+hold no victim data: case references, field names, ids and addresses only.
 """
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class AccessEvent(models.Model):
@@ -15,7 +17,8 @@ class AccessEvent(models.Model):
         DENIED = "denied"
         INTEGRITY_FAILURE = "integrity_failure"
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sequence = models.BigIntegerField(unique=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     event = models.CharField(max_length=60)
     case_reference = models.CharField(max_length=40, blank=True, db_index=True)
@@ -23,6 +26,8 @@ class AccessEvent(models.Model):
     purpose = models.CharField(max_length=120, blank=True)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.ALLOWED)
     client_ip = models.CharField(max_length=45, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
 
     class Meta:
-        ordering = ["-at", "-pk"]
+        ordering = ["-sequence"]

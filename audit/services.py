@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from audit import chain
 from audit.models import AccessEvent
 
 
@@ -9,24 +10,22 @@ def _client_ip(request) -> str:
     return import_string(settings.AXES_CLIENT_IP_CALLABLE)(request) if request is not None else ""
 
 
+def _user(user, request):
+    if user is None and request is not None and request.user.is_authenticated:
+        user = request.user
+    return user if user is not None and user.is_authenticated else None
+
+
 def access_events_record_reads(*, request, reads, purpose) -> None:
-    user, client_ip = request.user, _client_ip(request)
-    AccessEvent.objects.bulk_create(
+    user, client_ip = _user(None, request), _client_ip(request)
+    chain.append([
         AccessEvent(user=user, event="case_read", case_reference=ref, fields=sorted(fields), purpose=purpose, client_ip=client_ip)
         for ref, fields in reads.items()
-    )
+    ])
 
 
 def access_event_record(*, event, user, request, case_reference, fields, purpose, outcome) -> AccessEvent:
-    if user is None and request is not None and request.user.is_authenticated:
-        user = request.user
-    client_ip = _client_ip(request)
-    return AccessEvent.objects.create(
-        user=user if user is not None and user.is_authenticated else None,
-        event=event,
-        case_reference=case_reference,
-        fields=list(fields),
-        purpose=purpose,
-        outcome=outcome,
-        client_ip=client_ip,
-    )
+    record = AccessEvent(user=_user(user, request), event=event, case_reference=case_reference, fields=list(fields),
+                         purpose=purpose, outcome=outcome, client_ip=_client_ip(request))
+    chain.append([record])
+    return record

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 
 from marac.management.commands.seed_demo import CASES, PEOPLE_ON_CASES
 from marac.security.keyring import new_keyring_json
+from tests.scratch_db import manage, scratch_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 PERSONAL = ("name", "address", "phone", "safe_address", "safe_phone", "aliases")
@@ -50,16 +50,13 @@ def test_the_sqlite_file_of_a_seeded_database_holds_no_plaintext(tmp_path):
     assert_no_personal_data(data)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_pg_dump_of_a_seeded_database_holds_no_plaintext():
     if connection.vendor != "postgresql":
         pytest.skip("pg_dump needs PostgreSQL: CI runs this file on PostgreSQL too (make test with DATABASE_URL)")
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
-    settings = connection.settings_dict
-    dump = subprocess.run(
-        [shutil.which("pg_dump") or "pg_dump", "-h", settings["HOST"] or "127.0.0.1", "-p", str(settings["PORT"] or 5432),
-         "-U", settings["USER"], "--data-only", settings["NAME"]],
-        capture_output=True, check=True, timeout=120,
-    ).stdout
+    with scratch_postgres() as env:
+        manage(env, "seed_demo")
+        url = env["DATABASE_URL"]
+        dump = subprocess.run([shutil.which("pg_dump") or "pg_dump", "--data-only", url], capture_output=True, check=True, timeout=120).stdout
     assert b"COPY public.referrals_victim" in dump
     assert_no_personal_data(dump)

@@ -1,0 +1,48 @@
+"""A throwaway database for tests that need committed data across connections or processes
+(pg_dump, concurrent appenders). pytest-django's transactional tests empty tables with TRUNCATE
+or DELETE afterwards, which the append-only audit triggers rightly refuse, so such tests run in
+a database of their own, migrated in a subprocess and dropped at the end."""
+
+import os
+import secrets
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from django.db import connection
+
+from marac.security.keyring import new_keyring_json
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def scratch_env(database_url: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ["PATH"], "MARAC_ENV": "dev", "DATABASE_URL": database_url,
+        "SECRET_KEY": secrets.token_urlsafe(64), "MARAC_KEYRING": new_keyring_json("scratch"),
+    }
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True,
+                          text=True, timeout=600)
+
+
+@contextmanager
+def scratch_postgres():
+    """Yields the environment for a new, migrated PostgreSQL database on the server the tests use."""
+    server = connection.settings_dict
+    name = f"marac_scratch_{secrets.token_hex(4)}"
+    admin = {"host": server["HOST"] or "127.0.0.1", "port": server["PORT"] or 5432, "user": server["USER"], "dbname": "postgres"}
+    with psycopg.connect(**admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgres://{admin['user']}@{admin['host']}:{admin['port']}/{name}"
+    env = scratch_env(url)
+    try:
+        manage(env, "migrate", "-v0")
+        yield env
+    finally:
+        with psycopg.connect(**admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
