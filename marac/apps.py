@@ -27,6 +27,17 @@ class MaracConfig(AppConfig):
         # history never holds plaintext and nothing is decrypted to write it.
         pre_create_historical_record.connect(copy_ciphertext_to_history, dispatch_uid="marac_history_ciphertext")
 
+        from axes.signals import user_locked_out
+
+        import audit
+
+        # Framework glue: a lockout by django-axes goes into the same access log as everything else.
+        user_locked_out.connect(
+            lambda sender, request, **kwargs: audit.record(event="locked_out", request=request, outcome="denied"),
+            dispatch_uid="marac_audit_lockout",
+            weak=False,
+        )
+
 
 class MaracAdminConfig(AdminConfig):
     default_site = "marac.admin_site.MaracAdminSite"

@@ -11,6 +11,7 @@ from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+import audit
 from marac.models import User
 
 logger = logging.getLogger("marac.security")
@@ -58,6 +59,7 @@ def backup_codes_issue(*, user: User) -> list[str]:
     codes = [StaticToken.random_token() for _ in range(settings.MARAC_BACKUP_CODE_COUNT)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
     logger.info("backup_codes_issued user_id=%s", user.pk)
+    audit.record(event="backup_codes_issued", user=user)
     return codes
 
 
@@ -75,3 +77,4 @@ def second_factor_reset(*, user: User, by: User) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     logger.info("second_factor_reset user_id=%s by_user_id=%s", user.pk, by.pk)
+    audit.record(event="second_factor_reset", user=by, purpose=f"for user {user.pk}")

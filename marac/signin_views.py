@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+import audit
 from marac import services
 from marac.access_levels import password_only, public
 from marac.forms import AuthenticatorCodeForm, SecurityCodeForm, SignInForm
@@ -64,9 +65,13 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         next_url = request.session.get(NEXT_URL)
         login(request, form.get_user())  # rotates the session key
+        audit.record(event="password_accepted", request=request, purpose="sign in")
         if next_url:
             request.session[NEXT_URL] = next_url
         return redirect("two-factor")
+    if request.method == "POST":
+        # Never the username typed: people sometimes type their password into that box.
+        audit.record(event="sign_in_failed", request=request, purpose="password", outcome="denied")
     reason = request.session.pop(SIGNED_OUT_REASON, None)
     return render(request, "registration/sign_in.html", {"form": form, "notice": SIGNED_OUT_MESSAGES.get(reason)})
 
@@ -99,6 +104,7 @@ def _complete_sign_in(request: HttpRequest, device: Device) -> None:
     # Only now, with both factors proven, are the account's counted failures forgiven.
     axes_reset(username=request.user.get_username())
     logger.info("sign_in_completed user_id=%s device=%s", request.user.pk, type(device).__name__)
+    audit.record(event="sign_in", request=request, purpose=type(device).__name__)
 
 
 def _account_locked(request: HttpRequest) -> bool:
@@ -110,6 +116,7 @@ def _count_failure(request: HttpRequest, event: str) -> bool:
     as django-axes counts wrong passwords at sign-in. True if the account is now locked."""
     user_login_failed.send(sender=__name__, credentials={"username": request.user.get_username()}, request=request)
     logger.info("%s user_id=%s", event, request.user.pk)
+    audit.record(event="sign_in_failed", request=request, purpose=event, outcome="denied")
     return _account_locked(request)
 
 
@@ -184,6 +191,7 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
     logger.info("signed_out user_id=%s", request.user.pk)
+    audit.record(event="sign_out", request=request)
     logout(request)
     request.session[SIGNED_OUT_REASON] = "signed_out"
     return redirect("sign-in")
@@ -196,6 +204,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
         form.save()
         update_session_auth_hash(request, form.user)  # stay signed in here; other sessions end
         logger.info("password_changed user_id=%s", request.user.pk)
+        audit.record(event="password_changed", request=request)
         messages.success(request, "Your password has been changed.")
         return redirect("account")
     # A borrowed session must not become a place to guess the password without limit.

@@ -3,6 +3,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+import audit
 from marac.security.datakeys import data_keys_rotate
 
 
@@ -15,6 +16,7 @@ class Command(BaseCommand):
         seconds = time.perf_counter() - started
         primary = settings.MARAC_KEYRING.primary_id
         rewrapped = result.pop("rewrapped")
+        audit.record(event="key_rotation", purpose=f"{rewrapped} data keys re-wrapped under {primary}")
         self.stdout.write(f"Re-wrapped {rewrapped} data keys under {primary} in {seconds:.2f} s.")
         for kek_id, count in result.items():
             self.stdout.write(f"  {kek_id}: {count} data keys")
