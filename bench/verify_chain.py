@@ -1,0 +1,25 @@
+"""verify_audit_chain throughput (target: at least 50,000 events a second)."""
+
+import os
+import time
+
+from _harness import report, test_database
+
+from audit import chain
+from audit.models import AccessEvent
+
+test_database()
+
+EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "200000"))
+for start in range(0, EVENTS, 5000):
+    chain.append([
+        AccessEvent(event="case_read", case_reference=f"NWL-2026-{n % 9999:04d}", fields=["name", "address"],
+                    purpose="bench", client_ip="203.0.113.9")
+        for n in range(start, min(start + 5000, EVENTS))
+    ])
+started = time.perf_counter()
+verdict = chain.verify()
+seconds = time.perf_counter() - started
+assert verdict.intact and verdict.count == EVENTS
+rate = EVENTS / seconds
+report(f"verify_audit_chain, {EVENTS:,} events", rate, "events/s", ">= 50,000", rate >= 50_000)
