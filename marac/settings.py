@@ -191,6 +191,11 @@ AXES_HTTP_RESPONSE_CODE = 429
 
 ANONYMOUS_USER_NAME = None  # no guardian anonymous user: anonymous people see nothing
 
+# What the auditor's anomaly report flags (DESIGN 4.5).
+MARAC_AUDIT_VIEWS_PER_HOUR = env_int("MARAC_AUDIT_VIEWS_PER_HOUR", 30, minimum=1)
+MARAC_AUDIT_DENIED_BURST = env_int("MARAC_AUDIT_DENIED_BURST", 5, minimum=1)
+MARAC_AUDIT_WORKING_HOURS = (env_int("MARAC_AUDIT_DAY_STARTS", 7, minimum=0), env_int("MARAC_AUDIT_DAY_ENDS", 19, minimum=1))
+
 # --- Transport and browser hardening ---
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

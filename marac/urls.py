@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from marac import signin_views, views
+from marac import auditor_views, signin_views, views
 from referrals.urls import referral_urlpatterns
 
 urlpatterns = [
@@ -17,5 +17,11 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("cases/", include("referrals.urls")),
     path("referrals/", include(referral_urlpatterns)),
+    path("audit/", auditor_views.audit_search, name="audit-search"),
+    path("audit/export.csv", auditor_views.audit_export, name="audit-export"),
+    path("audit/cases/<case_ref:reference>/", auditor_views.audit_case, name="audit-case"),
+    path("audit/people/<str:username>/", auditor_views.audit_person, name="audit-person"),
+    path("audit/anomalies/", auditor_views.audit_anomalies, name="audit-anomalies"),
+    path("audit/chain/", auditor_views.audit_chain, name="audit-chain"),
     path("admin/", admin.site.urls),
 ]

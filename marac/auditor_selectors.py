@@ -1,0 +1,71 @@
+"""What an auditor may see of the access log: events about their areas' cases and people.
+Events hold no victim data, so auditors read every event in scope in full."""
+
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Max, Min, Q, QuerySet
+from django.utils import timezone
+
+from audit.models import AccessEvent
+from marac.models import Membership, Role
+from referrals.models import Case
+
+
+def auditor_areas(memberships) -> set[int]:
+    return {m.area_id for m in memberships if m.role == Role.AUDITOR}
+
+
+def events_in_scope(areas: set[int]) -> QuerySet[AccessEvent]:
+    """Events about cases in the areas, and any other events by people who work in them."""
+    references = Case.objects.filter(area_id__in=areas).values("reference")
+    people = Membership.objects.filter(area_id__in=areas).values("user_id")
+    return AccessEvent.objects.filter(Q(case_reference__in=references) | Q(case_reference="", user_id__in=people))
+
+
+def search(events: QuerySet[AccessEvent], *, username: str = "", case_reference: str = "", event: str = "",
+           since=None, until=None) -> QuerySet[AccessEvent]:
+    if username:
+        events = events.filter(user__username=username)
+    if case_reference:
+        events = events.filter(case_reference=case_reference)
+    if event:
+        events = events.filter(event=event)
+    if since:
+        events = events.filter(at__gte=timezone.make_aware(datetime.combine(since, time.min)))
+    if until:
+        events = events.filter(at__lt=timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min)))
+    return events.select_related("user").order_by("-sequence")
+
+
+def who_accessed(events: QuerySet[AccessEvent], case_reference: str) -> list[dict]:
+    """For a subject access request: each person who touched the case, how often, first and last."""
+    return list(
+        events.filter(case_reference=case_reference)
+        .values("user__username", "user__first_name", "user__last_name")
+        .annotate(count=Count("pk"), first=Min("at"), last=Max("at"))
+        .order_by("-last")
+    )
+
+
+def anomalies(events: QuerySet[AccessEvent], *, now=None) -> dict[str, list]:
+    """Patterns worth an auditor's look over the last 30 days (DESIGN 4.5)."""
+    now = now or timezone.now()
+    recent = events.filter(at__gte=now - timedelta(days=30))
+    start, end = settings.MARAC_AUDIT_WORKING_HOURS
+    return {
+        "break_glass": list(recent.filter(event="break_glass").select_related("user").order_by("-sequence")[:100]),
+        "denied": _bursts(recent.filter(outcome=AccessEvent.Outcome.DENIED), settings.MARAC_AUDIT_DENIED_BURST),
+        "many_views": _bursts(recent.filter(event="case_read"), settings.MARAC_AUDIT_VIEWS_PER_HOUR),
+        "out_of_hours": [e for e in recent.filter(event="case_read").select_related("user").order_by("-sequence")[:2000]
+                         if not start <= timezone.localtime(e.at).hour < end][:100],
+    }
+
+
+def _bursts(events: QuerySet[AccessEvent], threshold: int) -> list[dict]:
+    """People with at least `threshold` of these events within one clock hour."""
+    counts: dict[tuple, int] = {}
+    for user_id, username, at in events.values_list("user_id", "user__username", "at").order_by("at")[:20000]:
+        hour = timezone.localtime(at).replace(minute=0, second=0, microsecond=0)
+        counts[(user_id, username, hour)] = counts.get((user_id, username, hour), 0) + 1
+    return [{"username": u or "(not signed in)", "hour": h, "count": c} for (_, u, h), c in counts.items() if c >= threshold]

@@ -1,0 +1,99 @@
+"""An auditor answers "who accessed this record?" and sees a verified chain, without ever seeing
+victims' personal data."""
+
+import csv
+import io
+from datetime import datetime, timezone
+
+import pytest
+import time_machine
+from django.test import Client, override_settings
+
+from audit.models import AccessEvent
+from tests.conftest import make_case, sign_in_with_both_factors
+
+
+@pytest.fixture
+def browsed(case_a, referrer, coordinator):
+    """The referrer and the coordinator have each opened case A."""
+    for person in (referrer, coordinator):
+        sign_in_with_both_factors(Client(), person).get(f"/cases/{case_a.reference}/")
+    return case_a
+
+
+def test_who_accessed_a_case_and_the_report_is_itself_logged(sign_in_fully, auditor, browsed):
+    page = sign_in_fully(auditor).get(f"/audit/cases/{browsed.reference}/").content.decode()
+    assert "(referrer)" in page and "(coordinator)" in page
+    assert "Sarah Mitchell" not in page and "Ashby" not in page
+    assert AccessEvent.objects.filter(user=auditor, event="audit_case_report", case_reference=browsed.reference).exists()
+
+
+def test_the_auditor_sees_only_their_areas(sign_in_fully, auditor, browsed, other_area, idva, unrelated):
+    elsewhere = make_case(other_area, idva, unrelated, name="Someone Else")
+    sign_in_with_both_factors(Client(), unrelated).get(f"/cases/{elsewhere.reference}/")
+    client = sign_in_fully(auditor)
+    listing = client.get("/audit/").content.decode()
+    assert browsed.reference in listing and elsewhere.reference not in listing
+    assert client.get(f"/audit/cases/{elsewhere.reference}/").status_code == 404
+    assert client.get("/audit/people/unrelated/").status_code == 404
+
+
+def test_search_by_person_case_and_date(sign_in_fully, auditor, browsed):
+    client = sign_in_fully(auditor)
+    by_person = client.get("/audit/", {"username": "referrer"}).context["page"].object_list
+    assert by_person and {e.user.username for e in by_person} == {"referrer"}
+    by_case = client.get("/audit/", {"case_reference": browsed.reference, "event": "case_read"}).context["page"].object_list
+    assert {e.user.username for e in by_case} == {"referrer", "coordinator"}
+    future = client.get("/audit/", {"since_day": "1", "since_month": "1", "since_year": "2099"}).context["page"].object_list
+    assert list(future) == []
+    bad = client.get("/audit/", {"since_day": "2", "since_month": "1", "since_year": "2026", "until_day": "1", "until_month": "1", "until_year": "2026"})
+    assert "on or after the start date" in bad.content.decode()
+
+
+def test_csv_export_has_the_events_no_victim_data_and_is_logged(sign_in_fully, auditor, browsed):
+    response = sign_in_fully(auditor).get("/audit/export.csv", {"case_reference": browsed.reference})
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:4] == ["sequence", "at", "user", "event"] and len(rows) > 2
+    assert "Sarah" not in response.content.decode()
+    assert AccessEvent.objects.filter(user=auditor, event="audit_export").exists()
+
+
+@override_settings(MARAC_AUDIT_VIEWS_PER_HOUR=3, MARAC_AUDIT_DENIED_BURST=2)
+def test_anomalies_flag_many_views_denied_bursts_and_out_of_hours(sign_in_fully, auditor, referrer, case_a):
+    with time_machine.travel(datetime(2026, 11, 20, 23, 30, tzinfo=timezone.utc)):
+        browser = sign_in_with_both_factors(Client(), referrer)
+        for _ in range(4):
+            browser.get(f"/cases/{case_a.reference}/")
+        browser.get(f"/cases/{case_a.reference}/transfer/")  # refused: not the coordinator
+        browser.get(f"/cases/{case_a.reference}/transfer/")
+    with time_machine.travel(datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)):
+        anomalies = sign_in_fully(auditor).get("/audit/anomalies/").context["anomalies"]
+    assert [b["username"] for b in anomalies["many_views"]] == ["referrer"]
+    assert [b["username"] for b in anomalies["denied"]] == ["referrer"]
+    assert len(anomalies["out_of_hours"]) == 4
+
+
+def test_the_chain_page_shows_it_verified(sign_in_fully, auditor, browsed):
+    html = sign_in_fully(auditor).get("/audit/chain/").content.decode()
+    assert "Verified" in html and f"{AccessEvent.objects.count()} events" in html
+
+
+@pytest.mark.parametrize("persona", ["referrer", "coordinator", "chair", "agency_rep", "admin_user"])
+def test_only_auditors_use_the_workspace(request, sign_in_fully, persona):
+    client = sign_in_fully(request.getfixturevalue(persona))
+    for url in ("/audit/", "/audit/export.csv", "/audit/anomalies/", "/audit/chain/", "/audit/people/referrer/"):
+        assert client.get(url).status_code == 403
+
+
+def test_an_auditor_sees_withheld_or_403_on_every_victim_page(sign_in_fully, auditor, browsed, referrer):
+    from referrals import services
+
+    draft = services.assessment_start(case=browsed, by=referrer, on=datetime(2026, 11, 1).date())
+    client = sign_in_fully(auditor)
+    case_page = client.get(f"/cases/{browsed.reference}/").content.decode()
+    assert "Sarah Mitchell" not in case_page and "Withheld" in case_page
+    assert "Sarah Mitchell" not in client.get("/cases/").content.decode()
+    for path in ("victim/", f"checklists/{draft.pk}/", f"checklists/{draft.pk}/step-1/", "incidents/new/",
+                 "perpetrators/new/", "household/new/", "transfer/"):
+        assert client.get(f"/cases/{browsed.reference}/{path}").status_code == 403, path
+    assert client.get("/audit/").status_code == 200  # and reads every event in scope
