@@ -1,0 +1,67 @@
+"""Every page that shows victim data writes an access event. Every case, referral and audit URL
+must be classified here, so a new view cannot slip past unclassified."""
+
+from datetime import date
+
+import pytest
+from django.urls import get_resolver
+
+from audit.models import AccessEvent
+from referrals import services
+from referrals.checklists import DASH_2009
+
+# URL name -> (persona who may open it, path template). These pages show victim data.
+SHOWS_VICTIM_DATA = {
+    "case-list": ("referrer", "/cases/"),
+    "case-detail": ("referrer", "/cases/{ref}/"),
+    "victim-edit": ("referrer", "/cases/{ref}/victim/"),
+    "checklist-summary": ("referrer", "/cases/{ref}/checklists/{draft}/"),
+    "checklist-step": ("referrer", "/cases/{ref}/checklists/{draft}/step-1/"),
+    "my-referrals": ("referrer", "/referrals/"),
+    "triage": ("coordinator", "/referrals/triage/"),
+    "referral-decide": ("coordinator", "/referrals/{referral}/decision/"),
+}
+# Pages that show no victim data (a reference and an empty form at most), or only act.
+NO_VICTIM_DATA = {
+    "checklist-start", "checklist-new", "checklist-judgement", "checklist-refer", "incident-new", "perpetrator-new",
+    "household-new", "case-transfer", "referral-resubmit", "referral-withdraw",
+    # The auditor's workspace shows events, which hold no victim data; its reports are logged too.
+    "audit-search", "audit-export", "audit-case", "audit-person", "audit-anomalies", "audit-chain",
+}
+CASE_URL_MODULES = ("referrals.", "marac.auditor_views")
+
+
+def case_and_audit_url_names() -> set[str]:
+    def walk(resolver):
+        for entry in resolver.url_patterns:
+            if hasattr(entry, "url_patterns"):
+                yield from walk(entry)
+            elif entry.name and entry.callback.__module__.startswith(CASE_URL_MODULES):
+                yield entry.name
+
+    return set(walk(get_resolver()))
+
+
+def test_every_case_referral_and_audit_url_is_classified():
+    assert case_and_audit_url_names() == set(SHOWS_VICTIM_DATA) | NO_VICTIM_DATA
+
+
+@pytest.fixture
+def objects(case_a, referrer, idva):
+    draft = services.assessment_start(case=case_a, by=referrer, on=date(2026, 11, 1))
+    done = services.assessment_start(case=case_a, by=referrer, on=date(2026, 11, 1))
+    services.assessment_answer(assessment=done, answers={q.id: {"answer": "yes"} for q in DASH_2009.questions}, by=referrer)
+    referral = services.referral_submit(assessment=done, by=referrer, agency=idva, consent="given", today=date(2026, 11, 1))
+    return {"ref": case_a.reference, "draft": draft.pk, "referral": referral.pk}
+
+
+@pytest.mark.parametrize("name", sorted(SHOWS_VICTIM_DATA))
+def test_each_page_with_victim_data_writes_an_access_event(request, sign_in_fully, objects, name):
+    persona, path = SHOWS_VICTIM_DATA[name]
+    user = request.getfixturevalue(persona)
+    client = sign_in_fully(user)
+    before = AccessEvent.objects.filter(user=user).count()
+    response = client.get(path.format(**objects))
+    assert response.status_code == 200
+    reads = AccessEvent.objects.filter(user=user).order_by("sequence")[before:]
+    assert any(e.case_reference == objects["ref"] and e.fields for e in reads), name
