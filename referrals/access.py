@@ -7,6 +7,8 @@ and only while they hold an active agency-representative membership in the case'
 relationship is a 404 — existence is not revealed — and the attempt is logged as denied.
 """
 
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -15,7 +17,7 @@ from guardian.shortcuts import get_objects_for_user
 import audit
 from marac.models import Role
 from marac.security.policy import Rel
-from referrals.models import Case
+from referrals.models import BreakGlassGrant, Case
 
 AREA_ROLES = {Role.COORDINATOR: Rel.COORDINATOR, Role.CHAIR: Rel.CHAIR, Role.AUDITOR: Rel.AUDITOR}
 
@@ -24,9 +26,14 @@ def _hearing(user) -> QuerySet[Case]:
     return get_objects_for_user(user, "referrals.hear_case", klass=Case, accept_global_perms=False, with_superuser=False)
 
 
+def _break_glass(user) -> QuerySet:
+    return BreakGlassGrant.objects.filter(user=user, expires_at__gt=timezone.now())
+
+
 def cases_for_user(user, memberships) -> QuerySet[Case]:
     """Every case the person has a relationship with. `memberships` are their active ones."""
     visible = Q(pk__in=_hearing(user).values("pk"), area_id__in=_rep_areas(memberships))
+    visible |= Q(pk__in=_break_glass(user).values("case_id"))
     for membership in memberships:
         if membership.role in AREA_ROLES:
             visible |= Q(area_id=membership.area_id)
@@ -39,17 +46,27 @@ def _rep_areas(memberships) -> set[int]:
     return {m.area_id for m in memberships if m.role == Role.AGENCY_REP}
 
 
-def hearing_case_ids(user) -> set[int]:
-    """Cases the person's agency is invited to hear: one query, for a whole list."""
-    return set(_hearing(user).values_list("pk", flat=True))
+@dataclass(frozen=True)
+class Grants:
+    """A person's case-by-case grants, fetched once for a whole list."""
+
+    hearing: frozenset[int]
+    break_glass: frozenset[int]
 
 
-def relationships_to_case(memberships, case: Case, hearing_ids: set[int]) -> set[Rel]:
+def grants_for(user) -> Grants:
+    return Grants(hearing=frozenset(_hearing(user).values_list("pk", flat=True)),
+                  break_glass=frozenset(_break_glass(user).values_list("case_id", flat=True)))
+
+
+def relationships_to_case(memberships, case: Case, grants: Grants) -> set[Rel]:
     relationships = {AREA_ROLES[m.role] for m in memberships if m.role in AREA_ROLES and m.area_id == case.area_id}
     if any(m.role == Role.REFERRER and m.area_id == case.area_id and m.agency_id == case.referring_agency_id for m in memberships):
         relationships.add(Rel.REFERRER)
-    if case.pk in hearing_ids and case.area_id in _rep_areas(memberships):
+    if case.pk in grants.hearing and case.area_id in _rep_areas(memberships):
         relationships.add(Rel.MEETING_REP)
+    if case.pk in grants.break_glass:
+        relationships.add(Rel.BREAK_GLASS)
     return relationships
 
 
@@ -64,7 +81,7 @@ def case_get_for_user(request, reference: str, *, purpose: str) -> tuple[Case, s
     if case is None:
         audit.record(event="case_access_denied", request=request, case_reference=reference[:40], purpose=purpose, outcome="denied")
         raise Http404("No case with that reference that you can see")
-    return case, relationships_to_case(request.memberships, case, hearing_case_ids(request.user))
+    return case, relationships_to_case(request.memberships, case, grants_for(request.user))
 
 
 def matches_for_coordinators(request, case: Case, relationships: set[Rel]) -> list:

@@ -163,6 +163,23 @@ class CaseTransfer(models.Model):
     reason = models.CharField(max_length=20, choices=Reason.choices)
 
 
+class BreakGlassGrant(models.Model):
+    """Time-limited access to a case for someone with no relationship to it, in an emergency.
+    Every grant is an access event flagged for auditors (DESIGN 4.5). The reason is a code, not
+    free text, so nothing personal is written outside the case's encryption."""
+
+    class Reason(models.TextChoices):
+        EMERGENCY = "emergency", "An emergency: someone may be at immediate risk"
+        OUT_OF_HOURS = "out_of_hours", "Out-of-hours response and the case owners cannot be reached"
+        COVERING = "covering", "Covering for an absent colleague who works on the case"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="break_glass_grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    granted_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+
 class CaseUserObjectPermission(UserObjectPermissionBase):
     """Direct foreign-key object permissions (faster and safer than guardian's generic ones):
     granted when a person's agency is invited to the meeting hearing the case."""

@@ -14,7 +14,7 @@ from marac.models import Role
 from marac.security.policy import Rel, RedactedView, writable_fields
 from referrals import selectors, services
 from referrals.access import case_get_for_user, matches_for_coordinators
-from referrals.forms import DecisionForm, HouseholdMemberForm, IncidentForm, PerpetratorForm, TransferForm
+from referrals.forms import BreakGlassForm, DecisionForm, HouseholdMemberForm, IncidentForm, PerpetratorForm, TransferForm
 from referrals.models import Case, Referral, RiskAssessment
 from referrals.presenters import case_summary
 
@@ -202,3 +202,24 @@ def referral_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, error.messages[0])
     return redirect("my-referrals")
+
+
+BREAK_GLASS_ROLES = {Role.REFERRER, Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP}
+
+
+@require_http_methods(["GET", "POST"])
+def break_glass(request: HttpRequest) -> HttpResponse:
+    """Emergency access to a case the person has no relationship with: an hour, logged, flagged."""
+    if not any(m.role in BREAK_GLASS_ROLES for m in request.memberships):
+        raise PermissionDenied  # auditors and administrators have no emergency need for case data
+    form = BreakGlassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.break_glass(user=request.user, reference=form.cleaned_data["reference"],
+                                        reason=form.cleaned_data["reason"], request=request)
+        except ValidationError as error:
+            form.add_error("reference", error)
+        else:
+            messages.success(request, f"You have access to {case.reference} for the next hour. This has been recorded.")
+            return redirect("case-detail", reference=case.reference)
+    return render(request, "referrals/break_glass.html", {"form": form})

@@ -2,8 +2,9 @@
 writes its audit entry."""
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -14,7 +15,7 @@ from marac.security import blind_index
 from marac.security.datakeys import data_key_create, data_key_shred
 from referrals import rules, selectors
 from referrals.checklists import CURRENT, Answer, Band, Checklist
-from referrals.models import Case, CaseCounter, CaseTransfer, HouseholdMember, Incident, Perpetrator, Referral, RiskAssessment, Victim
+from referrals.models import BreakGlassGrant, Case, CaseCounter, CaseTransfer, HouseholdMember, Incident, Perpetrator, Referral, RiskAssessment, Victim
 
 NAME_DOB_INDEX = "victim_name_dob"
 
@@ -319,3 +320,19 @@ def referral_withdraw(*, referral: Referral, reason: str, by: User) -> Referral:
     referral.save()
     audit.record(event="referral_withdrawn", user=by, case_reference=referral.case.reference, purpose="referral")
     return referral
+
+
+def break_glass(*, user: User, reference: str, reason: str, request=None) -> Case:
+    """Open a case to someone with no relationship to it, for MARAC_BREAK_GLASS_MINUTES, and
+    flag it for auditors. Asking about a reference that does not exist is logged as well."""
+    case = Case.objects.filter(reference=reference).exclude(status=Case.Status.SHREDDED).first()
+    if case is None:
+        # Recorded outside any transaction: a refusal must not vanish with the rollback it causes.
+        audit.record(event="break_glass_refused", user=user, request=request, case_reference=reference[:40],
+                     purpose=reason, outcome="denied")
+        raise ValidationError("No open case has that reference")
+    with transaction.atomic():
+        expires = timezone.now() + timedelta(minutes=settings.MARAC_BREAK_GLASS_MINUTES)
+        BreakGlassGrant.objects.create(case=case, user=user, reason=reason, expires_at=expires)
+        audit.record(event="break_glass", user=user, request=request, case_reference=case.reference, purpose=reason)
+    return case

@@ -21,6 +21,7 @@ register_converter(CaseReference, "case_ref")
 urlpatterns = [
     path("", views.case_list, name="case-list"),
     path("new-checklist/", checklist_views.checklist_start, name="checklist-start"),
+    path("emergency-access/", referral_views.break_glass, name="break-glass"),
     path("<case_ref:reference>/", views.case_detail, name="case-detail"),
     path("<case_ref:reference>/victim/", views.victim_edit, name="victim-edit"),
     path("<case_ref:reference>/checklists/", checklist_views.checklist_new_for_case, name="checklist-new"),

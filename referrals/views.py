@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 import audit
 from marac.security.policy import RedactedView, Rel, writable_fields
 from referrals import services
-from referrals.access import case_get_for_user, cases_for_user, hearing_case_ids, matches_for_coordinators, relationships_to_case
+from referrals.access import case_get_for_user, cases_for_user, grants_for, matches_for_coordinators, relationships_to_case
 from referrals.forms import victim_form_class
 from referrals.models import Victim
 from referrals.presenters import case_summary
@@ -41,9 +41,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
     cases = cases_for_user(request.user, request.memberships).select_related(
         "area", "referring_agency", "data_key", "victim"
     )[:200]
-    hearing = hearing_case_ids(request.user)
+    grants = grants_for(request.user)
     rows = [
-        (case_summary(case), None if case.is_shredded else RedactedView(case.victim, relationships_to_case(request.memberships, case, hearing)))
+        (case_summary(case), None if case.is_shredded else RedactedView(case.victim, relationships_to_case(request.memberships, case, grants)))
         for case in cases
     ]
     response = HttpResponse(render_to_string("referrals/case_list.html", {"rows": rows}, request))

@@ -20,6 +20,7 @@ class Rel(StrEnum):
     CHAIR = "chair"  # chairs the case's MARAC area
     MEETING_REP = "meeting_rep"  # represents an agency invited to the meeting hearing it
     AUDITOR = "auditor"  # audits the area: sees that records exist and who read them, never their content
+    BREAK_GLASS = "break_glass"  # time-limited emergency access, flagged for auditors
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,9 @@ def rule(read: set[Rel], write: set[Rel]) -> FieldRule:
 CASE_OWNERS = {Rel.REFERRER, Rel.COORDINATOR}
 MEETING = CASE_OWNERS | {Rel.CHAIR, Rel.MEETING_REP}
 
-IDENTITY = rule(read=MEETING, write=CASE_OWNERS)
-CONTACT = rule(read=CASE_OWNERS | {Rel.CHAIR}, write=CASE_OWNERS)
+# Break-glass reads who the person is and how to reach them, never their safe contact details.
+IDENTITY = rule(read=MEETING | {Rel.BREAK_GLASS}, write=CASE_OWNERS)
+CONTACT = rule(read=CASE_OWNERS | {Rel.CHAIR, Rel.BREAK_GLASS}, write=CASE_OWNERS)
 # Safe contact details are the most restricted: a leaked safe address can get someone killed.
 SAFE_CONTACT = rule(read=CASE_OWNERS, write=CASE_OWNERS)
 

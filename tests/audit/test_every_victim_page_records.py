@@ -24,7 +24,7 @@ SHOWS_VICTIM_DATA = {
 # Pages that show no victim data (a reference and an empty form at most), or only act.
 NO_VICTIM_DATA = {
     "checklist-start", "checklist-new", "checklist-judgement", "checklist-refer", "incident-new", "perpetrator-new",
-    "household-new", "case-transfer", "referral-resubmit", "referral-withdraw",
+    "household-new", "case-transfer", "referral-resubmit", "referral-withdraw", "break-glass",
     # The auditor's workspace shows events, which hold no victim data; its reports are logged too.
     "audit-search", "audit-export", "audit-case", "audit-person", "audit-anomalies", "audit-chain",
 }

@@ -10,6 +10,7 @@ from guardian.shortcuts import assign_perm
 from audit.models import AccessEvent
 from marac.security.policy import POLICY
 from referrals.forms import EDITABLE
+from referrals import services
 from tests.conftest import make_case
 
 MARKERS = {
@@ -48,9 +49,11 @@ EXPECTED_READ = {
     "chair": IDENTITY | CONTACT,
     "meeting_rep": IDENTITY,
     "auditor": set(),
+    "break_glass": IDENTITY | CONTACT,
 }
-EXPECTED_WRITE = {"referrer": ALL, "coordinator": ALL, "chair": set(), "meeting_rep": set(), "auditor": set()}
-PERSONA = {"referrer": "referrer", "coordinator": "coordinator", "chair": "chair", "meeting_rep": "agency_rep", "auditor": "auditor"}
+EXPECTED_WRITE = {"referrer": ALL, "coordinator": ALL, "chair": set(), "meeting_rep": set(), "auditor": set(), "break_glass": set()}
+PERSONA = {"referrer": "referrer", "coordinator": "coordinator", "chair": "chair", "meeting_rep": "agency_rep", "auditor": "auditor",
+           "break_glass": "unrelated"}
 
 
 def shown(field: str) -> str:
@@ -68,6 +71,8 @@ def reader(request, sign_in_fully, marked_case):
         user = request.getfixturevalue(PERSONA[role])
         if role == "meeting_rep":
             assign_perm("referrals.hear_case", user, marked_case)
+        if role == "break_glass":
+            services.break_glass(user=user, reference=marked_case.reference, reason="emergency")
         return user, sign_in_fully(user)
 
     return as_role
