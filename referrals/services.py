@@ -45,9 +45,11 @@ def case_create(*, area: MaracArea, referring_agency: Agency, victim: dict, by: 
         data_key=data_key_create(case_uuid=case_uuid),
         created_by=by,
     )
+    case._history_user = by  # history names who acted, with or without a request
     case.full_clean()
     case.save()
     record = Victim(case=case, **victim)
+    record._history_user = by
     record.full_clean(exclude=[f.name for f in Victim.encrypted_fields()])  # encrypted values validate in forms
     record.save()
     victim_reindex(victim=record)
@@ -75,6 +77,7 @@ def victim_update(*, victim: Victim, changes: dict, expected_version: int, by: U
         raise StaleRecord
     for name, value in changes.items():
         setattr(current, name, value)
+    current._history_user = by
     current.save()
     victim = current
     victim_reindex(victim=victim)

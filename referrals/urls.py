@@ -33,6 +33,7 @@ urlpatterns = [
     path("<case_ref:reference>/perpetrators/new/", referral_views.perpetrator_new, name="perpetrator-new"),
     path("<case_ref:reference>/household/new/", referral_views.household_member_new, name="household-new"),
     path("<case_ref:reference>/transfer/", referral_views.case_transfer, name="case-transfer"),
+    path("<case_ref:reference>/history/", views.case_history, name="case-history"),
 ]
 
 referral_urlpatterns = [

@@ -9,8 +9,8 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
-from marac.security.policy import RedactedView, Rel, writable_fields
-from referrals import services
+from marac.security.policy import RedactedView, Rel, readable_fields, writable_fields
+from referrals import selectors, services
 from referrals.access import case_get_for_user, cases_for_user, grants_for, matches_for_coordinators, relationships_to_case
 from referrals.forms import victim_form_class
 from referrals.models import Victim
@@ -84,4 +84,19 @@ def victim_edit(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("case-detail", reference=case.reference)
     response = render(request, "referrals/victim_form.html", {"case": case_summary(case), "form": form})
     audit.record_case_reads(request=request, reads={case.reference: set(form.fields) - {"row_version"}}, purpose="edit victim")
+    return response
+
+
+@require_GET
+def case_history(request: HttpRequest, reference: str) -> HttpResponse:
+    """The coordinator's view of how the victim record changed, field by field, through the policy."""
+    case, relationships = case_get_for_user(request, reference, purpose="change history")
+    if case.is_shredded or Rel.COORDINATOR not in relationships:
+        audit.record(event="history_denied", request=request, case_reference=case.reference, purpose="change history", outcome="denied")
+        raise PermissionDenied
+    readable = set(readable_fields(VICTIM, relationships))
+    changes = selectors.victim_changes(case.victim, readable)
+    response = render(request, "referrals/history.html", {"case": case_summary(case), "changes": changes})
+    shown = {name for change in changes for name, _, _ in change["diffs"]}
+    audit.record_case_reads(request=request, reads={case.reference: shown}, purpose="change history")
     return response

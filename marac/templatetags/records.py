@@ -65,3 +65,10 @@ def choice(value, field_name: str):
     from referrals.models import Victim
 
     return dict(Victim._meta.get_field(field_name).choices).get(value, value)
+
+
+@register.filter
+def field_label(name: str) -> str:
+    from referrals.models import Victim
+
+    return Victim._meta.get_field(name).verbose_name.capitalize()

@@ -20,6 +20,7 @@ SHOWS_VICTIM_DATA = {
     "my-referrals": ("referrer", "/referrals/"),
     "triage": ("coordinator", "/referrals/triage/"),
     "referral-decide": ("coordinator", "/referrals/{referral}/decision/"),
+    "case-history": ("coordinator", "/cases/{ref}/history/"),
 }
 # Pages that show no victim data (a reference and an empty form at most), or only act.
 NO_VICTIM_DATA = {
