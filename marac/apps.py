@@ -26,6 +26,7 @@ class MaracConfig(AppConfig):
         # Framework glue: history rows take the live row's ciphertext exactly as stored, so
         # history never holds plaintext and nothing is decrypted to write it.
         pre_create_historical_record.connect(copy_ciphertext_to_history, dispatch_uid="marac_history_ciphertext")
+        pre_create_historical_record.connect(_history_client_address, dispatch_uid="marac_history_client_ip")
 
         from axes.signals import user_locked_out
 
@@ -41,3 +42,14 @@ class MaracConfig(AppConfig):
 
 class MaracAdminConfig(AdminConfig):
     default_site = "marac.admin_site.MaracAdminSite"
+
+
+def _history_client_address(sender, history_instance, **kwargs) -> None:
+    """Framework glue: case history rows record the client address of the request that made them."""
+    from simple_history.models import HistoricalRecords
+
+    from marac.client_ip import client_ip
+
+    request = getattr(HistoricalRecords.context, "request", None)
+    if request is not None and hasattr(history_instance, "history_client_ip"):
+        history_instance.history_client_ip = client_ip(request)

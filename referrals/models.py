@@ -15,6 +15,19 @@ from marac.security.models import DataKey
 from referrals.checklists import CHECKLISTS, Band
 
 
+class HistoryClientAddress(models.Model):
+    """Every history row of a case model records where the change came from (set in marac.apps)."""
+
+    history_client_ip = models.CharField(max_length=45, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+def case_history():
+    return HistoricalRecords(bases=[HistoryClientAddress])
+
+
 class Case(models.Model):
     """One victim with their perpetrator(s) in one MARAC area, under one data key."""
 
@@ -31,7 +44,7 @@ class Case(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    history = HistoricalRecords()
+    history = case_history()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -104,7 +117,7 @@ class Victim(EncryptedModel):
     safe_times = EncryptedTextField(blank=True, help_text="When it is safe to make contact.")
     do_not_contact_via = EncryptedTextField(blank=True, help_text="Ways never to make contact, and why.")
     # Raw ciphertext copied from the live row; see marac.apps for the signal that does it.
-    history = HistoricalRecords()
+    history = case_history()
 
     def __str__(self) -> str:
         return f"Victim in {self.case_id}"  # never the name: __str__ ends up in logs and admin
@@ -124,7 +137,7 @@ class Perpetrator(EncryptedModel):
     address = EncryptedTextField(blank=True)
     relationship_to_victim = models.CharField(max_length=12, choices=Relationship.choices)
     aged_17_or_under = models.BooleanField(default=False, help_text="For the data return, which must not read dates of birth.")
-    history = HistoricalRecords()
+    history = case_history()
 
     def __str__(self) -> str:
         return f"Perpetrator in {self.case_id}"
@@ -140,7 +153,7 @@ class HouseholdMember(EncryptedModel):
     relationship_to_victim = EncryptedTextField(blank=True, help_text="For example: son, niece, lodger.")
     relationship_to_perpetrator = EncryptedTextField(blank=True)
     is_child = models.BooleanField(help_text="Under 18: children's cases come first on the agenda.")
-    history = HistoricalRecords()
+    history = case_history()
 
     def __str__(self) -> str:
         return f"Household member in {self.case_id}"
@@ -211,7 +224,7 @@ class RiskAssessment(EncryptedModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     assessed_on = models.DateField()
-    history = HistoricalRecords()
+    history = case_history()
 
     @property
     def checklist(self):
@@ -252,7 +265,7 @@ class Referral(EncryptedModel):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = EncryptedTextField(blank=True)
-    history = HistoricalRecords()
+    history = case_history()
 
     class Meta:
         # One referral per checklist: a repeat referral starts from a new checklist.
@@ -279,4 +292,4 @@ class Incident(EncryptedModel):
     recording_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="recorded_incidents")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     summary = EncryptedTextField(blank=True)
-    history = HistoricalRecords()
+    history = case_history()

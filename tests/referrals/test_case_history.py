@@ -42,3 +42,13 @@ def test_history_names_the_right_person_when_two_peoples_edits_interleave(referr
     rows = case_a.victim.history.order_by("history_id")
     assert [(row.history_user, row.phone) for row in rows.select_related("case__data_key")][1:] == [
         (referrer, "07700 900000"), (coordinator, "07700 900001"), (referrer, "07700 900002"), (coordinator, "07700 900003")]
+
+
+def test_history_rows_record_the_client_address_of_the_change(sign_in_fully, referrer, case_a):
+    client = sign_in_fully(referrer)
+    form = client.get(f"/cases/{case_a.reference}/victim/").context["form"]
+    data = {k: v for k, v in form.initial.items() if isinstance(v, str)} | {
+        "phone": "07700 900777", "row_version": form.initial["row_version"], "date_of_birth_day": "14",
+        "date_of_birth_month": "3", "date_of_birth_year": "1989"}
+    client.post(f"/cases/{case_a.reference}/victim/", data, REMOTE_ADDR="198.51.100.23")
+    assert case_a.victim.history.order_by("-history_id").first().history_client_ip == "198.51.100.23"
