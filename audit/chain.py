@@ -22,13 +22,16 @@ from audit.models import AccessEvent
 GENESIS = "0" * 64
 CHAIN_LOCK_ID = 0x6D61726163  # "marac": the advisory lock key for appends
 CONTENT = ("sequence", "at", "user_id", "event", "case_reference", "fields", "purpose", "outcome", "client_ip", "previous_hash")
+AT = CONTENT.index("at")
 RETRIES = 5
 
 
 def canonical(values: dict) -> bytes:
-    content = {name: values[name] for name in CONTENT}
-    content["at"] = values["at"].astimezone(UTC).isoformat(timespec="microseconds")
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    """A JSON array of the content in CONTENT's fixed order: as unambiguous as a sorted object,
+    and cheaper to build, which matters when verifying millions of events."""
+    content = [values[name] for name in CONTENT]
+    content[AT] = values["at"].astimezone(UTC).isoformat(timespec="microseconds")
+    return json.dumps(content, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
 def event_hash(values: dict) -> str:
@@ -81,7 +84,7 @@ class Verdict:
         return self.broken_at is None
 
 
-def verify(chunk_size: int = 5000) -> Verdict:
+def verify(chunk_size: int = 20000) -> Verdict:
     """Walk the whole chain; stop at the first event that does not follow from the one before."""
     previous, expected, count = GENESIS, 1, 0
     rows = AccessEvent.objects.order_by("sequence").values(*CONTENT, "hash").iterator(chunk_size=chunk_size)

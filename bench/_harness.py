@@ -39,6 +39,9 @@ def test_database():
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     original_name = connection.settings_dict["NAME"]
+    # A name of its own, never the test suite's test_<name>: autoclobber must not drop a
+    # database that a concurrent `make test` is using.
+    connection.settings_dict["TEST"]["NAME"] = f"bench_{os.getpid()}" if connection.vendor != "sqlite" else None
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     atexit.register(connection.creation.destroy_test_db, original_name, verbosity=0)
 
