@@ -1,7 +1,7 @@
 """What an auditor may see of the access log: events about their areas' cases and people.
 Events hold no victim data, so auditors read every event in scope in full."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q, QuerySet
@@ -17,10 +17,12 @@ def auditor_areas(memberships) -> set[int]:
 
 
 def events_in_scope(areas: set[int]) -> QuerySet[AccessEvent]:
-    """Events about cases in the areas, and any other events by people who work in them."""
+    """Events about cases in the areas; every event by people who work in them (including probes
+    of references that do not exist); and events by nobody signed in (failed sign-ins,
+    lockouts), which carry only an address and are every auditor's concern."""
     references = Case.objects.filter(area_id__in=areas).values("reference")
     people = Membership.objects.filter(area_id__in=areas).values("user_id")
-    return AccessEvent.objects.filter(Q(case_reference__in=references) | Q(case_reference="", user_id__in=people))
+    return AccessEvent.objects.filter(Q(case_reference__in=references) | Q(user_id__in=people) | Q(user__isnull=True))
 
 
 def search(events: QuerySet[AccessEvent], *, username: str = "", case_reference: str = "", event: str = "",
@@ -33,7 +35,7 @@ def search(events: QuerySet[AccessEvent], *, username: str = "", case_reference:
         events = events.filter(event=event)
     if since:
         events = events.filter(at__gte=timezone.make_aware(datetime.combine(since, time.min)))
-    if until:
+    if until and until < date.max:
         events = events.filter(at__lt=timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min)))
     return events.select_related("user").order_by("-sequence")
 

@@ -48,6 +48,9 @@ def audit_search(request: HttpRequest) -> HttpResponse:
 def audit_export(request: HttpRequest) -> HttpResponse:
     _, events = _scope(request)
     form, found = _searched(request, events)
+    if form.is_bound and not form.is_valid():
+        # Never "everything" because a filter was mistyped: show the search with its errors.
+        return render(request, "audit/search.html", {"form": form, "page": Paginator(found.none(), PAGE_SIZE).get_page(1), "query": ""})
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="access-log.csv"'
     writer = csv.writer(response)
@@ -55,7 +58,9 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     for e in found[:CSV_LIMIT]:
         writer.writerow([e.sequence, e.at.isoformat(), e.user.username if e.user else "", e.event, e.case_reference,
                          " ".join(e.fields), e.purpose, e.outcome, e.client_ip, e.hash])
-    audit.record(event="audit_export", request=request, purpose=request.GET.urlencode()[:120])
+    # Which filters were used, never their values: the log is permanent and a value could be a name.
+    used = sorted(name for name, value in (form.cleaned_data.items() if form.is_bound else []) if value)
+    audit.record(event="audit_export", request=request, purpose=("filters: " + ", ".join(used)) if used else "all events")
     return response
 
 

@@ -193,6 +193,7 @@ ANONYMOUS_USER_NAME = None  # no guardian anonymous user: anonymous people see n
 
 # How long break-glass access to a case lasts.
 MARAC_BREAK_GLASS_MINUTES = env_int("MARAC_BREAK_GLASS_MINUTES", 60, minimum=1)
+MARAC_BREAK_GLASS_PER_DAY = env_int("MARAC_BREAK_GLASS_PER_DAY", 3, minimum=1)
 # What the auditor's anomaly report flags (DESIGN 4.5).
 MARAC_AUDIT_VIEWS_PER_HOUR = env_int("MARAC_AUDIT_VIEWS_PER_HOUR", 30, minimum=1)
 MARAC_AUDIT_DENIED_BURST = env_int("MARAC_AUDIT_DENIED_BURST", 5, minimum=1)

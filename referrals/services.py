@@ -328,12 +328,18 @@ def referral_withdraw(*, referral: Referral, reason: str, by: User) -> Referral:
 def break_glass(*, user: User, reference: str, reason: str, request=None) -> Case:
     """Open a case to someone with no relationship to it, for MARAC_BREAK_GLASS_MINUTES, and
     flag it for auditors. Asking about a reference that does not exist is logged as well."""
+    recent = BreakGlassGrant.objects.filter(user=user, granted_at__gte=timezone.now() - timedelta(days=1)).count()
     case = Case.objects.filter(reference=reference).exclude(status=Case.Status.SHREDDED).first()
-    if case is None:
+    refusal = None
+    if recent >= settings.MARAC_BREAK_GLASS_PER_DAY:
+        refusal = f"You have used emergency access {recent} times in the last day. Ask the area's coordinator instead."
+    elif case is None:
+        refusal = "No open case has that reference"
+    if refusal:
         # Recorded outside any transaction: a refusal must not vanish with the rollback it causes.
         audit.record(event="break_glass_refused", user=user, request=request, case_reference=reference[:40],
                      purpose=reason, outcome="denied")
-        raise ValidationError("No open case has that reference")
+        raise ValidationError(refusal)
     with transaction.atomic():
         expires = timezone.now() + timedelta(minutes=settings.MARAC_BREAK_GLASS_MINUTES)
         BreakGlassGrant.objects.create(case=case, user=user, reason=reason, expires_at=expires)

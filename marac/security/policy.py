@@ -42,6 +42,9 @@ IDENTITY = rule(read=MEETING | {Rel.BREAK_GLASS}, write=CASE_OWNERS)
 CONTACT = rule(read=CASE_OWNERS | {Rel.CHAIR, Rel.BREAK_GLASS}, write=CASE_OWNERS)
 # Safe contact details are the most restricted: a leaked safe address can get someone killed.
 SAFE_CONTACT = rule(read=CASE_OWNERS, write=CASE_OWNERS)
+# Where a child goes to school is how an abuser finds them: the case owners and the chair only,
+# never break-glass or meeting representatives.
+SCHOOL = rule(read=CASE_OWNERS | {Rel.CHAIR}, write=CASE_OWNERS)
 
 # What the checklist says, and why it was judged as it was, is for the case's meeting.
 ASSESSMENT = rule(read=MEETING, write=CASE_OWNERS)
@@ -73,9 +76,8 @@ POLICY: dict[str, dict[str, FieldRule]] = {
         "needs_interpreter": IDENTITY,
     },
     "referrals.perpetrator": {"name": IDENTITY, "aliases": IDENTITY, "date_of_birth": IDENTITY, "address": IDENTITY},
-    # Where a child goes to school is how an abuser finds them: the case owners and the chair.
     "referrals.householdmember": {
-        "name": IDENTITY, "date_of_birth": IDENTITY, "school": CONTACT,
+        "name": IDENTITY, "date_of_birth": IDENTITY, "school": SCHOOL,
         "relationship_to_victim": IDENTITY, "relationship_to_perpetrator": IDENTITY,
     },
     "referrals.riskassessment": {"answers": ASSESSMENT, "override_rationale": ASSESSMENT},

@@ -97,3 +97,27 @@ def test_an_auditor_sees_withheld_or_403_on_every_victim_page(sign_in_fully, aud
                  "perpetrators/new/", "household/new/", "transfer/"):
         assert client.get(f"/cases/{browsed.reference}/{path}").status_code == 403, path
     assert client.get("/audit/").status_code == 200  # and reads every event in scope
+
+
+def test_probes_and_anonymous_failures_reach_the_auditor(sign_in_fully, auditor, referrer, client):
+    sign_in_fully(referrer).get("/cases/NWL-2026-0999/")  # a reference that does not exist
+    Client().post("/sign-in/", {"username": "someone", "password": "guess"})
+    events = {e.event for e in sign_in_fully(auditor).get("/audit/").context["page"].object_list}
+    assert {"case_access_denied", "sign_in_failed"} <= events
+
+
+def test_the_export_logs_which_filters_not_their_values(sign_in_fully, auditor, browsed):
+    sign_in_fully(auditor).get("/audit/export.csv", {"event": "Sarah Mitchell", "case_reference": browsed.reference})
+    purpose = AccessEvent.objects.get(event="audit_export").purpose
+    assert purpose == "filters: case_reference, event" and "Sarah" not in purpose
+
+
+def test_a_bad_filter_refuses_the_export_instead_of_exporting_everything(sign_in_fully, auditor, browsed):
+    response = sign_in_fully(auditor).get("/audit/export.csv", {"since_day": "31", "since_month": "2", "since_year": "2026"})
+    assert response["Content-Type"].startswith("text/html") and "must be a real date" in response.content.decode()
+    assert not AccessEvent.objects.filter(event="audit_export").exists()
+
+
+def test_a_far_future_end_date_does_not_crash(sign_in_fully, auditor, browsed):
+    response = sign_in_fully(auditor).get("/audit/", {"until_day": "31", "until_month": "12", "until_year": "9999"})
+    assert response.status_code == 200

@@ -66,3 +66,26 @@ def test_an_erased_case_cannot_be_opened(sign_in_fully, unrelated, coordinator, 
 
     case_shred(case=case_a, by=coordinator)
     assert "No open case" in ask(sign_in_fully(unrelated), case_a.reference).content.decode()
+
+
+def test_break_glass_never_shows_a_childs_school(sign_in_fully, unrelated, referrer, case_a):
+    from referrals.services import household_member_add
+
+    household_member_add(case=case_a, details={"name": "Mia Cole", "school": "Greenhill Primary School"}, is_child=True,
+                         by=referrer, today=NOW.date())
+    client = sign_in_fully(unrelated)
+    ask(client, case_a.reference)
+    page = client.get(f"/cases/{case_a.reference}/").content.decode()
+    assert "Mia Cole" in page and "Greenhill Primary School" not in page
+
+
+def test_break_glass_is_limited_per_day(sign_in_fully, unrelated, area, idva, referrer):
+    from tests.conftest import make_case
+
+    cases = [make_case(area, idva, referrer, name=f"Person {n}") for n in range(4)]
+    client = sign_in_fully(unrelated)
+    for case in cases[:3]:
+        assert ask(client, case.reference).status_code == 302
+    response = ask(client, cases[3].reference)
+    assert "used emergency access 3 times" in response.content.decode()
+    assert BreakGlassGrant.objects.count() == 3
