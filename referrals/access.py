@@ -10,6 +10,7 @@ relationship is a 404 — existence is not revealed — and the attempt is logge
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
@@ -82,6 +83,14 @@ def case_get_for_user(request, reference: str, *, purpose: str) -> tuple[Case, s
         audit.record(event="case_access_denied", request=request, case_reference=reference[:40], purpose=purpose, outcome="denied")
         raise Http404("No case with that reference that you can see")
     return case, relationships_to_case(request.memberships, case, grants_for(request.user))
+
+
+def refuse_unless(allowed: bool, request, case: Case, *, event: str, purpose: str) -> None:
+    """403 unless `allowed`, with the refusal logged: the one way a case page says no to someone
+    who may see the case but not do this (someone who may not see it at all gets the getter's 404)."""
+    if not allowed:
+        audit.record(event=event, request=request, case_reference=case.reference, purpose=purpose, outcome="denied")
+        raise PermissionDenied
 
 
 def matches_for_coordinators(request, case: Case, relationships: set[Rel]) -> list:

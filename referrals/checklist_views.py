@@ -12,7 +12,7 @@ import audit
 from marac.models import Role
 from marac.security.policy import writable_fields
 from referrals import services
-from referrals.access import case_get_for_user, matches_for_coordinators
+from referrals.access import case_get_for_user, matches_for_coordinators, refuse_unless
 from referrals.checklists import Band
 from referrals.forms import ChecklistStepForm, JudgementForm, ReferForm, StartChecklistForm, step_count
 from referrals.models import RiskAssessment
@@ -45,16 +45,14 @@ def _assessment_for_writer(request: HttpRequest, reference: str, pk: int, purpos
     assessment = case.assessments.filter(pk=pk).first()
     if assessment is None:
         raise Http404("No such checklist on this case")
-    if case.is_shredded or "answers" not in writable_fields("referrals.riskassessment", relationships):
-        audit.record(event="checklist_denied", request=request, case_reference=case.reference, purpose=purpose, outcome="denied")
-        raise PermissionDenied
-    request.case_relationships = relationships
-    return case, assessment
+    allowed = not case.is_shredded and "answers" in writable_fields("referrals.riskassessment", relationships)
+    refuse_unless(allowed, request, case, event="checklist_denied", purpose=purpose)
+    return case, assessment, relationships
 
 
 @require_http_methods(["GET", "POST"])
 def checklist_step(request: HttpRequest, reference: str, pk: int, step: int) -> HttpResponse:
-    case, assessment = _assessment_for_writer(request, reference, pk, "risk checklist")
+    case, assessment, relationships = _assessment_for_writer(request, reference, pk, "risk checklist")
     steps = step_count(assessment.checklist)
     if not 1 <= step <= steps:
         raise Http404("No such step")
@@ -77,12 +75,12 @@ def checklist_step(request: HttpRequest, reference: str, pk: int, step: int) -> 
 @require_http_methods(["GET"])
 def checklist_summary(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     # Only those who may write the checklist get here, and the policy lets them read all of it.
-    case, assessment = _assessment_for_writer(request, reference, pk, "risk checklist")
+    case, assessment, relationships = _assessment_for_writer(request, reference, pk, "risk checklist")
     judgement = JudgementForm(above=assessment.band) if assessment.band is not Band.HIGH else None
-    return _summary(request, case, assessment, judgement)
+    return _summary(request, case, relationships, assessment, judgement)
 
 
-def _summary(request: HttpRequest, case, assessment: RiskAssessment, judgement_form) -> HttpResponse:
+def _summary(request: HttpRequest, case, relationships, assessment: RiskAssessment, judgement_form) -> HttpResponse:
     today = timezone.localdate()
     context = {
         "case": case_summary(case),
@@ -90,7 +88,7 @@ def _summary(request: HttpRequest, case, assessment: RiskAssessment, judgement_f
         "answered": _answered(assessment),
         "judgement_form": judgement_form if assessment.status == RiskAssessment.Status.DRAFT else None,
         "criteria": services.referral_criteria_for(assessment=assessment, judgement=False, today=today),
-        "matches": matches_for_coordinators(request, case, request.case_relationships),
+        "matches": matches_for_coordinators(request, case, relationships),
     }
     response = render(request, "referrals/checklist_summary.html", context)
     audit.record_case_reads(request=request, reads={case.reference: {"answers", "override_rationale"}}, purpose="risk checklist")
@@ -104,7 +102,7 @@ def _answered(assessment: RiskAssessment) -> list[tuple]:
 
 @require_POST
 def checklist_judgement(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
-    case, assessment = _assessment_for_writer(request, reference, pk, "risk checklist")
+    case, assessment, relationships = _assessment_for_writer(request, reference, pk, "risk checklist")
     form = JudgementForm(request.POST, above=assessment.band)
     if form.is_valid():
         try:
@@ -113,12 +111,12 @@ def checklist_judgement(request: HttpRequest, reference: str, pk: int) -> HttpRe
             return redirect("checklist-summary", reference=reference, pk=pk)
         except ValidationError as error:
             form.add_error(None, error)
-    return _summary(request, case, assessment, form)
+    return _summary(request, case, relationships, assessment, form)
 
 
 @require_http_methods(["GET", "POST"])
 def checklist_refer(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
-    case, assessment = _assessment_for_writer(request, reference, pk, "referral")
+    case, assessment, relationships = _assessment_for_writer(request, reference, pk, "referral")
     if assessment.status != RiskAssessment.Status.DRAFT:
         return redirect("my-referrals")
     unanswered = [q for q in assessment.checklist.questions if q.id not in assessment.answers]
@@ -140,8 +138,7 @@ def checklist_refer(request: HttpRequest, reference: str, pk: int) -> HttpRespon
 def checklist_new_for_case(request: HttpRequest, reference: str) -> HttpResponse:
     """A further checklist on an existing case: how a repeat referral starts."""
     case, relationships = case_get_for_user(request, reference, purpose="risk checklist")
-    if "answers" not in writable_fields("referrals.riskassessment", relationships) or case.is_shredded:
-        audit.record(event="checklist_denied", request=request, case_reference=case.reference, purpose="risk checklist", outcome="denied")
-        raise PermissionDenied
+    allowed = not case.is_shredded and "answers" in writable_fields("referrals.riskassessment", relationships)
+    refuse_unless(allowed, request, case, event="checklist_denied", purpose="risk checklist")
     assessment = services.assessment_start(case=case, by=request.user, on=timezone.localdate())
     return redirect("checklist-step", reference=case.reference, pk=assessment.pk, step=1)

@@ -13,7 +13,7 @@ import audit
 from marac.models import Role
 from marac.security.policy import Rel, RedactedView, writable_fields
 from referrals import selectors, services
-from referrals.access import case_get_for_user, matches_for_coordinators
+from referrals.access import case_get_for_user, matches_for_coordinators, refuse_unless
 from referrals.forms import BreakGlassForm, DecisionForm, HouseholdMemberForm, IncidentForm, PerpetratorForm, TransferForm
 from referrals.models import Case, Referral, RiskAssessment
 from referrals.presenters import case_summary
@@ -39,9 +39,10 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
     # Everything here is the person's own agency's referral, so they read it as its referrer.
     rows = [(r, case_summary(r.case), RedactedView(r.case.victim, {Rel.REFERRER}), RedactedView(r, {Rel.REFERRER}, "referral."))
             for r in referrals]
-    context = {"referrals": rows, "drafts": [(d, case_summary(d.case), d.case.victim.name) for d in drafts]}
+    draft_rows = [(d, case_summary(d.case), RedactedView(d.case.victim, {Rel.REFERRER})) for d in drafts]
+    context = {"referrals": rows, "drafts": draft_rows}
     response = render(request, "referrals/my_referrals.html", context)
-    reads = {d.case.reference: {"name"} for d in drafts}
+    reads = {d.case.reference: victim.revealed for d, _, victim in draft_rows}
     for referral, _, victim, view in rows:
         reads.setdefault(referral.case.reference, set()).update(victim.revealed | view.revealed)
     audit.record_case_reads(request=request, reads=reads, purpose="my referrals")
@@ -71,9 +72,7 @@ def referral_decide(request: HttpRequest, pk: int) -> HttpResponse:
     referral = Referral.objects.filter(pk=pk).select_related("case").first()
     reference = referral.case.reference if referral else str(pk)
     case, relationships = case_get_for_user(request, reference, purpose="triage")  # 404 and logged if not theirs
-    if Rel.COORDINATOR not in relationships:
-        audit.record(event="triage_denied", request=request, case_reference=case.reference, purpose="triage", outcome="denied")
-        raise PermissionDenied
+    refuse_unless(Rel.COORDINATOR in relationships, request, case, event="triage_denied", purpose="triage")
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -96,9 +95,8 @@ def referral_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def incident_new(request: HttpRequest, reference: str) -> HttpResponse:
     case, relationships = case_get_for_user(request, reference, purpose="flag and tag")
-    if case.is_shredded or "summary" not in writable_fields("referrals.incident", relationships):
-        audit.record(event="incident_denied", request=request, case_reference=case.reference, purpose="flag and tag", outcome="denied")
-        raise PermissionDenied
+    allowed = not case.is_shredded and "summary" in writable_fields("referrals.incident", relationships)
+    refuse_unless(allowed, request, case, event="incident_denied", purpose="flag and tag")
     agency = _agency_for(request, case)
     form = IncidentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -127,10 +125,8 @@ def _agency_for(request: HttpRequest, case):
 def _case_for_owner(request: HttpRequest, reference: str, model_label: str, purpose: str):
     """The case, for someone who may write this kind of record on it (otherwise 403, logged)."""
     case, relationships = case_get_for_user(request, reference, purpose=purpose)
-    if case.is_shredded or "name" not in writable_fields(model_label, relationships):
-        audit.record(event=f"{purpose.replace(' ', '_')}_denied", request=request, case_reference=case.reference,
-                     purpose=purpose, outcome="denied")
-        raise PermissionDenied
+    allowed = not case.is_shredded and "name" in writable_fields(model_label, relationships)
+    refuse_unless(allowed, request, case, event=f"{purpose.replace(' ', '_')}_denied", purpose=purpose)
     return case
 
 
@@ -162,9 +158,8 @@ def household_member_new(request: HttpRequest, reference: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def case_transfer(request: HttpRequest, reference: str) -> HttpResponse:
     case, relationships = case_get_for_user(request, reference, purpose="transfer")
-    if Rel.COORDINATOR not in relationships or case.is_shredded:
-        audit.record(event="transfer_denied", request=request, case_reference=case.reference, purpose="transfer", outcome="denied")
-        raise PermissionDenied
+    allowed = not case.is_shredded and Rel.COORDINATOR in relationships
+    refuse_unless(allowed, request, case, event="transfer_denied", purpose="transfer")
     form = TransferForm(request.POST or None, current_area=case.area)
     if request.method == "POST" and form.is_valid():
         services.case_transfer(case=case, to_area=form.cleaned_data["to_area"], reason=form.cleaned_data["reason"], by=request.user)
@@ -176,9 +171,7 @@ def case_transfer(request: HttpRequest, reference: str) -> HttpResponse:
 def _referral_for_referrer(request: HttpRequest, pk: int, purpose: str):
     referral = Referral.objects.filter(pk=pk).select_related("case").first()
     case, relationships = case_get_for_user(request, referral.case.reference if referral else str(pk), purpose=purpose)
-    if Rel.REFERRER not in relationships:
-        audit.record(event=f"{purpose}_denied", request=request, case_reference=case.reference, purpose=purpose, outcome="denied")
-        raise PermissionDenied
+    refuse_unless(Rel.REFERRER in relationships, request, case, event=f"{purpose}_denied", purpose=purpose)
     return case, referral
 
 

@@ -16,8 +16,7 @@ from marac.security.datakeys import data_key_create, data_key_shred
 from referrals import rules, selectors
 from referrals.checklists import CURRENT, Answer, Band, Checklist
 from referrals.models import BreakGlassGrant, Case, CaseCounter, CaseTransfer, HouseholdMember, Incident, Perpetrator, Referral, RiskAssessment, Victim
-
-NAME_DOB_INDEX = "victim_name_dob"
+from referrals.selectors import NAME_DOB_INDEX
 
 
 def _next_reference(area: MaracArea, year: int) -> str:

@@ -2,7 +2,6 @@
 the field policy, and every page that reveals victim data writes access events."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -11,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 import audit
 from marac.security.policy import RedactedView, Rel, readable_fields, writable_fields
 from referrals import selectors, services
-from referrals.access import case_get_for_user, cases_for_user, grants_for, matches_for_coordinators, relationships_to_case
+from referrals.access import case_get_for_user, cases_for_user, grants_for, matches_for_coordinators, refuse_unless, relationships_to_case
 from referrals.forms import victim_form_class
 from referrals.models import Victim
 from referrals.presenters import case_summary
@@ -75,9 +74,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
 def victim_edit(request: HttpRequest, reference: str) -> HttpResponse:
     case, relationships = case_get_for_user(request, reference, purpose="edit victim")
     writable = writable_fields(VICTIM, relationships)
-    if case.is_shredded or not writable:
-        audit.record(event="victim_edit_denied", request=request, case_reference=case.reference, purpose="edit victim", outcome="denied")
-        raise PermissionDenied
+    refuse_unless(bool(writable) and not case.is_shredded, request, case, event="victim_edit_denied", purpose="edit victim")
     form = victim_form_class(writable)(request.POST or None, instance=case.victim)
     if request.method == "POST" and form.is_valid() and _saved(request, case, form):
         messages.success(request, "The victim's details have been saved.")
@@ -91,9 +88,8 @@ def victim_edit(request: HttpRequest, reference: str) -> HttpResponse:
 def case_history(request: HttpRequest, reference: str) -> HttpResponse:
     """The coordinator's view of how the victim record changed, field by field, through the policy."""
     case, relationships = case_get_for_user(request, reference, purpose="change history")
-    if case.is_shredded or Rel.COORDINATOR not in relationships:
-        audit.record(event="history_denied", request=request, case_reference=case.reference, purpose="change history", outcome="denied")
-        raise PermissionDenied
+    allowed = not case.is_shredded and Rel.COORDINATOR in relationships
+    refuse_unless(allowed, request, case, event="history_denied", purpose="change history")
     readable = set(readable_fields(VICTIM, relationships))
     changes = selectors.victim_changes(case.victim, readable)
     response = render(request, "referrals/history.html", {"case": case_summary(case), "changes": changes})

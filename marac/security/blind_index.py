@@ -48,12 +48,18 @@ def index_replace(*, index_name: str, case_uuid: uuid.UUID, subject_uuid: uuid.U
 
 
 def cases_matching(*, index_name: str, values: Iterable[str]) -> set[uuid.UUID]:
-    """Cases with an entry equal to any of the values: one indexed lookup, no decryption."""
-    digests = [digest(index_name, value) for value in values]
-    if not digests:
-        return set()
-    rows = BlindIndexEntry.objects.filter(index_name=index_name, digest__in=digests)
-    return set(rows.values_list("case_uuid", flat=True))
+    """Cases with an entry equal to any of the normalised values: one indexed lookup."""
+    digests = {digest(index_name, value) for value in values}
+    return {case_uuid for _, case_uuid in entries_for(index_name=index_name, digests=digests)}
+
+
+def digests_of(*, index_name: str, subject_uuids: list[uuid.UUID]) -> dict[uuid.UUID, set[bytes]]:
+    """The stored digests of each subject: what a match needs, without decrypting anything."""
+    found: dict[uuid.UUID, set[bytes]] = {subject: set() for subject in subject_uuids}
+    rows = BlindIndexEntry.objects.filter(index_name=index_name, subject_uuid__in=subject_uuids)
+    for subject, digest in rows.values_list("subject_uuid", "digest"):
+        found[subject].add(bytes(digest))
+    return found
 
 
 def entries_for(*, index_name: str, digests: set[bytes]) -> list[tuple[bytes, uuid.UUID]]:
