@@ -22,6 +22,8 @@ NAV_ITEMS = (
     NavItem("Cases", "case-list", CASE_ROLES),
     NavItem("My referrals", "my-referrals", frozenset({Role.REFERRER})),
     NavItem("Triage", "triage", frozenset({Role.COORDINATOR})),
+    NavItem("Meetings", "meeting-list", frozenset({Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP})),
+    NavItem("Actions", "action-tracker", frozenset({Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP})),
     NavItem("Audit", "audit-search", frozenset({Role.AUDITOR})),
     NavItem("Administration", "admin:index", frozenset({Role.ADMIN})),
     NavItem("Your account", "account"),

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "csp",
     "marac.apps.MaracConfig",
     "referrals",
+    "marac.meetings.apps.MeetingsConfig",
     "audit",
 ]
 
@@ -198,6 +199,9 @@ MARAC_BREAK_GLASS_PER_DAY = env_int("MARAC_BREAK_GLASS_PER_DAY", 3, minimum=1)
 MARAC_AUDIT_VIEWS_PER_HOUR = env_int("MARAC_AUDIT_VIEWS_PER_HOUR", 30, minimum=1)
 MARAC_AUDIT_DENIED_BURST = env_int("MARAC_AUDIT_DENIED_BURST", 5, minimum=1)
 MARAC_AUDIT_WORKING_HOURS = (env_int("MARAC_AUDIT_DAY_STARTS", 7, minimum=0), env_int("MARAC_AUDIT_DAY_ENDS", 19, minimum=1))
+# Limits on the child process that renders one PDF (DESIGN 4.7, ADR 0010).
+MARAC_PDF_TIMEOUT_SECONDS = env_int("MARAC_PDF_TIMEOUT_SECONDS", 120, minimum=1)
+MARAC_PDF_MEMORY_MB = env_int("MARAC_PDF_MEMORY_MB", 1536, minimum=256)
 
 # --- Transport and browser hardening ---
 SECURE_CONTENT_TYPE_NOSNIFF = True

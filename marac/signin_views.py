@@ -7,6 +7,8 @@ The only views here reachable without both factors are marked @public or @passwo
 import base64
 import io
 import logging
+import time
+from urllib.parse import urlencode
 
 import django_otp
 import segno
@@ -36,6 +38,8 @@ logger = logging.getLogger("marac.security")
 NEXT_URL = "marac_next"
 NEW_BACKUP_CODES = "marac_new_backup_codes"
 ENROLMENT_DEVICE = "marac_enrolment_device_id"
+REAUTHENTICATED_AT = "marac_reauthenticated_at"
+REAUTHENTICATION_WINDOW_SECONDS = 15 * 60
 SIGNED_OUT_MESSAGES = {
     "idle": "You were signed out because you had not done anything for 15 minutes.",
     "expired": "You were signed out because you had been signed in for 10 hours.",
@@ -101,6 +105,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 def _complete_sign_in(request: HttpRequest, device: Device) -> None:
     django_otp.login(request, device)
     request.session.cycle_key()  # a new key once the session carries full privileges
+    request.session[REAUTHENTICATED_AT] = time.time()
     # Only now, with both factors proven, are the account's counted failures forgiven.
     axes_reset(username=request.user.get_username())
     logger.info("sign_in_completed user_id=%s device=%s", request.user.pk, type(device).__name__)
@@ -211,3 +216,34 @@ def password_change(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and "old_password" in form.errors and _count_failure(request, "password_check_failed"):
         return _locked_out(request)
     return render(request, "registration/password_change.html", {"form": form})
+
+
+def recently_reauthenticated(request: HttpRequest) -> bool:
+    """Whether the person entered a security code in the last 15 minutes (DESIGN 4.6): a session
+    left open on a shared computer must not be enough to download a pack."""
+    at = request.session.get(REAUTHENTICATED_AT)
+    return isinstance(at, float) and 0 <= time.time() - at < REAUTHENTICATION_WINDOW_SECONDS
+
+
+def reauthentication_redirect(request: HttpRequest) -> HttpResponse:
+    return redirect(f"{reverse('confirm-identity')}?{urlencode({'next': request.get_full_path()})}")
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_identity(request: HttpRequest) -> HttpResponse:
+    """Enter a security code again before downloading a pack or an export."""
+    if request.method == "POST" and _account_locked(request):
+        return _locked_out(request)
+    candidate = request.GET.get("next", "")
+    safe = url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    next_url = candidate if safe and candidate.startswith("/") else reverse("home")
+    form = SecurityCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if django_otp.match_token(request.user, form.cleaned_data["code"]) is not None:
+            request.session[REAUTHENTICATED_AT] = time.time()
+            audit.record(event="reauthenticated", request=request, purpose="before download")
+            return redirect(next_url)
+        if _count_failure(request, "reauthentication_failed"):
+            return _locked_out(request)
+        form.add_error("code", "The security code is not correct or has already been used")
+    return render(request, "registration/confirm_identity.html", {"form": form, "next_url": next_url})

@@ -1,7 +1,5 @@
 """Cases and victims. Personal data lives only in encrypted fields under the case's data key,
 with the field policy in marac/security/policy.py saying who may read and write each one.
-
-Perpetrators and household members are still to come (issue 4: Referrals).
 """
 
 from django.conf import settings
@@ -265,6 +263,8 @@ class Referral(EncryptedModel):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = EncryptedTextField(blank=True)
+    # The meeting an accepted referral is listed for: the next one whose cut-off it made.
+    meeting = models.ForeignKey("meetings.Meeting", null=True, blank=True, on_delete=models.PROTECT, related_name="referrals")
     history = case_history()
 
     class Meta:

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import audit
+from marac.meetings.selectors import next_meeting_for
 from marac.models import Agency, MaracArea, User
 from marac.security import blind_index
 from marac.security.datakeys import data_key_create, data_key_shred
@@ -248,6 +249,8 @@ def referral_decide(*, referral: Referral, status: str, reason: str, by: User) -
         raise ValidationError("Give the reason")
     referral.status = status
     referral.decided_by, referral.decided_at, referral.decision_reason = by, timezone.now(), reason.strip()
+    if status == Referral.Status.ACCEPTED:
+        referral.meeting = next_meeting_for(referral.case.area, timezone.localdate())  # None until one is scheduled
     referral.save()
     audit.record(event=f"referral_{referral.status}", user=by, case_reference=referral.case.reference, purpose="triage")
     return referral

@@ -21,6 +21,9 @@ class Rel(StrEnum):
     MEETING_REP = "meeting_rep"  # represents an agency invited to the meeting hearing it
     AUDITOR = "auditor"  # audits the area: sees that records exist and who read them, never their content
     BREAK_GLASS = "break_glass"  # time-limited emergency access, flagged for auditors
+    # Works for the agency that wrote or owns this one record (a research return, an action).
+    # Not a tie to the case: it is added only for that record, never to the case's other data.
+    OWN_AGENCY = "own_agency"
 
 
 @dataclass(frozen=True)
@@ -53,13 +56,25 @@ DECISION = rule(read=CASE_OWNERS | {Rel.CHAIR}, write=CASE_OWNERS)
 # Any agency with a relationship to the case may flag and tag a further incident.
 INCIDENT = rule(read=MEETING, write=MEETING)
 
+# An agency's research return: what it holds is for the meeting; what it chose not to share, and
+# why, is for that agency, the coordinator and the chair, never the other agencies.
+RESEARCH = rule(read=MEETING | {Rel.OWN_AGENCY}, write={Rel.OWN_AGENCY})
+RESEARCH_NOT_SHARED = rule(read={Rel.COORDINATOR, Rel.CHAIR, Rel.OWN_AGENCY}, write={Rel.OWN_AGENCY})
+# Minutes are written by the coordinator and chair and read by the meeting and the referrer.
+MINUTES = rule(read=MEETING, write={Rel.COORDINATOR, Rel.CHAIR})
+# An action is read by its owning agency as well; its progress is reported by that agency.
+ACTION = rule(read=MEETING | {Rel.OWN_AGENCY}, write={Rel.COORDINATOR, Rel.CHAIR})
+ACTION_PROGRESS = rule(read=MEETING | {Rel.OWN_AGENCY}, write={Rel.COORDINATOR, Rel.CHAIR, Rel.OWN_AGENCY})
+
 POLICY: dict[str, dict[str, FieldRule]] = {
     "referrals.victim": {
         "name": IDENTITY,
         "aliases": IDENTITY,
         "date_of_birth": IDENTITY,
         "alternative_dates_of_birth": IDENTITY,
-        "address": IDENTITY,
+        # Where she lives is for the case owners and the chair: meeting representatives match
+        # their records on name and date of birth (ADR 0011).
+        "address": CONTACT,
         "phone": CONTACT,
         "email": CONTACT,
         "safe_address": SAFE_CONTACT,
@@ -83,6 +98,11 @@ POLICY: dict[str, dict[str, FieldRule]] = {
     "referrals.riskassessment": {"answers": ASSESSMENT, "override_rationale": ASSESSMENT},
     "referrals.referral": {"without_consent_reason": DECISION, "decision_reason": DECISION},
     "referrals.incident": {"summary": INCIDENT},
+    "meetings.researchreturn": {"facts": RESEARCH, "opinion": RESEARCH, "not_shared": RESEARCH_NOT_SHARED},
+    "meetings.caseminutes": {"information_shared": MINUTES, "risks": MINUTES, "decision_notes": MINUTES},
+    "meetings.minutesaddendum": {"text": MINUTES},
+    "meetings.action": {"description": ACTION},
+    "meetings.actionupdate": {"note": ACTION_PROGRESS},
 }
 
 

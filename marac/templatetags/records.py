@@ -72,3 +72,16 @@ def field_label(name: str) -> str:
     from referrals.models import Victim
 
     return Victim._meta.get_field(name).verbose_name.capitalize()
+
+
+@register.filter
+def shared_lines(value):
+    """Minutes' {agency: what it shared} as one line per agency; Withheld stays Withheld."""
+    if isinstance(value, Withheld) or not value:
+        return value
+    return "\n".join(f"{agency}: {text}" for agency, text in value.items())
+
+
+@register.filter
+def get_item(mapping: dict, key):
+    return mapping.get(key, [])

@@ -1,4 +1,4 @@
-"""Every page that shows victim data writes an access event. Every case, referral and audit URL
+"""Every page that shows victim data writes an access event. Every case, referral, meeting and audit URL
 must be classified here, so a new view cannot slip past unclassified."""
 
 from datetime import date
@@ -9,6 +9,7 @@ from django.urls import get_resolver
 from audit.models import AccessEvent
 from referrals import services
 from referrals.checklists import DASH_2009
+from tests.meetings import test_meeting_urls as meeting_urls
 
 # URL name -> (persona who may open it, path template). These pages show victim data.
 SHOWS_VICTIM_DATA = {
@@ -29,7 +30,7 @@ NO_VICTIM_DATA = {
     # The auditor's workspace shows events, which hold no victim data; its reports are logged too.
     "audit-search", "audit-export", "audit-case", "audit-person", "audit-anomalies", "audit-chain",
 }
-CASE_URL_MODULES = ("referrals.", "marac.auditor_views")
+CASE_URL_MODULES = ("referrals.", "marac.auditor_views", "marac.meetings.")
 
 
 def case_and_audit_url_names() -> set[str]:
@@ -43,8 +44,10 @@ def case_and_audit_url_names() -> set[str]:
     return set(walk(get_resolver()))
 
 
-def test_every_case_referral_and_audit_url_is_classified():
-    assert case_and_audit_url_names() == set(SHOWS_VICTIM_DATA) | NO_VICTIM_DATA
+def test_every_case_referral_meeting_and_audit_url_is_classified():
+    # Meeting pages are classified, and proven to record, in tests/meetings/test_meeting_urls.py.
+    meeting_pages = set(meeting_urls.SHOWS_VICTIM_DATA) | meeting_urls.NO_VICTIM_DATA
+    assert case_and_audit_url_names() == set(SHOWS_VICTIM_DATA) | NO_VICTIM_DATA | meeting_pages
 
 
 @pytest.fixture

@@ -38,9 +38,9 @@ SHOWN_AS = {"date_of_birth": "2 January 1980", "aliases": "Alias Marker", "alter
 # "Withheld" tags instead of by their text.
 NOT_UNIQUE = {"disabled", "lgbt", "needs_interpreter"}
 
-IDENTITY = {"name", "aliases", "date_of_birth", "alternative_dates_of_birth", "address",
+IDENTITY = {"name", "aliases", "date_of_birth", "alternative_dates_of_birth",
             "gender", "ethnic_group", "disabled", "lgbt", "language", "needs_interpreter"}
-CONTACT = {"phone", "email"}
+CONTACT = {"address", "phone", "email"}
 SAFE = {"safe_address", "safe_phone", "safe_times", "do_not_contact_via"}
 ALL = IDENTITY | CONTACT | SAFE
 EXPECTED_READ = {

@@ -1,0 +1,175 @@
+"""A case at a meeting: its page, the research returns, the minutes and actions, addenda, and
+the action tracker. Cases are fetched with meeting_case_get (on the agenda, confidentiality
+accepted); actions through actions_for_tracker; everything shown goes through the field policy."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+import audit
+from marac.meetings import selectors, services
+from marac.meetings.access import MeetingAccess, meeting_case_get, meeting_get_for_user, with_own_agency
+from marac.meetings.forms import ActionForm, ActionUpdateForm, AddendumForm, MinutesForm, ResearchForm
+from marac.meetings.models import Action, CaseMinutes, ResearchReturn
+from marac.models import Agency, Role
+from marac.meetings.presenters import action_shown, case_at_meeting, reads_of, with_meeting_records
+from marac.security.policy import RedactedView, Rel, writable_fields
+from referrals.access import grants_for, refuse_unless, relationships_to_case
+from referrals.presenters import case_summary
+
+
+def _item(access: MeetingAccess, case):
+    return next(item for item in selectors.agenda(access.meeting) if item.case_id == case.pk)
+
+
+@require_GET
+def case_at_meeting_detail(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
+    access = meeting_get_for_user(request, pk, purpose="case at meeting")
+    case, _ = meeting_case_get(request, access, reference, purpose="case at meeting")
+    records = selectors.meeting_records(access.meeting, {case.pk}).for_case(case.pk)
+    row = with_meeting_records(case_at_meeting(_item(access, case), access, request.memberships, grants_for(request.user)), access, **records)
+    context = {"access": access, "meeting": access.meeting, "row": row, "case": case_summary(case),
+               "my_return": any(r.agency_id in access.rep_agencies for r in row.research)}
+    response = render(request, "meetings/case.html", context)
+    audit.record_case_reads(request=request, reads=reads_of([row]), purpose=f"case at meeting {pk}")
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def research(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
+    """A representative's research return for their agency (the first, if they represent several)."""
+    access = meeting_get_for_user(request, pk, purpose="research return")
+    case, relationships = meeting_case_get(request, access, reference, purpose="research return")
+    refuse_unless(access.representative and access.attendance is not None, request, case, event="research_denied", purpose="research return")
+    agency = Agency.objects.get(pk=access.attendance.agency_id)
+    existing = ResearchReturn.objects.filter(meeting=access.meeting, case=case, agency=agency).select_related("case__data_key").first()
+    mine = with_own_agency(relationships, access, agency.pk)
+    initial = {name: getattr(existing, name) for name in writable_fields("meetings.researchreturn", mine)} if existing else {}
+    form = ResearchForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.research_save(meeting=access.meeting, case=case, agency=agency, by=request.user, **form.cleaned_data)
+            messages.success(request, f"Your research on {case.reference} has been saved.")
+            return redirect("meeting-case", pk=pk, reference=case.reference)
+        except ValidationError as error:
+            form.add_error(None, error)
+    response = render(request, "meetings/form.html", {"form": form, "meeting": access.meeting, "button": "Save the research",
+                                                      "title": f"Research for {case.reference}", "caption": agency.name})
+    audit.record_case_reads(request=request, reads={case.reference: {f"research.{n}" for n in initial}}, purpose="research return")
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def minutes(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
+    access = meeting_get_for_user(request, pk, purpose="record minutes")
+    case, relationships = meeting_case_get(request, access, reference, purpose="record minutes")
+    refuse_unless(access.minutes, request, case, event="minutes_denied", purpose="record minutes")
+    existing = CaseMinutes.objects.filter(meeting=access.meeting, case=case).select_related("case__data_key").first()
+    agencies = list(access.meeting.invited_agencies.order_by("name"))
+    form = MinutesForm(request.POST or None, agencies=agencies, initial=_minutes_initial(existing, agencies))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.minutes_save(meeting=access.meeting, case=case, information_shared=form.information_shared(), risks=data["risks"],
+                                  decisions=data["decisions"], decision_notes=data["decision_notes"], by=request.user)
+            messages.success(request, f"The minutes for {case.reference} have been saved.")
+            return redirect("meeting-case", pk=pk, reference=case.reference)
+        except ValidationError as error:
+            form.add_error(None, error)
+    response = render(request, "meetings/form.html", {"form": form, "meeting": access.meeting, "button": "Save the minutes",
+                                                      "title": f"Minutes for {case.reference}"})
+    read = {"minutes.information_shared", "minutes.risks", "minutes.decision_notes"} if existing else set()
+    audit.record_case_reads(request=request, reads={case.reference: read}, purpose="record minutes")
+    return response
+
+
+def _minutes_initial(existing: CaseMinutes | None, agencies) -> dict:
+    if existing is None:
+        return {}
+    shared = existing.information_shared
+    initial = {f"shared_{i}": shared.get(agency.name, "") for i, agency in enumerate(agencies)}
+    return {**initial, "risks": existing.risks, "decisions": existing.decisions, "decision_notes": existing.decision_notes}
+
+
+@require_http_methods(["GET", "POST"])
+def action_new(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
+    access = meeting_get_for_user(request, pk, purpose="agree action")
+    case, _ = meeting_case_get(request, access, reference, purpose="agree action")
+    refuse_unless(access.minutes, request, case, event="minutes_denied", purpose="agree action")
+    form = ActionForm(request.POST or None, agencies=access.meeting.invited_agencies.all())
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.action_add(meeting=access.meeting, case=case, by=request.user, **form.cleaned_data)
+            messages.success(request, f"The action on {case.reference} has been recorded.")
+            return redirect("meeting-case", pk=pk, reference=case.reference)
+        except ValidationError as error:
+            form.add_error(None, error)
+    return render(request, "meetings/form.html", {"form": form, "meeting": access.meeting, "button": "Record the action",
+                                                  "title": f"Agree an action on {case.reference}"})
+
+
+@require_http_methods(["GET", "POST"])
+def addendum_new(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
+    access = meeting_get_for_user(request, pk, purpose="minutes addendum")
+    case, _ = meeting_case_get(request, access, reference, purpose="minutes addendum")
+    refuse_unless(access.minutes, request, case, event="minutes_denied", purpose="minutes addendum")
+    record = CaseMinutes.objects.filter(meeting=access.meeting, case=case).select_related("case__data_key").first()
+    if record is None:
+        raise Http404("No minutes for that case at this meeting")
+    form = AddendumForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.addendum_add(minutes=record, text=form.cleaned_data["text"], by=request.user)
+            messages.success(request, f"The addendum to the minutes for {case.reference} has been recorded.")
+            return redirect("meeting-case", pk=pk, reference=case.reference)
+        except ValidationError as error:
+            form.add_error(None, error)
+    return render(request, "meetings/form.html", {"form": form, "meeting": access.meeting, "button": "Add the correction",
+                                                  "title": f"Correct the minutes for {case.reference}",
+                                                  "intro": "Issued minutes are never changed. Your correction is added after them, with your name and the time."})
+
+
+@require_GET
+def action_tracker(request: HttpRequest) -> HttpResponse:
+    grants = grants_for(request.user)
+    actions = list(selectors.actions_for_tracker(request.memberships)[:500])
+    shown = [action_shown(action, _action_relationships(request, action, grants)) for action in actions]
+    response = render(request, "meetings/actions.html", {"actions": shown})
+    reads: dict[str, set[str]] = {}
+    for action in shown:
+        reads.setdefault(action.reference, set()).update(action.view.revealed)
+    audit.record_case_reads(request=request, reads=reads, purpose="action tracker")
+    return response
+
+
+def _action_relationships(request: HttpRequest, action: Action, grants) -> set[Rel]:
+    relationships = relationships_to_case(request.memberships, action.case, grants)
+    owns = any(m.role == Role.AGENCY_REP and (m.agency_id, m.area_id) == (action.agency_id, action.case.area_id) for m in request.memberships)
+    return relationships | {Rel.OWN_AGENCY} if owns else relationships
+
+
+@require_http_methods(["GET", "POST"])
+def action_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """A representative updates their own agency's actions; the coordinator and chair any in their area."""
+    action = selectors.actions_for_tracker(request.memberships).filter(pk=pk).first()
+    if action is None:
+        audit.record(event="action_access_denied", request=request, purpose=f"action {pk}", outcome="denied")
+        raise Http404("No action with that number that you can see")
+    relationships = _action_relationships(request, action, grants_for(request.user))
+    form = ActionUpdateForm(request.POST or None, initial={"status": action.status})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.action_update(action=action, status=form.cleaned_data["status"], note=form.cleaned_data["note"], by=request.user)
+            messages.success(request, "The action has been updated.")
+            return redirect("action-tracker")
+        except ValidationError as error:
+            form.add_error(None, error)
+    shown = action_shown(action, relationships)
+    updates = [(u.at, u.by.get_full_name() or u.by.username, u.get_status_display(), RedactedView(u, relationships, "action_update."))
+               for u in action.updates.select_related("case__data_key", "by")]
+    response = render(request, "meetings/action_update.html", {"form": form, "action": shown, "updates": updates})
+    revealed = shown.view.revealed.union(*(view.revealed for *_, view in updates))
+    audit.record_case_reads(request=request, reads={shown.reference: revealed}, purpose=f"action {action.pk}")
+    return response

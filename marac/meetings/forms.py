@@ -1,0 +1,139 @@
+"""Forms for meetings. Each keeps what the person typed when it is refused."""
+
+from datetime import date, datetime, time
+
+from django import forms
+from django.utils import timezone
+
+from marac.govuk_forms import GovukDateField
+from marac.meetings.models import Action, AgendaItem, Decision
+from marac.models import Agency, MaracArea, Role, User
+
+TEXT_LIMIT = 5000
+
+
+class ScheduleForm(forms.Form):
+    area = forms.ModelChoiceField(label="MARAC area", queryset=MaracArea.objects.none(), widget=forms.RadioSelect, empty_label=None,
+                                  error_messages={"required": "Choose the MARAC area"})
+    day = GovukDateField(label="Date", error_messages={"required": "Enter the date of the meeting"})
+    starts = forms.RegexField(label="Start time", regex=r"^([01]\d|2[0-3]):[0-5]\d$", max_length=5, help_text="For example, 09:30",
+                              error_messages={"required": "Enter the start time", "invalid": "Enter the start time as hours and minutes, like 09:30"})
+    venue = forms.CharField(label="Venue", required=False, max_length=200, help_text="Leave blank for an online meeting.")
+    online = forms.BooleanField(label="Held online", required=False)
+    chair = forms.ModelChoiceField(label="Chair", queryset=User.objects.none(), widget=forms.RadioSelect, empty_label=None,
+                                   error_messages={"required": "Choose who chairs the meeting"})
+    agencies = forms.ModelMultipleChoiceField(label="Invited agencies", queryset=Agency.objects.all(), widget=forms.CheckboxSelectMultiple,
+                                              error_messages={"required": "Invite at least one agency"})
+
+    def __init__(self, *args, areas, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = MaracArea.objects.filter(pk__in=[a.pk for a in areas])
+        self.fields["chair"].queryset = User.objects.filter(
+            memberships__area__in=areas, memberships__role=Role.CHAIR, memberships__is_active=True, is_active=True).distinct()
+        self.fields["chair"].label_from_instance = lambda user: user.get_full_name() or user.username
+
+    def clean(self):
+        data = super().clean()
+        if data.get("day") and data.get("starts"):
+            data["starts_at"] = timezone.make_aware(datetime.combine(data["day"], time.fromisoformat(data["starts"])))
+            if data["starts_at"] <= timezone.now():
+                self.add_error("day", "The meeting must be in the future")
+        if not data.get("venue") and not data.get("online"):
+            self.add_error("venue", "Enter the venue, or say the meeting is held online")
+        return data
+
+
+class AddCaseForm(forms.Form):
+    reference = forms.RegexField(label="Case reference", regex=r"^[A-Z0-9-]{1,30}$", max_length=30, help_text="For example, NWL-2026-0007",
+                                 error_messages={"required": "Enter the case reference", "invalid": "Enter a case reference like NWL-2026-0007"})
+    because = forms.ChoiceField(label="Why it is being added", choices=AgendaItem.AddedBecause.choices, widget=forms.RadioSelect,
+                                error_messages={"required": "Choose why the case is being added"})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["because"].choices = [c for c in AgendaItem.AddedBecause.choices if c[0] != AgendaItem.AddedBecause.MADE_CUTOFF]
+
+
+class RemoveCaseForm(forms.Form):
+    because = forms.ChoiceField(label="Why it is being removed", choices=AgendaItem.RemovedBecause.choices, widget=forms.RadioSelect,
+                                error_messages={"required": "Choose why the case is being removed"})
+
+
+class ConfidentialityForm(forms.Form):
+    agency = forms.ModelChoiceField(label="You are attending for", queryset=Agency.objects.none(), widget=forms.RadioSelect,
+                                    empty_label=None, error_messages={"required": "Choose the agency you are attending for"})
+    accept = forms.BooleanField(label="I accept the confidentiality statement",
+                                error_messages={"required": "You must accept the confidentiality statement to see the cases"})
+
+    def __init__(self, *args, agencies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = Agency.objects.filter(pk__in=agencies)
+
+
+class ResearchForm(forms.Form):
+    facts = forms.CharField(label="What your records show (facts)", required=False, max_length=TEXT_LIMIT,
+                            widget=forms.Textarea(attrs={"rows": 6}), help_text="Dates, incidents, contacts: what is recorded.")
+    opinion = forms.CharField(label="Your agency's professional opinion", required=False, max_length=TEXT_LIMIT,
+                              widget=forms.Textarea(attrs={"rows": 4}), help_text="Kept apart from the facts.")
+    not_shared = forms.CharField(label="What you decided not to share, and why", required=False, max_length=TEXT_LIMIT,
+                                 widget=forms.Textarea(attrs={"rows": 3}),
+                                 help_text="Seen only by the coordinator, the chair and your agency.")
+
+
+class MinutesForm(forms.Form):
+    risks = forms.CharField(label="Risks identified", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 4}))
+    decisions = forms.MultipleChoiceField(label="Decisions", required=False, choices=Decision.choices, widget=forms.CheckboxSelectMultiple)
+    decision_notes = forms.CharField(label="Notes on the decisions", required=False, max_length=TEXT_LIMIT,
+                                     widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, agencies, **kwargs):
+        """One box per invited agency for what it shared, named by position so a name never
+        becomes a form field name."""
+        super().__init__(*args, **kwargs)
+        self.agencies = list(agencies)
+        for index, agency in enumerate(self.agencies):
+            self.fields[f"shared_{index}"] = forms.CharField(label=f"Shared by {agency.name}", required=False, max_length=TEXT_LIMIT,
+                                                             widget=forms.Textarea(attrs={"rows": 3}))
+
+    def information_shared(self) -> dict[str, str]:
+        return {agency.name: self.cleaned_data[f"shared_{i}"] for i, agency in enumerate(self.agencies)}
+
+
+class ActionForm(forms.Form):
+    agency = forms.ModelChoiceField(label="Owning agency", queryset=Agency.objects.none(), widget=forms.RadioSelect, empty_label=None,
+                                    error_messages={"required": "Choose the agency that owns the action"})
+    owner = forms.CharField(label="Owner", max_length=120, help_text="The worker who will do it.",
+                            error_messages={"required": "Enter who owns the action"})
+    description = forms.CharField(label="What will be done", max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 3}),
+                                  error_messages={"required": "Describe the action"})
+    due_on = GovukDateField(label="Due by", error_messages={"required": "Enter the date the action is due"})
+
+    def __init__(self, *args, agencies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = Agency.objects.filter(pk__in=[a.pk for a in agencies])
+
+    def clean_due_on(self):
+        due_on = self.cleaned_data["due_on"]
+        if due_on < date.today():
+            raise forms.ValidationError("The due date must be today or later")
+        return due_on
+
+
+class ActionUpdateForm(forms.Form):
+    status = forms.ChoiceField(label="Status", choices=Action.Status.choices, widget=forms.RadioSelect,
+                               error_messages={"required": "Choose the action's status"})
+    note = forms.CharField(label="Progress note", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(label="Correction", max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 4}),
+                           error_messages={"required": "Write the correction"})
+
+
+class RegisterForm(forms.Form):
+    present = forms.MultipleChoiceField(label="Present at the meeting", required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, attendances, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["present"].choices = [(str(a.pk), f"{a.user.get_full_name() or a.user.username}, {a.agency.name}")
+                                          for a in attendances]

@@ -1,0 +1,210 @@
+"""MARAC meetings (DESIGN 2.4). What an agency or the meeting says about a case is encrypted under
+that case's data key, like everything else about the case, so erasing a case erases its research,
+minutes and actions too. Reasons for agenda changes are codes, never free text: these tables are
+read by auditors and outlive erasure.
+"""
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from marac.models import Agency, MaracArea
+from marac.security.fields import EncryptedJSONField, EncryptedModel, EncryptedTextField
+from referrals.models import Case, HistoryClientAddress, Referral, case_history
+
+
+class Meeting(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        AGENDA_ISSUED = "agenda_issued", "Agenda issued"
+        IN_PROGRESS = "in_progress", "In progress"
+        MINUTES_DRAFT = "minutes_draft", "Minutes in draft"
+        MINUTES_ISSUED = "minutes_issued", "Minutes issued"
+        CLOSED = "closed", "Closed"
+
+    area = models.ForeignKey(MaracArea, on_delete=models.PROTECT, related_name="meetings")
+    starts_at = models.DateTimeField(db_index=True)
+    venue = models.CharField(max_length=200, blank=True, help_text="A room, or leave blank for an online meeting.")
+    online = models.BooleanField(default=False)
+    chair = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    coordinator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    invited_agencies = models.ManyToManyField(Agency, related_name="meeting_invitations")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
+    agenda_issued_at = models.DateTimeField(null=True, blank=True)
+    minutes_issued_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords(m2m_fields=[invited_agencies], bases=[HistoryClientAddress])
+
+    class Meta:
+        ordering = ["-starts_at"]
+
+    def __str__(self) -> str:
+        return f"{self.area.short_code} MARAC {self.starts_at:%d %b %Y}"
+
+    @property
+    def agenda_issued(self) -> bool:
+        return self.status != self.Status.SCHEDULED
+
+    @property
+    def minutes_locked(self) -> bool:
+        return self.status in (self.Status.MINUTES_ISSUED, self.Status.CLOSED)
+
+
+class AgendaItem(models.Model):
+    """A case listed at a meeting. Removing it keeps the row, with who removed it and why."""
+
+    class Section(models.IntegerChoices):
+        # The order of DESIGN 2.4: children's agencies may leave once children's cases are heard.
+        CHILDREN = 1, "Cases with children in the household"
+        ADULTS = 2, "Adult-only cases"
+
+    class AddedBecause(models.TextChoices):
+        MADE_CUTOFF = "made_cutoff", "Accepted referral that made the cut-off"
+        URGENT = "urgent", "Urgent: accepted after the cut-off"
+        REVIEW = "review", "Review of a case heard before"
+        TRANSFER = "transfer", "Transferred in from another MARAC"
+
+    class RemovedBecause(models.TextChoices):
+        DEFERRED = "deferred", "Deferred to the next meeting"
+        WITHDRAWN = "withdrawn", "Referral withdrawn"
+        HEARD_ELSEWHERE = "heard_elsewhere", "Being heard at another MARAC"
+        ADDED_IN_ERROR = "added_in_error", "Added in error"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="agenda_items")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="agenda_items")
+    referral = models.ForeignKey(Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="agenda_items")
+    section = models.PositiveSmallIntegerField(choices=Section.choices)
+    position = models.PositiveIntegerField()
+    added_because = models.CharField(max_length=16, choices=AddedBecause.choices)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    removed_because = models.CharField(max_length=16, choices=RemovedBecause.choices, blank=True)
+    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    removed_at = models.DateTimeField(null=True, blank=True)
+    history = case_history()
+
+    class Meta:
+        ordering = ["section", "position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "case"], name="a_case_once_per_agenda")]
+
+
+class Attendance(models.Model):
+    """One person at one meeting: when they accepted the confidentiality statement (before any
+    case content is shown to them) and whether the register marks them present."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="attendances")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attendances")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    confidentiality_accepted_at = models.DateTimeField()
+    present = models.BooleanField(default=False)
+    history = HistoricalRecords(bases=[HistoryClientAddress])
+
+    class Meta:
+        ordering = ["agency__name", "user__username"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="one_attendance_per_person")]
+
+
+class ResearchReturn(EncryptedModel):
+    """What one agency holds about one case before the meeting: fact kept apart from opinion, and
+    what it decided not to share and why."""
+
+    ENCRYPTION_CASE_PATH = "case"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="research_returns")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="research_returns")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    facts = EncryptedTextField(blank=True, help_text="What your agency's records show.")
+    opinion = EncryptedTextField(blank=True, help_text="Your agency's professional view, kept apart from the facts.")
+    not_shared = EncryptedTextField(blank=True, help_text="Anything you decided not to share, and why.")
+    returned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    returned_at = models.DateTimeField(auto_now=True)
+    history = case_history()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["meeting", "case", "agency"], name="one_return_per_agency_and_case")]
+
+
+class Decision(models.TextChoices):
+    MAPPA = "mappa", "Referral to MAPPA"
+    DVDS = "dvds", "Disclosure scheme (Clare's Law) application"
+    CHILD_PROTECTION = "child_protection", "Child protection referral"
+    SAFEGUARDING_ADULT = "safeguarding_adult", "Adult safeguarding referral"
+    SANCTUARY = "sanctuary", "Sanctuary or target-hardening"
+    MATAC = "matac", "Referral to MATAC (perpetrator focus)"
+
+
+class CaseMinutes(EncryptedModel):
+    """The meeting's record of one case. Locked once the minutes are issued: corrections are
+    addenda."""
+
+    ENCRYPTION_CASE_PATH = "case"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="minutes")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="minutes")
+    information_shared = EncryptedJSONField(default=dict, help_text="{agency name: what it shared}")
+    risks = EncryptedTextField(blank=True)
+    decisions = models.JSONField(default=list, blank=True, help_text="Codes from Decision: counted by reports, identify nobody.")
+    decision_notes = EncryptedTextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    history = case_history()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["meeting", "case"], name="one_minute_per_case_and_meeting")]
+
+
+class MinutesAddendum(EncryptedModel):
+    """A correction to issued minutes, added after them and never replacing them."""
+
+    ENCRYPTION_CASE_PATH = "case"
+
+    minutes = models.ForeignKey(CaseMinutes, on_delete=models.PROTECT, related_name="addenda")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    text = EncryptedTextField()
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+    history = case_history()
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+
+
+class Action(EncryptedModel):
+    """A SMART action agreed at a meeting, owned by one agency. Incomplete actions carry over."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        NOT_POSSIBLE = "not_possible", "Not possible: circumstances changed"
+        NOT_DONE = "not_done", "Not done"
+
+    INCOMPLETE = (Status.OPEN, Status.NOT_DONE)
+
+    ENCRYPTION_CASE_PATH = "case"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="actions")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="actions")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="actions")
+    owner = models.CharField(max_length=120, help_text="The person at the agency who will do it (a worker, not the victim).")
+    description = EncryptedTextField()
+    due_on = models.DateField(db_index=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    history = case_history()
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+
+
+class ActionUpdate(EncryptedModel):
+    """A progress note on an action, with the status it left the action in."""
+
+    ENCRYPTION_CASE_PATH = "case"
+
+    action = models.ForeignKey(Action, on_delete=models.PROTECT, related_name="updates")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    note = EncryptedTextField(blank=True)
+    status = models.CharField(max_length=12, choices=Action.Status.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    history = case_history()
+
+    class Meta:
+        ordering = ["at", "pk"]

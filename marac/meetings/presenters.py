@@ -1,0 +1,124 @@
+"""What meeting pages and packs show about each case: plain facts that identify nobody, and every
+personal value through the field policy, with the fields revealed collected for the access log.
+One builder for pages and PDFs, so they cannot differ. Templates never receive a Case, Action or
+other model whose relations would let them reach around the policy (as referrals.presenters)."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.utils import timezone
+
+from marac.meetings.access import MeetingAccess, with_own_agency
+from marac.meetings.models import Action, AgendaItem, CaseMinutes, Decision, MinutesAddendum, ResearchReturn
+from marac.security.policy import RedactedView, Rel
+from referrals.access import Grants, relationships_to_case
+from referrals.rules import CRITERION_LABELS
+
+
+@dataclass(frozen=True)
+class ResearchShown:
+    agency: str
+    agency_id: int
+    returned_at: datetime
+    view: RedactedView
+
+
+@dataclass(frozen=True)
+class ActionShown:
+    pk: int
+    reference: str
+    agency: str
+    agency_id: int
+    owner: str
+    due_on: date
+    status: str
+    status_label: str
+    agreed_on: date
+    view: RedactedView
+
+    @property
+    def overdue(self) -> bool:
+        return self.status in Action.INCOMPLETE and self.due_on < timezone.localdate()
+
+
+@dataclass(frozen=True)
+class AddendumShown:
+    added_at: datetime
+    added_by: str
+    view: RedactedView
+
+
+@dataclass(frozen=True)
+class MinutesShown:
+    decisions: list[str]
+    view: RedactedView
+    addenda: list[AddendumShown]
+
+
+@dataclass
+class CaseAtMeeting:
+    item_pk: int
+    case_id: int
+    reference: str
+    section: int
+    section_label: str
+    criteria: list[str]
+    level: str
+    score: int | None
+    relationships: set[Rel]
+    victim: RedactedView
+    perpetrators: list[RedactedView]
+    children: list[RedactedView]
+    research: list[ResearchShown] = field(default_factory=list)
+    minutes: MinutesShown | None = None
+    actions: list[ActionShown] = field(default_factory=list)
+
+    def views(self) -> list[RedactedView]:
+        views = [self.victim, *self.perpetrators, *self.children, *(r.view for r in self.research), *(a.view for a in self.actions)]
+        if self.minutes:
+            views += [self.minutes.view, *(a.view for a in self.minutes.addenda)]
+        return views
+
+    def revealed(self) -> set[str]:
+        return set().union(*(view.revealed for view in self.views()))
+
+
+def case_at_meeting(item: AgendaItem, access: MeetingAccess, memberships, grants: Grants) -> CaseAtMeeting:
+    case, referral = item.case, item.referral
+    assessment = referral.assessment if referral else None
+    relationships = relationships_to_case(memberships, case, grants)
+    return CaseAtMeeting(
+        item_pk=item.pk, case_id=case.pk, reference=case.reference, section=item.section, section_label=item.get_section_display(),
+        criteria=[CRITERION_LABELS.get(c, c) for c in referral.criteria] if referral else [],
+        level=assessment.level.value if assessment else "", score=assessment.score if assessment else None,
+        relationships=relationships,
+        victim=RedactedView(case.victim, relationships),
+        perpetrators=[RedactedView(p, relationships, "perpetrator.") for p in case.perpetrators.all()],
+        children=[RedactedView(m, relationships, "household.") for m in case.household.all() if m.is_child],
+    )
+
+
+def action_shown(action: Action, relationships: set[Rel]) -> ActionShown:
+    return ActionShown(pk=action.pk, reference=action.case.reference, agency=action.agency.name, agency_id=action.agency_id,
+                       owner=action.owner, due_on=action.due_on, status=action.status, status_label=action.get_status_display(),
+                       agreed_on=timezone.localtime(action.meeting.starts_at).date(), view=RedactedView(action, relationships, "action."))
+
+
+def with_meeting_records(row: CaseAtMeeting, access: MeetingAccess, *, research: list[ResearchReturn], minutes: CaseMinutes | None,
+                         addenda: list[MinutesAddendum], actions: list[Action]) -> CaseAtMeeting:
+    """Add the meeting's own records about the case, each read with the agency's own tie to it."""
+    row.research = [ResearchShown(r.agency.name, r.agency_id, r.returned_at,
+                                  RedactedView(r, with_own_agency(row.relationships, access, r.agency_id), "research."))
+                    for r in research]
+    if minutes is not None:
+        labels = dict(Decision.choices)
+        addenda_shown = [AddendumShown(a.added_at, a.added_by.get_full_name() or a.added_by.username,
+                                       RedactedView(a, row.relationships, "addendum.")) for a in addenda]
+        row.minutes = MinutesShown([labels.get(d, d) for d in minutes.decisions], RedactedView(minutes, row.relationships, "minutes."),
+                                   addenda_shown)
+    row.actions = [action_shown(a, with_own_agency(row.relationships, access, a.agency_id)) for a in actions]
+    return row
+
+
+def reads_of(rows: list[CaseAtMeeting]) -> dict[str, set[str]]:
+    return {row.reference: row.revealed() for row in rows}
