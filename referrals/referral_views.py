@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import audit
+from marac.meetings.models import Action
+from marac.meetings.presenters import action_shown
 from marac.models import Role
 from marac.security.policy import Rel, RedactedView, writable_fields
 from referrals import selectors, services
@@ -20,7 +22,7 @@ from referrals.presenters import case_summary
 
 DECISIONS = {DecisionForm.ACCEPT: Referral.Status.ACCEPTED, DecisionForm.DECLINE: Referral.Status.DECLINED,
              DecisionForm.MORE_INFO: Referral.Status.MORE_INFO}
-ROW_RELATED = ("case__area", "case__data_key", "case__victim", "case__referring_agency", "assessment", "referring_agency")
+ROW_RELATED = ("case__area", "case__data_key", "case__victim", "case__referring_agency", "assessment", "referring_agency", "meeting")
 
 
 @require_GET
@@ -40,9 +42,15 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
     rows = [(r, case_summary(r.case), RedactedView(r.case.victim, {Rel.REFERRER}), RedactedView(r, {Rel.REFERRER}, "referral."))
             for r in referrals]
     draft_rows = [(d, case_summary(d.case), RedactedView(d.case.victim, {Rel.REFERRER})) for d in drafts]
-    context = {"referrals": rows, "drafts": draft_rows}
+    # The agency's own open actions on the cases it referred, agreed at their meetings.
+    actions = [action_shown(a, {Rel.REFERRER, Rel.OWN_AGENCY}) for a in
+               Action.objects.filter(theirs, live, agency_id__in={a for _, a in mine}, status__in=Action.INCOMPLETE)
+               .select_related("case__data_key", "agency", "meeting").order_by("due_on", "pk")[:200]]
+    context = {"referrals": rows, "drafts": draft_rows, "actions": actions}
     response = render(request, "referrals/my_referrals.html", context)
     reads = {d.case.reference: victim.revealed for d, _, victim in draft_rows}
+    for action in actions:
+        reads.setdefault(action.reference, set()).update(action.view.revealed)
     for referral, _, victim, view in rows:
         reads.setdefault(referral.case.reference, set()).update(victim.revealed | view.revealed)
     audit.record_case_reads(request=request, reads=reads, purpose="my referrals")

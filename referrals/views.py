@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
+from marac.meetings.presenters import case_meeting_history, history_views
 from marac.security.policy import RedactedView, Rel, readable_fields, writable_fields
 from referrals import selectors, services
 from referrals.access import case_get_for_user, cases_for_user, grants_for, matches_for_coordinators, refuse_unless, relationships_to_case
@@ -61,9 +62,10 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
                "can_edit": bool(writable_fields(VICTIM, relationships)), "can_transfer": Rel.COORDINATOR in relationships,
                # Either area's coordinator or chair sees a match; only "heard at AREA on DATE".
                "matches": matches_for_coordinators(request, case, relationships),
-               "transfers": case.transfers.select_related("from_area", "to_area").order_by("transferred_at")}
+               "transfers": case.transfers.select_related("from_area", "to_area").order_by("transferred_at"),
+               "heard": [] if shredded else case_meeting_history(case, relationships)}
     response = HttpResponse(render_to_string("referrals/case_detail.html", context, request))
-    views = [victim, *perpetrators, *(view for _, view in household)] if victim else []
+    views = [victim, *perpetrators, *(view for _, view in household), *history_views(context["heard"])] if victim else []
     revealed = set().union(*(view.revealed for view in views))
     # Recorded even when nothing was revealed: who opened which case matters to auditors too.
     audit.record_case_reads(request=request, reads={case.reference: revealed}, purpose="view case")

@@ -122,3 +122,48 @@ def with_meeting_records(row: CaseAtMeeting, access: MeetingAccess, *, research:
 
 def reads_of(rows: list[CaseAtMeeting]) -> dict[str, set[str]]:
     return {row.reference: row.revealed() for row in rows}
+
+
+@dataclass(frozen=True)
+class HeardAt:
+    """A meeting that heard the case, as the case page shows it: it follows the case when it
+    moves to another area (DESIGN 2.4)."""
+
+    area: str
+    held_on: date
+    minutes: MinutesShown | None
+    actions: list[ActionShown]
+
+
+def case_meeting_history(case, relationships: set[Rel]) -> list[HeardAt]:
+    """Every meeting's minutes and actions on this case, oldest first, through the field policy."""
+    minutes = {m.meeting_id: m for m in CaseMinutes.objects.filter(case=case).select_related("case__data_key", "meeting__area")}
+    addenda: dict[int, list[MinutesAddendum]] = {}
+    for addendum in MinutesAddendum.objects.filter(case=case).select_related("case__data_key", "added_by"):
+        addenda.setdefault(addendum.minutes_id, []).append(addendum)
+    actions: dict[int, list[Action]] = {}
+    meetings = {m.meeting_id: m.meeting for m in minutes.values()}
+    for action in Action.objects.filter(case=case).select_related("case__data_key", "agency", "meeting__area"):
+        actions.setdefault(action.meeting_id, []).append(action)
+        meetings[action.meeting_id] = action.meeting
+    labels = dict(Decision.choices)
+    history = []
+    for meeting in sorted(meetings.values(), key=lambda m: m.starts_at):
+        record = minutes.get(meeting.pk)
+        shown = None
+        if record is not None:
+            shown = MinutesShown([labels.get(d, d) for d in record.decisions], RedactedView(record, relationships, "minutes."),
+                                 [AddendumShown(a.added_at, a.added_by.get_full_name() or a.added_by.username,
+                                                RedactedView(a, relationships, "addendum.")) for a in addenda.get(record.pk, [])])
+        history.append(HeardAt(meeting.area.name, timezone.localtime(meeting.starts_at).date(), shown,
+                               [action_shown(a, relationships) for a in actions.get(meeting.pk, [])]))
+    return history
+
+
+def history_views(history: list[HeardAt]) -> list[RedactedView]:
+    views = []
+    for heard in history:
+        if heard.minutes:
+            views += [heard.minutes.view, *(a.view for a in heard.minutes.addenda)]
+        views += [a.view for a in heard.actions]
+    return views

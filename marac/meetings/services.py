@@ -36,8 +36,10 @@ def _saved(record, by: User):
 
 @transaction.atomic
 def meeting_schedule(*, area: MaracArea, starts_at: datetime, venue: str, online: bool, chair: User, coordinator: User,
-                     agencies: list[Agency], by: User) -> Meeting:
-    if starts_at <= timezone.now():
+                     agencies: list[Agency], by: User, held_before_go_live: bool = False) -> Meeting:
+    """A new meeting. `held_before_go_live` records one already held (bringing in an area's
+    history, and the demo); the pages never pass it."""
+    if starts_at <= timezone.now() and not held_before_go_live:
         raise ValidationError("A meeting must be scheduled in the future")
     meeting = _saved(Meeting(area=area, starts_at=starts_at, venue=venue.strip(), online=online, chair=chair, coordinator=coordinator), by)
     meeting.invited_agencies.set(agencies)
@@ -95,6 +97,8 @@ def agenda_add(*, meeting: Meeting, case: Case, because: str, by: User) -> Agend
     else:
         referral = case.referrals.filter(status=Referral.Status.ACCEPTED).order_by("-decided_at").first()
         item = _append(meeting, case=case, referral=referral, section=_section_of(case), because=because, by=by)
+        if referral and referral.meeting_id is None:  # heard here, so no later agenda lists it again
+            Referral.objects.filter(pk=referral.pk).update(meeting=meeting)
     hearing_sync(case_ids={case.pk})
     audit.record(event="agenda_case_added", user=by, case_reference=case.reference, purpose=f"meeting {meeting.pk}: {because}")
     return item
@@ -227,9 +231,10 @@ def _minutes_closed(meeting: Meeting) -> str:
 
 
 @transaction.atomic
-def action_add(*, meeting: Meeting, case: Case, agency: Agency, owner: str, description: str, due_on: date, by: User) -> Action:
+def action_add(*, meeting: Meeting, case: Case, agency: Agency, owner: str, description: str, due_on: date, by: User,
+               held_before_go_live: bool = False) -> Action:
     meeting = _locked(meeting, MINUTES_OPEN, _minutes_closed(meeting))
-    if due_on < timezone.localdate():
+    if due_on < timezone.localdate() and not held_before_go_live:
         raise ValidationError("An action's due date cannot be in the past")
     action = Action(meeting=meeting, case=case, agency=agency, owner=owner.strip(), description=description.strip(), due_on=due_on,
                     created_by=by)

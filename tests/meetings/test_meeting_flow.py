@@ -3,6 +3,8 @@ representative and the chair use."""
 
 from datetime import date, timedelta
 
+from django.utils import timezone
+
 from audit.models import AccessEvent
 from marac.meetings.models import Action, AgendaItem, Attendance, CaseMinutes, Meeting, ResearchReturn
 from referrals.models import Referral
@@ -168,3 +170,37 @@ def test_accepting_after_the_cutoff_waits_for_the_following_meeting(meeting, cas
     time_machine.move_to(timezone.make_aware(timezone.datetime.combine(cutoff_for(meeting) + timedelta(days=1), timezone.datetime.min.time())) + timedelta(hours=10))
     referral = accepted(case_a, referrer=referrer, agency=idva, coordinator=coordinator)
     assert referral.meeting is None and Referral.objects.get().status == "accepted"
+
+
+def test_my_referrals_shows_the_meeting_date_and_the_agencys_open_actions(sign_in_fully, rep_accepted, referrer, chair, case_a,
+                                                                           idva, police):
+    from marac.meetings import services as meetings
+
+    meetings.meeting_advance(meeting=rep_accepted, by=chair)
+    meetings.action_add(meeting=rep_accepted, case=case_a, agency=idva, owner="Priya", description="Safety plan review",
+                        due_on=date.today() + timedelta(days=5), by=chair)
+    meetings.action_add(meeting=rep_accepted, case=case_a, agency=police, owner="DC Patel", description="Police only",
+                        due_on=date.today() + timedelta(days=5), by=chair)
+    page = sign_in_fully(referrer).get("/referrals/").content.decode()
+    assert f"{timezone.localtime(rep_accepted.starts_at):%-d %B %Y}" in page
+    assert "Safety plan review" in page and "Police only" not in page
+
+
+def test_minutes_and_actions_follow_a_transferred_case_to_its_new_area(sign_in_fully, rep_accepted, chair, coordinator, case_a,
+                                                                       police, other_area):
+    from marac.meetings import services as meetings
+    from marac.models import Role
+    from referrals import services
+    from tests.conftest import make_person
+
+    meetings.meeting_advance(meeting=rep_accepted, by=chair)
+    meetings.minutes_save(meeting=rep_accepted, case=case_a, information_shared={}, risks="Stalking at work", decisions=["dvds"],
+                          decision_notes="", by=chair)
+    meetings.action_add(meeting=rep_accepted, case=case_a, agency=police, owner="DC Patel", description="Flag the address",
+                        due_on=date.today() + timedelta(days=5), by=chair)
+    services.case_transfer(case=case_a, to_area=other_area, reason="victim_moved", by=coordinator)
+    their_coordinator = make_person("cha_coordinator", Role.COORDINATOR, police, other_area)
+    page = sign_in_fully(their_coordinator).get(f"/cases/{case_a.reference}/").content.decode()
+    assert "Stalking at work" in page and "Flag the address" in page and "Disclosure scheme" in page
+    event = AccessEvent.objects.filter(user=their_coordinator, event="case_read", case_reference=case_a.reference).get()
+    assert {"minutes.risks", "action.description"} <= set(event.fields)

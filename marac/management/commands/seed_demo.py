@@ -11,6 +11,8 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from marac.management.commands._demo import refuse_in_production
+from marac.management.commands._demo_meetings import seed_meetings
+from marac.meetings.models import Meeting
 from marac.models import Agency, AgencyKind, MaracArea, Membership, Role, User
 from referrals import services
 from referrals.checklists import CURRENT, Band
@@ -97,7 +99,7 @@ HISTORIES = {
     "Sarah Mitchell": [("refer", 200, 17, "accept"), ("incident", 40, "violence", True), ("refer", 10, 9, None)],
     "Aisha Rahman": [("judgement", 6, 8, "Strangulation last week; she fears he will kill her.")],
     "Kerry Doyle": [("incident", 150, "threats", True), ("incident", 90, "violence", True), ("incident", 30, "breach", True),
-                    ("refer", 5, 6, None)],
+                    ("refer", 5, 6, "accept")],
     "Joanne Price": [("refer", 120, 15, "accept")],
     "Jo Pryce": [("refer", 3, 14, None)],
     "Emma Walsh": [("refer", 60, 14, "decline")],
@@ -116,6 +118,8 @@ class Command(BaseCommand):
                 self.ensure_person(person, areas, agencies)
             if not Case.objects.exists():
                 self.create_cases(areas, agencies)
+            if not Meeting.objects.exists():
+                seed_meetings(areas["NWL"], agencies)
         self.print_sign_ins()
 
     def create_cases(self, areas, agencies) -> None:
