@@ -23,8 +23,20 @@ from referrals.models import BreakGlassGrant, Case
 AREA_ROLES = {Role.COORDINATOR: Rel.COORDINATOR, Role.CHAIR: Rel.CHAIR, Role.AUDITOR: Rel.AUDITOR}
 
 
-def _hearing(user) -> QuerySet[Case]:
-    return get_objects_for_user(user, "referrals.hear_case", klass=Case, accept_global_perms=False, with_superuser=False)
+def _hearing(user, memberships) -> QuerySet[Case]:
+    """Cases the person was granted by accepting a meeting's confidentiality statement, while that
+    still holds: the case is on the meeting's live agenda, and they still represent, in that area,
+    the agency they attended for, which is still invited. The grant alone is not trusted, so a
+    membership ending or an invitation withdrawn takes effect at once (ADR 0011)."""
+    from marac.meetings.models import AgendaItem, Meeting
+
+    attended = Q(pk__in=[])
+    for area_id, agency_id in {(m.area_id, m.agency_id) for m in memberships if m.role == Role.AGENCY_REP}:
+        attended |= Q(meeting__area_id=area_id, meeting__attendances__agency_id=agency_id, meeting__invited_agencies=agency_id)
+    listed = (AgendaItem.objects.filter(attended, meeting__attendances__user=user, removed_at=None)
+              .exclude(meeting__status=Meeting.Status.SCHEDULED).values("case_id"))
+    granted = get_objects_for_user(user, "referrals.hear_case", klass=Case, accept_global_perms=False, with_superuser=False)
+    return granted.filter(pk__in=listed)
 
 
 def _break_glass(user) -> QuerySet:
@@ -33,7 +45,7 @@ def _break_glass(user) -> QuerySet:
 
 def cases_for_user(user, memberships) -> QuerySet[Case]:
     """Every case the person has a relationship with. `memberships` are their active ones."""
-    visible = Q(pk__in=_hearing(user).values("pk"), area_id__in=_rep_areas(memberships))
+    visible = Q(pk__in=_hearing(user, memberships).values("pk"), area_id__in=_rep_areas(memberships))
     visible |= Q(pk__in=_break_glass(user).values("case_id"))
     for membership in memberships:
         if membership.role in AREA_ROLES:
@@ -55,8 +67,8 @@ class Grants:
     break_glass: frozenset[int]
 
 
-def grants_for(user) -> Grants:
-    return Grants(hearing=frozenset(_hearing(user).values_list("pk", flat=True)),
+def grants_for(user, memberships) -> Grants:
+    return Grants(hearing=frozenset(_hearing(user, memberships).values_list("pk", flat=True)),
                   break_glass=frozenset(_break_glass(user).values_list("case_id", flat=True)))
 
 
@@ -82,7 +94,7 @@ def case_get_for_user(request, reference: str, *, purpose: str) -> tuple[Case, s
     if case is None:
         audit.record(event="case_access_denied", request=request, case_reference=reference[:40], purpose=purpose, outcome="denied")
         raise Http404("No case with that reference that you can see")
-    return case, relationships_to_case(request.memberships, case, grants_for(request.user))
+    return case, relationships_to_case(request.memberships, case, grants_for(request.user, request.memberships))
 
 
 def refuse_unless(allowed: bool, request, case: Case, *, event: str, purpose: str) -> None:

@@ -41,7 +41,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     cases = cases_for_user(request.user, request.memberships).select_related(
         "area", "referring_agency", "data_key", "victim"
     )[:200]
-    grants = grants_for(request.user)
+    grants = grants_for(request.user, request.memberships)
     rows = [
         (case_summary(case), None if case.is_shredded else RedactedView(case.victim, relationships_to_case(request.memberships, case, grants)))
         for case in cases

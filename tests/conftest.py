@@ -137,3 +137,28 @@ def case_a(area, idva, referrer):
 def case_b(area, idva, referrer):
     return make_case(area, idva, referrer, name="Aisha Rahman", date_of_birth=date(1994, 11, 2),
                      address="3 Agar Nook Lane, Coalville", safe_address="Care of the health centre")
+
+
+def grant_hearing(user: User, case, agency: Agency | None = None) -> None:
+    """Make `user` a representative hearing `case` the way the service does: a meeting listing the
+    case, its agenda issued, and the user's acceptance of its confidentiality statement."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from marac.meetings import services as meetings
+    from marac.meetings.models import Meeting
+
+    agency = agency or user.memberships.get(role=Role.AGENCY_REP, area=case.area).agency
+    meeting = Meeting.objects.filter(area=case.area, status=Meeting.Status.AGENDA_ISSUED, invited_agencies=agency).first()
+    if meeting is None:
+        meeting = meetings.meeting_schedule(area=case.area, starts_at=timezone.now() + timedelta(days=20), venue="Room 1", online=False,
+                                            chair=user, coordinator=user, agencies=[agency], by=user)
+        meetings.agenda_add(meeting=meeting, case=case, because="review", by=user)
+        meetings.agenda_issue(meeting=meeting, by=user)
+    elif not meeting.agenda_items.filter(case=case, removed_at=None).exists():
+        meeting.status = Meeting.Status.SCHEDULED  # reopen the test meeting's agenda to list one more case
+        meeting.save()
+        meetings.agenda_add(meeting=meeting, case=case, because="review", by=user)
+        meetings.agenda_issue(meeting=meeting, by=user)
+    meetings.confidentiality_accept(meeting=meeting, user=user, agency=agency)

@@ -105,7 +105,7 @@ def meeting_case_get(request, access: MeetingAccess, reference: str, *, purpose:
         audit.record(event="case_access_denied", request=request, case_reference=reference[:40], purpose=purpose, outcome="denied")
         raise Http404("That case is not on this meeting's agenda")
     refuse_unless(access.sees_cases, request, case, event="confidentiality_not_accepted", purpose=purpose)
-    return case, relationships_to_case(request.memberships, case, grants_for(request.user))
+    return case, relationships_to_case(request.memberships, case, grants_for(request.user, request.memberships))
 
 
 def with_own_agency(relationships: set[Rel], access: MeetingAccess, agency_id: int) -> set[Rel]:

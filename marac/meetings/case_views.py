@@ -29,7 +29,7 @@ def case_at_meeting_detail(request: HttpRequest, pk: int, reference: str) -> Htt
     access = meeting_get_for_user(request, pk, purpose="case at meeting")
     case, _ = meeting_case_get(request, access, reference, purpose="case at meeting")
     records = selectors.meeting_records(access.meeting, {case.pk}).for_case(case.pk)
-    row = with_meeting_records(case_at_meeting(_item(access, case), access, request.memberships, grants_for(request.user)), access, **records)
+    row = with_meeting_records(case_at_meeting(_item(access, case), access, request.memberships, grants_for(request.user, request.memberships)), access, **records)
     context = {"access": access, "meeting": access.meeting, "row": row, "case": case_summary(case),
                "my_return": any(r.agency_id in access.rep_agencies for r in row.research)}
     response = render(request, "meetings/case.html", context)
@@ -133,7 +133,7 @@ def addendum_new(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
 
 @require_GET
 def action_tracker(request: HttpRequest) -> HttpResponse:
-    grants = grants_for(request.user)
+    grants = grants_for(request.user, request.memberships)
     actions = list(selectors.actions_for_tracker(request.memberships)[:500])
     shown = [action_shown(action, _action_relationships(request, action, grants)) for action in actions]
     response = render(request, "meetings/actions.html", {"actions": shown})
@@ -157,7 +157,7 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
     if action is None:
         audit.record(event="action_access_denied", request=request, purpose=f"action {pk}", outcome="denied")
         raise Http404("No action with that number that you can see")
-    relationships = _action_relationships(request, action, grants_for(request.user))
+    relationships = _action_relationships(request, action, grants_for(request.user, request.memberships))
     form = ActionUpdateForm(request.POST or None, initial={"status": action.status})
     if request.method == "POST" and form.is_valid():
         try:

@@ -46,7 +46,7 @@ def pack_for(access: MeetingAccess, user, memberships, kind: str, *, today: date
     if not may_have(access, kind):
         raise PackNotAvailable(kind)
     meeting = access.meeting
-    grants = grants_for(user)
+    grants = grants_for(user, memberships)
     rows = [case_at_meeting(item, access, memberships, grants) for item in selectors.agenda(meeting)]
     records = selectors.meeting_records(meeting, {row.case_id for row in rows})
     rows = [with_meeting_records(row, access, **records.for_case(row.case_id)) for row in rows]

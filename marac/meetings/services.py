@@ -12,6 +12,7 @@ import audit
 from marac.meetings import selectors
 from marac.meetings.models import Action, ActionUpdate, AgendaItem, Attendance, CaseMinutes, Meeting, MinutesAddendum, ResearchReturn
 from marac.models import Agency, MaracArea, Role, User
+from marac.security.fields import EncryptedModel
 from referrals.models import Case, CaseUserObjectPermission, Referral
 
 S = Meeting.Status
@@ -28,10 +29,18 @@ def _locked(meeting: Meeting, allowed: tuple, message: str) -> Meeting:
 
 
 def _saved(record, by: User):
+    """Validate and save with history naming who acted (encrypted values validate in forms)."""
     record._history_user = by
-    record.full_clean(exclude=[f.name for f in getattr(record, "encrypted_fields", lambda: [])()])
+    record.full_clean(exclude=[f.name for f in record.encrypted_fields()] if isinstance(record, EncryptedModel) else None)
     record.save()
     return record
+
+
+def _list_referral(referral: Referral, meeting: Meeting, by: User) -> None:
+    """Record which meeting hears a referral, with history, like any other change to it."""
+    referral = Referral.objects.select_related("case__data_key").get(pk=referral.pk)
+    referral.meeting = meeting
+    _saved(referral, by)
 
 
 @transaction.atomic
@@ -73,7 +82,7 @@ def agenda_build(*, meeting: Meeting, by: User) -> int:
     for referral in referrals:
         section = AgendaItem.Section.CHILDREN if referral.has_children else AgendaItem.Section.ADULTS
         _append(meeting, case=referral.case, referral=referral, section=section, because=AgendaItem.AddedBecause.MADE_CUTOFF, by=by)
-        Referral.objects.filter(pk=referral.pk).update(meeting=meeting)  # the listing only; history of the decision is unchanged
+        _list_referral(referral, meeting, by)
     hearing_sync(case_ids={r.case_id for r in referrals})
     audit.record(event="agenda_built", user=by, purpose=f"meeting {meeting.pk}: {len(referrals)} cases")
     return len(referrals)
@@ -98,7 +107,7 @@ def agenda_add(*, meeting: Meeting, case: Case, because: str, by: User) -> Agend
         referral = case.referrals.filter(status=Referral.Status.ACCEPTED).order_by("-decided_at").first()
         item = _append(meeting, case=case, referral=referral, section=_section_of(case), because=because, by=by)
         if referral and referral.meeting_id is None:  # heard here, so no later agenda lists it again
-            Referral.objects.filter(pk=referral.pk).update(meeting=meeting)
+            _list_referral(referral, meeting, by)
     hearing_sync(case_ids={case.pk})
     audit.record(event="agenda_case_added", user=by, case_reference=case.reference, purpose=f"meeting {meeting.pk}: {because}")
     return item

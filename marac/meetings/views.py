@@ -76,7 +76,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"access": access, "meeting": meeting, "cutoff": selectors.cutoff_for(meeting), "rows": [],
                "invited": meeting.invited_agencies.all()}
     if access.sees_cases:
-        grants = grants_for(request.user)
+        grants = grants_for(request.user, request.memberships)
         context["rows"] = [case_at_meeting(item, access, request.memberships, grants) for item in selectors.agenda(meeting)]
         context["carried_over"] = [action_shown(a, relationships_to_case(request.memberships, a.case, grants))
                                    for a in selectors.carried_over_actions(meeting)]

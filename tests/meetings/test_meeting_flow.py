@@ -204,3 +204,21 @@ def test_minutes_and_actions_follow_a_transferred_case_to_its_new_area(sign_in_f
     assert "Stalking at work" in page and "Flag the address" in page and "Disclosure scheme" in page
     event = AccessEvent.objects.filter(user=their_coordinator, event="case_read", case_reference=case_a.reference).get()
     assert {"minutes.risks", "action.description"} <= set(event.fields)
+
+
+def test_a_representatives_cases_go_when_they_stop_representing_the_agency_they_attended_for(sign_in_fully, rep_accepted, agency_rep,
+                                                                                             case_a, area, police, coordinator):
+    from marac.models import Membership, Role
+
+    Membership.objects.create(user=agency_rep, agency=police, area=area, role=Role.AGENCY_REP)  # a second hat
+    client = sign_in_fully(agency_rep)
+    assert client.get(f"/cases/{case_a.reference}/").status_code == 200
+    agency_rep.memberships.filter(agency__name__contains="Children").update(is_active=False)
+    client = sign_in_fully(agency_rep)  # the change ended their session; they sign in again as police
+    assert client.get(f"/cases/{case_a.reference}/").status_code == 404
+
+
+def test_a_representatives_cases_go_when_their_agency_is_no_longer_invited(sign_in_fully, rep_accepted, agency_rep, case_a,
+                                                                           childrens_services):
+    rep_accepted.invited_agencies.remove(childrens_services)
+    assert sign_in_fully(agency_rep).get(f"/cases/{case_a.reference}/").status_code == 404

@@ -2,9 +2,9 @@
 
 import pytest
 from django.contrib.auth.models import Permission
-from guardian.shortcuts import assign_perm
 
 from audit.models import AccessEvent
+from tests.conftest import grant_hearing
 
 
 def page(client, case, suffix=""):
@@ -43,7 +43,7 @@ def test_a_referrer_from_another_agency_in_the_same_area_does_not_see_it(sign_in
 
 
 def test_an_agency_invited_to_hear_the_case_sees_it(sign_in_fully, agency_rep, case_a):
-    assign_perm("referrals.hear_case", agency_rep, case_a)
+    grant_hearing(agency_rep, case_a)
     assert page(sign_in_fully(agency_rep), case_a).status_code == 200
 
 

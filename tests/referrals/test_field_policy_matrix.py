@@ -5,13 +5,12 @@ from marac/security/policy.py, so a change to the policy must change this test t
 from datetime import date
 
 import pytest
-from guardian.shortcuts import assign_perm
 
 from audit.models import AccessEvent
 from marac.security.policy import POLICY
 from referrals.forms import EDITABLE
 from referrals import services
-from tests.conftest import make_case
+from tests.conftest import make_case, grant_hearing
 
 MARKERS = {
     "name": "Name Marker",
@@ -70,7 +69,7 @@ def reader(request, sign_in_fully, marked_case):
     def as_role(role):
         user = request.getfixturevalue(PERSONA[role])
         if role == "meeting_rep":
-            assign_perm("referrals.hear_case", user, marked_case)
+            grant_hearing(user, marked_case)
         if role == "break_glass":
             services.break_glass(user=user, reference=marked_case.reference, reason="emergency")
         return user, sign_in_fully(user)

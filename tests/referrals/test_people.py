@@ -3,9 +3,9 @@
 from datetime import date
 
 import pytest
-from guardian.shortcuts import assign_perm
 
 from audit.models import AccessEvent
+from tests.conftest import grant_hearing
 from referrals.models import HouseholdMember, Perpetrator
 
 
@@ -52,7 +52,7 @@ def test_the_case_page_shows_people_through_the_policy(sign_in_fully, request, r
     add_child(owner, case_a)
     user = request.getfixturevalue("agency_rep" if persona == "meeting_rep" else persona)
     if persona == "meeting_rep":
-        assign_perm("referrals.hear_case", user, case_a)
+        grant_hearing(user, case_a)
     html = sign_in_fully(user).get(f"/cases/{case_a.reference}/").content.decode()
     assert ("Darren Cole" in html) is sees_name and ("Mia Cole" in html) is sees_name
     assert ("Greenhill Primary School" in html) is sees_school

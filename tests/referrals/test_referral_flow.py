@@ -5,13 +5,12 @@ from datetime import date
 
 import pytest
 from django.test import Client
-from guardian.shortcuts import assign_perm
 
 from referrals import services
 from referrals.checklists import DASH_2009
 from referrals.forms import QUESTIONS_PER_STEP
 from referrals.models import Case, Incident, Referral, RiskAssessment
-from tests.conftest import sign_in_with_both_factors
+from tests.conftest import sign_in_with_both_factors, grant_hearing
 
 
 def start(client, **overrides):
@@ -146,7 +145,7 @@ def test_an_invited_agency_records_an_incident_and_is_told_it_is_a_repeat(sign_i
     assessment = services.assessment_start(case=case_a, by=referrer, on=date(2026, 6, 1))
     services.assessment_answer(assessment=assessment, answers={q.id: {"answer": "yes"} for q in DASH_2009.questions}, by=referrer)
     services.referral_submit(assessment=assessment, by=referrer, agency=idva, consent="given", today=date(2026, 6, 1))
-    assign_perm("referrals.hear_case", agency_rep, case_a)
+    grant_hearing(agency_rep, case_a)
     client = sign_in_fully(agency_rep)
     today = date.today()
     response = client.post(f"/cases/{case_a.reference}/incidents/new/", {

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import override_settings
 
 from audit.models import AccessEvent
+from tests.conftest import grant_hearing
 from marac.security import datakeys
 from marac.security.crypto import IntegrityFailure
 from marac.security.keyring import Keyring, keyring_with_new_primary
@@ -79,7 +80,7 @@ def test_an_edit_finishing_after_a_shred_changes_nothing(case_a, referrer):
 
 
 def test_meeting_access_ends_with_the_representatives_membership(sign_in_fully, agency_rep, case_a):
-    assign_perm("referrals.hear_case", agency_rep, case_a)
+    grant_hearing(agency_rep, case_a)
     assert sign_in_fully(agency_rep).get(f"/cases/{case_a.reference}/").status_code == 200
     agency_rep.memberships.update(is_active=False)
     assert sign_in_fully(agency_rep).get(f"/cases/{case_a.reference}/").status_code == 404
