@@ -87,3 +87,26 @@ class GovukDateField(forms.MultiValueField):
             return datetime.date(int(year), int(month), int(day))
         except (ValueError, OverflowError):  # 31 February, month 13, a 30-digit day
             raise ValidationError(self.error_messages["invalid"], code="invalid", params=params) from None
+
+
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+class IdChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField that refuses anything but a plausible id before querying: SQLite raises
+    OverflowError (a 500) for an integer past 64 bits, where a bad choice should be a form error."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not _ID.fullmatch(str(value)):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """IdChoiceField's check for each of several ids."""
+
+    def _check_values(self, value):
+        for item in value:
+            if not _ID.fullmatch(str(item)):
+                raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": item})
+        return super()._check_values(value)

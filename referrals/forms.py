@@ -5,7 +5,7 @@ from datetime import date
 
 from django import forms
 
-from marac.govuk_forms import GovukDateField
+from marac.govuk_forms import GovukDateField, IdChoiceField
 from marac.models import MaracArea
 from referrals.checklists import Answer, Band, Checklist
 from referrals.models import BreakGlassGrant, CaseTransfer, Incident, Perpetrator, Referral, Victim
@@ -176,7 +176,7 @@ class HouseholdMemberForm(forms.Form):
 
 
 class TransferForm(forms.Form):
-    to_area = forms.ModelChoiceField(label="Move the case to", queryset=None, widget=forms.RadioSelect, empty_label=None,
+    to_area = IdChoiceField(label="Move the case to", queryset=None, widget=forms.RadioSelect, empty_label=None,
                                      error_messages={"required": "Choose the MARAC area"})
     reason = forms.ChoiceField(label="Reason", choices=CaseTransfer.Reason.choices, widget=forms.RadioSelect,
                                error_messages={"required": "Give the reason for the transfer"})

@@ -18,7 +18,7 @@ import audit
 from marac.meetings.models import Attendance, Meeting
 from marac.models import Role
 from marac.security.policy import Rel
-from referrals.access import grants_for, refuse_unless, relationships_to_case
+from referrals.access import grants_for, relationships_to_case
 from referrals.models import Case
 
 
@@ -98,13 +98,14 @@ def meeting_case_get(request, access: MeetingAccess, reference: str, *, purpose:
     """A case on this meeting's agenda, with the person's relationships to it; 404 (logged) if it
     is not on the agenda, 403 (logged) if the person has not yet accepted the confidentiality
     statement."""
+    # Refused before looking the case up, so 403 or 404 cannot tell which references are listed.
+    refuse_meeting_unless(access.sees_cases, request, access, event="confidentiality_not_accepted", purpose=purpose)
     case = (Case.objects.filter(reference=reference, agenda_items__meeting=access.meeting, agenda_items__removed_at=None)
             .exclude(status=Case.Status.SHREDDED)
             .select_related("area", "referring_agency", "data_key", "victim").first())
     if case is None:
         audit.record(event="case_access_denied", request=request, case_reference=reference[:40], purpose=purpose, outcome="denied")
         raise Http404("That case is not on this meeting's agenda")
-    refuse_unless(access.sees_cases, request, case, event="confidentiality_not_accepted", purpose=purpose)
     return case, relationships_to_case(request.memberships, case, grants_for(request.user, request.memberships))
 
 

@@ -42,8 +42,11 @@ def research(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
     """A representative's research return for their agency (the first, if they represent several)."""
     access = meeting_get_for_user(request, pk, purpose="research return")
     case, relationships = meeting_case_get(request, access, reference, purpose="research return")
-    refuse_unless(access.representative and access.attendance is not None, request, case, event="research_denied", purpose="research return")
-    agency = Agency.objects.get(pk=access.attendance.agency_id)
+    # Research is for the agency they accepted the statement for, and only while they still represent it.
+    attended_for = access.attendance.agency_id if access.attendance else None
+    refuse_unless(access.representative and attended_for in access.rep_agencies, request, case, event="research_denied",
+                  purpose="research return")
+    agency = Agency.objects.get(pk=attended_for)
     existing = ResearchReturn.objects.filter(meeting=access.meeting, case=case, agency=agency).select_related("case__data_key").first()
     mine = with_own_agency(relationships, access, agency.pk)
     initial = {name: getattr(existing, name) for name in writable_fields("meetings.researchreturn", mine)} if existing else {}

@@ -1,11 +1,11 @@
 """Forms for meetings. Each keeps what the person typed when it is refused."""
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 from django import forms
 from django.utils import timezone
 
-from marac.govuk_forms import GovukDateField
+from marac.govuk_forms import GovukDateField, IdChoiceField, IdMultipleChoiceField
 from marac.meetings.models import Action, AgendaItem, Decision
 from marac.models import Agency, MaracArea, Role, User
 
@@ -13,16 +13,16 @@ TEXT_LIMIT = 5000
 
 
 class ScheduleForm(forms.Form):
-    area = forms.ModelChoiceField(label="MARAC area", queryset=MaracArea.objects.none(), widget=forms.RadioSelect, empty_label=None,
+    area = IdChoiceField(label="MARAC area", queryset=MaracArea.objects.none(), widget=forms.RadioSelect, empty_label=None,
                                   error_messages={"required": "Choose the MARAC area"})
     day = GovukDateField(label="Date", error_messages={"required": "Enter the date of the meeting"})
     starts = forms.RegexField(label="Start time", regex=r"^([01]\d|2[0-3]):[0-5]\d$", max_length=5, help_text="For example, 09:30",
                               error_messages={"required": "Enter the start time", "invalid": "Enter the start time as hours and minutes, like 09:30"})
     venue = forms.CharField(label="Venue", required=False, max_length=200, help_text="Leave blank for an online meeting.")
     online = forms.BooleanField(label="Held online", required=False)
-    chair = forms.ModelChoiceField(label="Chair", queryset=User.objects.none(), widget=forms.RadioSelect, empty_label=None,
+    chair = IdChoiceField(label="Chair", queryset=User.objects.none(), widget=forms.RadioSelect, empty_label=None,
                                    error_messages={"required": "Choose who chairs the meeting"})
-    agencies = forms.ModelMultipleChoiceField(label="Invited agencies", queryset=Agency.objects.all(), widget=forms.CheckboxSelectMultiple,
+    agencies = IdMultipleChoiceField(label="Invited agencies", queryset=Agency.objects.all(), widget=forms.CheckboxSelectMultiple,
                                               error_messages={"required": "Invite at least one agency"})
 
     def __init__(self, *args, areas, **kwargs):
@@ -40,6 +40,9 @@ class ScheduleForm(forms.Form):
                 self.add_error("day", "The meeting must be in the future")
         if not data.get("venue") and not data.get("online"):
             self.add_error("venue", "Enter the venue, or say the meeting is held online")
+        chair, area = data.get("chair"), data.get("area")
+        if chair and area and not chair.memberships.filter(area=area, role=Role.CHAIR, is_active=True).exists():
+            self.add_error("chair", f"Choose someone who chairs the {area.name} MARAC")
         return data
 
 
@@ -60,7 +63,7 @@ class RemoveCaseForm(forms.Form):
 
 
 class ConfidentialityForm(forms.Form):
-    agency = forms.ModelChoiceField(label="You are attending for", queryset=Agency.objects.none(), widget=forms.RadioSelect,
+    agency = IdChoiceField(label="You are attending for", queryset=Agency.objects.none(), widget=forms.RadioSelect,
                                     empty_label=None, error_messages={"required": "Choose the agency you are attending for"})
     accept = forms.BooleanField(label="I accept the confidentiality statement",
                                 error_messages={"required": "You must accept the confidentiality statement to see the cases"})
@@ -100,7 +103,7 @@ class MinutesForm(forms.Form):
 
 
 class ActionForm(forms.Form):
-    agency = forms.ModelChoiceField(label="Owning agency", queryset=Agency.objects.none(), widget=forms.RadioSelect, empty_label=None,
+    agency = IdChoiceField(label="Owning agency", queryset=Agency.objects.none(), widget=forms.RadioSelect, empty_label=None,
                                     error_messages={"required": "Choose the agency that owns the action"})
     owner = forms.CharField(label="Owner", max_length=120, help_text="The worker who will do it.",
                             error_messages={"required": "Enter who owns the action"})
@@ -114,7 +117,7 @@ class ActionForm(forms.Form):
 
     def clean_due_on(self):
         due_on = self.cleaned_data["due_on"]
-        if due_on < date.today():
+        if due_on < timezone.localdate():
             raise forms.ValidationError("The due date must be today or later")
         return due_on
 

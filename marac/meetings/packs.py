@@ -13,8 +13,8 @@ from marac.meetings import selectors
 from marac.meetings.access import MeetingAccess
 from marac.meetings.models import Attendance, Decision
 from marac.meetings.pdf import STATIC_BASE, render_pdf
-from marac.meetings.presenters import action_shown, case_at_meeting, reads_of, with_meeting_records
-from referrals.access import grants_for, relationships_to_case
+from marac.meetings.presenters import carried_over_for, case_at_meeting, reads_of, with_meeting_records
+from referrals.access import grants_for
 
 KINDS = {"agenda": "agenda", "pack": "meeting pack", "minutes": "minutes", "actions": "action extract"}
 
@@ -50,7 +50,7 @@ def pack_for(access: MeetingAccess, user, memberships, kind: str, *, today: date
     rows = [case_at_meeting(item, access, memberships, grants) for item in selectors.agenda(meeting)]
     records = selectors.meeting_records(meeting, {row.case_id for row in rows})
     rows = [with_meeting_records(row, access, **records.for_case(row.case_id)) for row in rows]
-    carried = [action_shown(a, relationships_to_case(memberships, a.case, grants)) for a in selectors.carried_over_actions(meeting)]
+    carried = carried_over_for(meeting, memberships, grants, access)
     context = {
         "kind": kind, "kind_label": KINDS[kind], "meeting": meeting, "rows": rows, "carried_over": carried,
         "closing": selectors.windows_closing(meeting), "decisions": dict(Decision.choices), "pdf_static": STATIC_BASE,

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -40,6 +41,10 @@ ADVICE = "Try again later; if it happens again, tell your system administrator."
 OUT_OF_MEMORY_EXITS = (EXIT_OUT_OF_MEMORY, -signal.SIGTRAP, -signal.SIGKILL)
 
 
+RENDER_QUEUE_SECONDS = 10
+_RENDER_SLOTS = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) // 2))
+
+
 class PdfRenderError(Exception):
     """str(e) is a clear message fit to show a user (no stack, no personal data)."""
 
@@ -53,11 +58,18 @@ def render_pdf(html: str, *, timeout_seconds: float | None = None, memory_mb: in
     memory = settings.MARAC_PDF_MEMORY_MB if memory_mb is None else memory_mb
     source = html.encode("utf-8")
     started = time.monotonic()
+    # At most a few renders at once in this process, so many downloads (or many tabs) cannot
+    # take every core and the memory limit many times over; the rest are told to come back.
+    if not _RENDER_SLOTS.acquire(timeout=RENDER_QUEUE_SECONDS):
+        _log_failure("busy", None, 0, len(source), started)
+        raise PdfRenderError(f"Too many documents are being prepared right now. Wait a minute and try again. {ADVICE}")
     try:
         result = _run_worker(source, timeout=timeout, memory_mb=memory)
     except subprocess.TimeoutExpired:
         _log_failure("timeout", None, 0, len(source), started)
         raise PdfRenderError(_too_long(timeout)) from None  # the exception holds the child's output
+    finally:
+        _RENDER_SLOTS.release()
     if message := _failure(result, timeout=timeout, memory_mb=memory):
         reason = "no_pdf" if result.returncode == 0 else "exit_code"
         _log_failure(reason, result.returncode, len(result.stderr), len(source), started)

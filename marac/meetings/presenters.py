@@ -6,13 +6,17 @@ other model whose relations would let them reach around the policy (as referrals
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.db.models import Q
 from django.utils import timezone
 
 from marac.meetings.access import MeetingAccess, with_own_agency
-from marac.meetings.models import Action, AgendaItem, CaseMinutes, Decision, MinutesAddendum, ResearchReturn
+from marac.meetings.models import Action, AgendaItem, CaseMinutes, Decision, Meeting, MinutesAddendum, ResearchReturn
 from marac.security.policy import RedactedView, Rel
 from referrals.access import Grants, relationships_to_case
 from referrals.rules import CRITERION_LABELS
+
+
+ISSUED = (Meeting.Status.MINUTES_ISSUED, Meeting.Status.CLOSED)
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,11 @@ def action_shown(action: Action, relationships: set[Rel]) -> ActionShown:
 
 def with_meeting_records(row: CaseAtMeeting, access: MeetingAccess, *, research: list[ResearchReturn], minutes: CaseMinutes | None,
                          addenda: list[MinutesAddendum], actions: list[Action]) -> CaseAtMeeting:
-    """Add the meeting's own records about the case, each read with the agency's own tie to it."""
+    """Add the meeting's own records about the case, each read with the agency's own tie to it.
+    Minutes and actions reach representatives only once the minutes are issued: a draft is the
+    chair's until then."""
+    if not (access.minutes or access.meeting.minutes_locked):
+        minutes, addenda, actions = None, [], [a for a in actions if a.meeting_id != access.meeting.pk and a.meeting.minutes_locked]
     row.research = [ResearchShown(r.agency.name, r.agency_id, r.returned_at,
                                   RedactedView(r, with_own_agency(row.relationships, access, r.agency_id), "research."))
                     for r in research]
@@ -136,14 +144,16 @@ class HeardAt:
 
 
 def case_meeting_history(case, relationships: set[Rel]) -> list[HeardAt]:
-    """Every meeting's minutes and actions on this case, oldest first, through the field policy."""
-    minutes = {m.meeting_id: m for m in CaseMinutes.objects.filter(case=case).select_related("case__data_key", "meeting__area")}
+    """Every meeting's minutes and actions on this case, oldest first, through the field policy.
+    Drafts only for the coordinator and chair: a draft is the chair's until it is issued."""
+    issued = Q() if relationships & {Rel.COORDINATOR, Rel.CHAIR} else Q(meeting__status__in=ISSUED)
+    minutes = {m.meeting_id: m for m in CaseMinutes.objects.filter(issued, case=case).select_related("case__data_key", "meeting__area")}
     addenda: dict[int, list[MinutesAddendum]] = {}
     for addendum in MinutesAddendum.objects.filter(case=case).select_related("case__data_key", "added_by"):
         addenda.setdefault(addendum.minutes_id, []).append(addendum)
     actions: dict[int, list[Action]] = {}
     meetings = {m.meeting_id: m.meeting for m in minutes.values()}
-    for action in Action.objects.filter(case=case).select_related("case__data_key", "agency", "meeting__area"):
+    for action in Action.objects.filter(issued, case=case).select_related("case__data_key", "agency", "meeting__area"):
         actions.setdefault(action.meeting_id, []).append(action)
         meetings[action.meeting_id] = action.meeting
     labels = dict(Decision.choices)
@@ -167,3 +177,17 @@ def history_views(history: list[HeardAt]) -> list[RedactedView]:
             views += [heard.minutes.view, *(a.view for a in heard.minutes.addenda)]
         views += [a.view for a in heard.actions]
     return views
+
+
+def carried_over_for(meeting, memberships, grants: Grants, access: MeetingAccess) -> list[ActionShown]:
+    """Incomplete actions from earlier meetings: all of them for the coordinator and chair; for a
+    representative only those on cases they are tied to or owned by their agency, so the list
+    names no other case."""
+    from marac.meetings.selectors import carried_over_actions
+
+    shown = []
+    for action in carried_over_actions(meeting):
+        relationships = with_own_agency(relationships_to_case(memberships, action.case, grants), access, action.agency_id)
+        if access.minutes or relationships:
+            shown.append(action_shown(action, relationships))
+    return shown

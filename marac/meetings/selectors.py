@@ -39,7 +39,7 @@ def next_meeting_for(area: MaracArea, accepted_on: date) -> Meeting | None:
 def referrals_for_agenda(meeting: Meeting) -> QuerySet[Referral]:
     """Accepted referrals listed for this meeting, or accepted by its cut-off and not yet listed,
     whose case is not already on it."""
-    listed_here = Referral.objects.filter(meeting=meeting)
+    listed_here = Referral.objects.filter(meeting=meeting, case__area=meeting.area)
     unlisted = Referral.objects.filter(meeting=None, decided_at__date__lte=cutoff_for(meeting), case__area=meeting.area)
     return ((listed_here | unlisted).filter(status=Referral.Status.ACCEPTED, case__status=Case.Status.OPEN)
             .exclude(case__agenda_items__meeting=meeting).annotate(has_children=_has_children()).order_by("decided_at", "pk"))
@@ -95,8 +95,9 @@ def actions_for_tracker(memberships) -> QuerySet[Action]:
     for m in memberships:
         if m.role in (Role.COORDINATOR, Role.CHAIR):
             mine |= Q(case__area_id=m.area_id)
-        elif m.role == Role.AGENCY_REP:
-            mine |= Q(case__area_id=m.area_id, agency_id=m.agency_id)
+        elif m.role == Role.AGENCY_REP:  # their agency's actions, once the minutes agreeing them are issued
+            mine |= Q(case__area_id=m.area_id, agency_id=m.agency_id,
+                      meeting__status__in=(Meeting.Status.MINUTES_ISSUED, Meeting.Status.CLOSED))
     return (Action.objects.filter(mine).exclude(case__status=Case.Status.SHREDDED)
             .select_related("case__data_key", "case__area", "agency", "meeting").order_by("status", "due_on", "pk"))
 
@@ -125,6 +126,6 @@ def meeting_records(meeting: Meeting, case_ids: set[int]) -> MeetingRecords:
         addenda[addendum.minutes_id].append(addendum)
     # This meeting's actions, and any still incomplete from before, so the case's plan is whole.
     wanted = Q(meeting=meeting) | Q(status__in=Action.INCOMPLETE, meeting__starts_at__lt=meeting.starts_at)
-    for action in Action.objects.filter(wanted, case_id__in=case_ids).select_related("case__data_key", "agency", "meeting"):
+    for action in Action.objects.filter(wanted, case_id__in=case_ids).select_related("case__data_key", "agency", "meeting__area"):
         actions[action.case_id].append(action)
     return MeetingRecords(research=dict(research), minutes=minutes, addenda=dict(addenda), actions=dict(actions))

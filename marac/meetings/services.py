@@ -36,7 +36,7 @@ def _saved(record, by: User):
     return record
 
 
-def _list_referral(referral: Referral, meeting: Meeting, by: User) -> None:
+def _list_referral(referral: Referral, meeting: Meeting | None, by: User) -> None:
     """Record which meeting hears a referral, with history, like any other change to it."""
     referral = Referral.objects.select_related("case__data_key").get(pk=referral.pk)
     referral.meeting = meeting
@@ -120,6 +120,8 @@ def agenda_remove(*, item: AgendaItem, because: str, by: User) -> AgendaItem:
         raise ValidationError("Choose why the case is being removed")
     item.removed_at, item.removed_by, item.removed_because = timezone.now(), by, because
     _saved(item, by)
+    if because == AgendaItem.RemovedBecause.DEFERRED and item.referral and item.referral.meeting_id == item.meeting_id:
+        _list_referral(item.referral, None, by)  # back in the pool for the next meeting's agenda
     hearing_sync(case_ids={item.case_id})
     audit.record(event="agenda_case_removed", user=by, case_reference=item.case.reference, purpose=f"meeting {item.meeting_id}: {because}")
     return item
@@ -130,7 +132,9 @@ def agenda_move(*, item: AgendaItem, up: bool, by: User) -> None:
     """Swap a case with its neighbour in the same section."""
     _locked(item.meeting, (S.SCHEDULED, S.AGENDA_ISSUED), "The agenda can only change before the meeting starts")
     siblings = list(item.meeting.agenda_items.filter(section=item.section, removed_at=None).order_by("position", "pk"))
-    index = next(i for i, s in enumerate(siblings) if s.pk == item.pk)
+    index = next((i for i, s in enumerate(siblings) if s.pk == item.pk), None)
+    if index is None:  # removed meanwhile
+        return
     other = index - 1 if up else index + 1
     if not 0 <= other < len(siblings):
         return
@@ -161,14 +165,14 @@ def hearing_sync(*, case_ids: set[int]) -> None:
     Direct-foreign-key guardian rows, never global permissions (ADR 0006). Called by every write
     that changes an agenda or an attendance, so access follows the agenda, including removals.
     """
-    for case_id in case_ids:
+    for case_id in sorted(case_ids):
+        case = Case.objects.select_for_update().get(pk=case_id)  # concurrent syncs of one case take turns
         should = set(Attendance.objects.filter(
             meeting__agenda_items__case_id=case_id, meeting__agenda_items__removed_at=None,
         ).exclude(meeting__status=S.SCHEDULED).values_list("user_id", flat=True))
         granted = CaseUserObjectPermission.objects.filter(content_object_id=case_id, permission__codename="hear_case")
         granted.exclude(user_id__in=should).delete()
         have = set(granted.values_list("user_id", flat=True))
-        case = Case.objects.get(pk=case_id)
         for user in User.objects.filter(pk__in=should - have):
             assign_perm("referrals.hear_case", user, case)
 

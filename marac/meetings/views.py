@@ -14,9 +14,9 @@ from marac.meetings import selectors, services
 from marac.meetings.access import MeetingAccess, meeting_get_for_user, meetings_for_user, refuse_meeting_unless
 from marac.meetings.forms import AddCaseForm, ConfidentialityForm, RegisterForm, RemoveCaseForm, ScheduleForm
 from marac.meetings.packs import KINDS, may_have
-from marac.meetings.presenters import action_shown, case_at_meeting, reads_of
+from marac.meetings.presenters import carried_over_for, case_at_meeting, reads_of
 from marac.models import Role
-from referrals.access import case_get_for_user, grants_for, relationships_to_case
+from referrals.access import case_get_for_user, grants_for
 
 CONFIDENTIALITY_STATEMENT = (
     "Information shared at this MARAC is confidential. It is shared only to reduce the risk of serious harm to the people "
@@ -78,8 +78,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if access.sees_cases:
         grants = grants_for(request.user, request.memberships)
         context["rows"] = [case_at_meeting(item, access, request.memberships, grants) for item in selectors.agenda(meeting)]
-        context["carried_over"] = [action_shown(a, relationships_to_case(request.memberships, a.case, grants))
-                                   for a in selectors.carried_over_actions(meeting)]
+        context["carried_over"] = carried_over_for(meeting, request.memberships, grants, access)
         context["closing"] = selectors.windows_closing(meeting)
         context["removed"] = selectors.removed_items(meeting) if access.manages else []
         context["returned"] = _returns_by_case(meeting) if access.minutes else {}

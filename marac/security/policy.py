@@ -90,7 +90,8 @@ POLICY: dict[str, dict[str, FieldRule]] = {
         "language": IDENTITY,
         "needs_interpreter": IDENTITY,
     },
-    "referrals.perpetrator": {"name": IDENTITY, "aliases": IDENTITY, "date_of_birth": IDENTITY, "address": IDENTITY},
+    # Often the victim's own address too, so it is as restricted as hers (ADR 0011).
+    "referrals.perpetrator": {"name": IDENTITY, "aliases": IDENTITY, "date_of_birth": IDENTITY, "address": CONTACT},
     "referrals.householdmember": {
         "name": IDENTITY, "date_of_birth": IDENTITY, "school": SCHOOL,
         "relationship_to_victim": IDENTITY, "relationship_to_perpetrator": IDENTITY,

@@ -130,6 +130,8 @@ def test_a_representative_updates_only_their_own_agencys_actions(sign_in_fully, 
                                  due_on=date.today(), by=chair)
     other = meetings.action_add(meeting=rep_accepted, case=case_a, agency=police, owner="DC Patel", description="Flag",
                                 due_on=date.today(), by=chair)
+    meetings.meeting_advance(meeting=rep_accepted, by=chair)
+    meetings.minutes_issue(meeting=rep_accepted, by=chair)  # representatives track actions once the minutes are issued
     client = sign_in_fully(agency_rep)
     assert client.post(f"/meetings/actions/{other.pk}/", {"status": "done"}).status_code == 404
     assert client.post(f"/meetings/actions/{theirs.pk}/", {"status": "done", "note": "Visited"}).status_code == 302

@@ -65,6 +65,8 @@ def objects(rep_accepted, agency_rep, chair, case_a, childrens_services):
     meetings.minutes_save(meeting=meeting, case=case_a, information_shared={}, risks="R", decisions=[], decision_notes="", by=chair)
     action = meetings.action_add(meeting=meeting, case=case_a, agency=childrens_services, owner="W", description="D",
                                  due_on=date.today() + timedelta(days=3), by=chair)
+    meetings.meeting_advance(meeting=meeting, by=chair)
+    meetings.minutes_issue(meeting=meeting, by=chair)  # so representatives see the minutes and actions too
     return {"m": meeting.pk, "ref": case_a.reference, "action": action.pk, "item": meeting.agenda_items.get(case=case_a).pk}
 
 

@@ -3,7 +3,9 @@ redaction, same recipient line), for support staff checking what someone receive
 must have access to the meeting; the render is an access event in their name, marked as made by
 this command."""
 
-from pathlib import Path
+import getpass
+import os
+import socket
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -36,9 +38,19 @@ class Command(BaseCommand):
             raise CommandError(f"{username} may not have the {KINDS[kind]} of meeting {meeting} (yet).") from None
         except PdfRenderError as error:
             raise CommandError(str(error)) from None
-        Path(output).write_bytes(pdf)
-        audit.record(event="pdf_rendered_by_command", user=user, purpose=f"{kind} of meeting {meeting}")
+        _write_private(output, pdf)
+        # The reads are the recipient's view but not their doing: a distinct event, naming who ran it.
+        operator = f"render_pack by {getpass.getuser()} on {socket.gethostname()}"[:150]
+        audit.record(event="pdf_rendered_by_command", user=user, purpose=f"{kind} of meeting {meeting}; {operator}")
         for reference, fields in pack.reads.items():
-            audit.record(event="case_read", user=user, case_reference=reference, fields=fields,
-                         purpose=f"pdf {kind} of meeting {meeting} (render_pack)")
+            audit.record(event="case_read_by_command", user=user, case_reference=reference, fields=fields,
+                         purpose=f"pdf {kind} of meeting {meeting}; {operator}")
         self.stdout.write(f"Wrote {len(pdf)} bytes to {output}: the {KINDS[kind]} of meeting {meeting} as prepared for {username}.")
+
+
+def _write_private(path: str, data: bytes) -> None:
+    """Readable by the operator only: the file holds victim data in plain."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
+    os.chmod(path, 0o600)  # an existing file keeps its mode through O_CREAT
