@@ -90,7 +90,7 @@ def windows_closing(meeting: Meeting, *, within_days: int = 28) -> list[ClosingW
 
 def actions_for_tracker(memberships) -> QuerySet[Action]:
     """Actions a person tracks: every action in the areas they coordinate or chair, and their own
-    agency's actions in the areas they represent it in."""
+    agency's actions in the areas they represent it in once the minutes agreeing them are issued."""
     mine = Q(pk__in=[])
     for m in memberships:
         if m.role in (Role.COORDINATOR, Role.CHAIR):

@@ -164,6 +164,8 @@ def hearing_sync(*, case_ids: set[int]) -> None:
 
     Direct-foreign-key guardian rows, never global permissions (ADR 0006). Called by every write
     that changes an agenda or an attendance, so access follows the agenda, including removals.
+    referrals.access also re-checks the grant's basis on every read (memberships and invitations
+    change without passing through here).
     """
     for case_id in sorted(case_ids):
         case = Case.objects.select_for_update().get(pk=case_id)  # concurrent syncs of one case take turns
