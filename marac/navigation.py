@@ -24,6 +24,7 @@ NAV_ITEMS = (
     NavItem("Triage", "triage", frozenset({Role.COORDINATOR})),
     NavItem("Meetings", "meeting-list", frozenset({Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP})),
     NavItem("Actions", "action-tracker", frozenset({Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP})),
+    NavItem("NI 32 and data return", "ni32-report", frozenset({Role.COORDINATOR, Role.CHAIR})),
     NavItem("Audit", "audit-search", frozenset({Role.AUDITOR})),
     NavItem("Administration", "admin:index", frozenset({Role.ADMIN})),
     NavItem("Your account", "account"),

@@ -19,6 +19,7 @@ urlpatterns = [
     path("cases/", include("referrals.urls")),
     path("referrals/", include(referral_urlpatterns)),
     path("meetings/", include("marac.meetings.urls")),
+    path("reports/", include("marac.reports.urls")),
     path("audit/", auditor_views.audit_search, name="audit-search"),
     path("audit/export.csv", auditor_views.audit_export, name="audit-export"),
     path("audit/cases/<case_ref:reference>/", auditor_views.audit_case, name="audit-case"),

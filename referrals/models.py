@@ -81,6 +81,13 @@ class EthnicGroup(models.TextChoices):
     NOT_KNOWN = "not_known", "Not known"
 
 
+class AgeBand(models.TextChoices):
+    NOT_KNOWN = "not_known", "Not known"
+    UNDER_16 = "under_16", "Under 16"
+    AGED_16_17 = "16_17", "16 or 17"
+    ADULT = "18_plus", "18 or over"
+
+
 class CaseCounter(models.Model):
     """The last case number given out per area and year, taken under a row lock so two people
     starting checklists at once get different references."""
@@ -103,6 +110,8 @@ class Victim(EncryptedModel):
     lgbt = models.CharField("LGBT+", max_length=10, choices=YesNoNotKnown.choices, default=YesNoNotKnown.NOT_KNOWN)
     needs_interpreter = models.BooleanField(default=False)
     language = models.CharField(max_length=60, blank=True, help_text="Language the victim prefers, if not English.")
+    # Worked out from the encrypted date of birth whenever it is saved (ADR 0009), for the data return.
+    age_band = models.CharField(max_length=10, choices=AgeBand.choices, default=AgeBand.NOT_KNOWN, editable=False)
     name = EncryptedTextField()
     aliases = EncryptedJSONField(default=list, help_text="Other names the victim is known by.")
     date_of_birth = EncryptedDateField(blank=True)
@@ -263,6 +272,10 @@ class Referral(EncryptedModel):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = EncryptedTextField(blank=True)
+    # Whether it was a repeat when made, under each definition (DESIGN 2.3), so NI 32 can be
+    # counted in SQL under the area's definition and compared with the other.
+    repeat_current = models.BooleanField(default=False)
+    repeat_ni32 = models.BooleanField(default=False)
     # The meeting an accepted referral is listed for: the next one whose cut-off it made.
     meeting = models.ForeignKey("meetings.Meeting", null=True, blank=True, on_delete=models.PROTECT, related_name="referrals")
     history = case_history()

@@ -11,12 +11,12 @@ from django.utils import timezone
 
 import audit
 from marac.meetings.selectors import next_meeting_for
-from marac.models import Agency, MaracArea, User
+from marac.models import Agency, MaracArea, RepeatDefinition, User
 from marac.security import blind_index
 from marac.security.datakeys import data_key_create, data_key_shred
 from referrals import rules, selectors
 from referrals.checklists import CURRENT, Answer, Band, Checklist
-from referrals.models import BreakGlassGrant, Case, CaseCounter, CaseTransfer, HouseholdMember, Incident, Perpetrator, Referral, RiskAssessment, Victim
+from referrals.models import AgeBand, BreakGlassGrant, Case, CaseCounter, CaseTransfer, HouseholdMember, Incident, Perpetrator, Referral, RiskAssessment, Victim
 from referrals.selectors import NAME_DOB_INDEX
 
 
@@ -48,7 +48,7 @@ def case_create(*, area: MaracArea, referring_agency: Agency, victim: dict, by: 
     case._history_user = by  # history names who acted, with or without a request
     case.full_clean()
     case.save()
-    record = Victim(case=case, **victim)
+    record = Victim(case=case, age_band=age_band_on(victim.get("date_of_birth"), date.today()), **victim)
     record._history_user = by
     record.full_clean(exclude=[f.name for f in Victim.encrypted_fields()])  # encrypted values validate in forms
     record.save()
@@ -77,6 +77,8 @@ def victim_update(*, victim: Victim, changes: dict, expected_version: int, by: U
         raise StaleRecord
     for name, value in changes.items():
         setattr(current, name, value)
+    if "date_of_birth" in changes:
+        current.age_band = age_band_on(current.date_of_birth, date.today())
     current._history_user = by
     current.save()
     victim = current
@@ -197,17 +199,22 @@ def incident_record(*, case: Case, occurred_on: date, kind: str, police_callout:
     return incident, repeat
 
 
+def repeat_by_definition(case: Case) -> dict[str, bool]:
+    """Whether a referral made now would be a repeat, under each repeat definition."""
+    last_referral = selectors.last_referral_date(case)
+    incidents = list(selectors.incidents_since(case, last_referral)) if last_referral else []
+    return {definition: any(rules.is_repeat(last_referral=last_referral, incident=i.occurred_on, kind=i.kind, definition=definition)
+                            for i in incidents)
+            for definition in RepeatDefinition.values}
+
+
 def referral_criteria_for(*, assessment: RiskAssessment, judgement: bool, today: date) -> set[rules.Criterion]:
     """The criteria a referral from this checklist meets today, from the case's own history."""
     case = assessment.case
-    last_referral = selectors.last_referral_date(case)
-    repeat = last_referral is not None and any(
-        rules.is_repeat(last_referral=last_referral, incident=i.occurred_on, kind=i.kind, definition=case.area.repeat_definition)
-        for i in selectors.incidents_since(case, last_referral)
-    )
     return rules.referral_criteria(
         score=assessment.score, area=case.area, judgement=judgement or bool(assessment.override_band),
-        callouts_last_12_months=selectors.police_callouts_last_12_months(case, today), repeat=repeat,
+        callouts_last_12_months=selectors.police_callouts_last_12_months(case, today),
+        repeat=repeat_by_definition(case)[case.area.repeat_definition],
     )
 
 
@@ -226,9 +233,11 @@ def referral_submit(*, assessment: RiskAssessment, by: User, agency: Agency, con
         raise ValidationError("Say why the referral is being made without the victim's consent")
     assessment.status = RiskAssessment.Status.COMPLETE
     assessment.save()
+    repeats = repeat_by_definition(assessment.case)
     referral = Referral(case=assessment.case, assessment=assessment, criteria=sorted(criteria), referring_agency=agency,
                         referred_by=by, consent=consent, without_consent_reason=without_consent_reason.strip(),
-                        status=Referral.Status.SUBMITTED, submitted_on=today)
+                        status=Referral.Status.SUBMITTED, submitted_on=today,
+                        repeat_current=repeats[RepeatDefinition.CURRENT], repeat_ni32=repeats[RepeatDefinition.NI32_2008])
     referral.full_clean(exclude=[f.name for f in Referral.encrypted_fields()])
     referral.save()
     audit.record(event="referral_submitted", user=by, case_reference=assessment.case.reference, purpose="referral")
@@ -254,6 +263,13 @@ def referral_decide(*, referral: Referral, status: str, reason: str, by: User) -
     referral.save()
     audit.record(event=f"referral_{referral.status}", user=by, case_reference=referral.case.reference, purpose="triage")
     return referral
+
+
+def age_band_on(born: date | None, today: date) -> str:
+    age = _age_on(born, today)
+    if age is None:
+        return AgeBand.NOT_KNOWN
+    return AgeBand.UNDER_16 if age < 16 else AgeBand.AGED_16_17 if age < 18 else AgeBand.ADULT
 
 
 def _age_on(born: date | None, today: date) -> int | None:

@@ -26,11 +26,17 @@ def _wrap_context(case_uuid: uuid.UUID, key_uuid: uuid.UUID, kek_id: str) -> byt
 
 def data_key_create(*, case_uuid: uuid.UUID) -> DataKey:
     """A fresh random 256-bit key for a new case, stored only wrapped by the primary KEK."""
+    key = data_key_new(case_uuid=case_uuid)
+    key.save()
+    return key
+
+
+def data_key_new(*, case_uuid: uuid.UUID) -> DataKey:
+    """data_key_create without the save, for bulk_create of synthetic data at scale."""
     keyring = settings.MARAC_KEYRING
     key = DataKey(case_uuid=case_uuid, kek_id=keyring.primary_id)
     plain = os.urandom(crypto.KEY_BYTES)
     key.wrapped = crypto.encrypt(keyring.primary_key, plain, _wrap_context(case_uuid, key.uuid, key.kek_id))
-    key.save()
     return key
 
 

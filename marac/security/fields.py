@@ -256,19 +256,25 @@ class EncryptedModel(models.Model):
                 self.__dict__.get(PLAIN_CACHE, {}).pop(name, None)
 
     def save(self, *args, update_fields=None, **kwargs):
-        fields = self.encrypted_fields()
         if update_fields is not None:
             # Every encrypted value is re-encrypted under the new version, so all of them, and the
             # version, must be written together; a partial save would leave the row unreadable.
-            update_fields = {*update_fields, "row_version", *(f.attname for f in fields)}
-        plaintexts = {f.attname: getattr(self, f.attname) for f in fields}  # raises on tampering
-        self.row_version += 1
-        self._marac_pending = {f.attname: f.encrypt(self, plaintexts[f.attname]) for f in fields}
-        self.__dict__[PLAIN_CACHE] = plaintexts
+            update_fields = {*update_fields, "row_version", *(f.attname for f in self.encrypted_fields())}
+        self.encrypt_for_write()
         try:
             super().save(*args, update_fields=update_fields, **kwargs)
         finally:
             self._marac_pending = None
+
+    def encrypt_for_write(self) -> None:
+        """Encrypt every value under the next row version, ready for the database. save() does
+        this; bulk_create of new rows (synthetic data at scale) calls it first itself, and writes
+        no history."""
+        fields = self.encrypted_fields()
+        plaintexts = {f.attname: getattr(self, f.attname) for f in fields}  # raises on tampering
+        self.row_version += 1
+        self._marac_pending = {f.attname: f.encrypt(self, plaintexts[f.attname]) for f in fields}
+        self.__dict__[PLAIN_CACHE] = plaintexts
 
 
 def copy_ciphertext_to_history(sender, instance, history_instance, **kwargs) -> None:

@@ -30,7 +30,10 @@ NO_VICTIM_DATA = {
     # The auditor's workspace shows events, which hold no victim data; its reports are logged too.
     "audit-search", "audit-export", "audit-case", "audit-person", "audit-anomalies", "audit-chain",
 }
-CASE_URL_MODULES = ("referrals.", "marac.auditor_views", "marac.meetings.")
+CASE_URL_MODULES = ("referrals.", "marac.auditor_views", "marac.meetings.", "marac.reports.")
+# NI 32's drill-down names victims (proven to record in tests/reports/test_report_pages.py); the
+# figures, the data return and its exports name nobody.
+REPORT_PAGES = {"ni32-repeats", "ni32-report", "data-return", "data-return-csv", "data-return-pdf"}
 
 
 def case_and_audit_url_names() -> set[str]:
@@ -47,7 +50,7 @@ def case_and_audit_url_names() -> set[str]:
 def test_every_case_referral_meeting_and_audit_url_is_classified():
     # Meeting pages are classified, and proven to record, in tests/meetings/test_meeting_urls.py.
     meeting_pages = set(meeting_urls.SHOWS_VICTIM_DATA) | meeting_urls.NO_VICTIM_DATA
-    assert case_and_audit_url_names() == set(SHOWS_VICTIM_DATA) | NO_VICTIM_DATA | meeting_pages
+    assert case_and_audit_url_names() == set(SHOWS_VICTIM_DATA) | NO_VICTIM_DATA | meeting_pages | REPORT_PAGES
 
 
 @pytest.fixture

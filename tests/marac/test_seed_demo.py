@@ -28,7 +28,7 @@ def test_seed_twice_keeps_the_data_and_the_keys(db):
 
 
 @override_settings(MARAC_ENV="production")
-@pytest.mark.parametrize("command", [["seed_demo"], ["demo_totp", "coordinator"]])
+@pytest.mark.parametrize("command", [["seed_demo"], ["demo_totp", "coordinator"], ["seed_scale", "--referrals", "10", "--areas", "1"]])
 def test_demo_commands_refuse_to_run_in_production(db, command):
     with pytest.raises(CommandError, match="refuses to run in production"):
         call_command(*command)
@@ -61,7 +61,9 @@ def test_seed_has_a_past_meeting_with_issued_minutes_and_an_upcoming_one_with_it
     from marac.meetings.models import Action, Meeting
 
     call_command("seed_demo")
-    past, upcoming = Meeting.objects.order_by("starts_at")
+    past = Meeting.objects.get(status=Meeting.Status.MINUTES_ISSUED)
+    upcoming = Meeting.objects.get(status=Meeting.Status.AGENDA_ISSUED)
+    assert Meeting.objects.filter(status=Meeting.Status.CLOSED).count() == 7  # one in each earlier quarter, for the NI 32 trend
     assert past.status == Meeting.Status.MINUTES_ISSUED and past.minutes.get().addenda.count() == 1
     assert set(Action.objects.filter(meeting=past).values_list("status", flat=True)) == {"open", "done", "not_possible", "not_done"}
     assert upcoming.status == Meeting.Status.AGENDA_ISSUED and upcoming.agenda_items.filter(removed_at=None).exists()

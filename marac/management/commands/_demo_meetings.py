@@ -2,12 +2,15 @@
 in every state, and one coming up with its agenda issued. Everything goes through the services,
 as a coordinator, chair and representative would do it on the pages."""
 
+import random
 from datetime import timedelta
 
 from django.utils import timezone
 
 from marac.meetings import services as meetings
 from marac.models import User
+from marac.reports.periods import quarters_to
+from marac.reports.synthetic import bulk_hearings, held_meeting, random_hearing
 from referrals.models import Case
 
 MINUTES = {
@@ -34,6 +37,19 @@ def seed_meetings(area, agencies) -> None:
     people = {u.username: u for u in User.objects.filter(username__in=["coordinator", "chair", "agency_rep"])}
     _past_meeting(area, agencies, people)
     _upcoming_meeting(area, agencies, people)
+    _earlier_quarters(area, agencies, people)  # last: its referrals are already heard, so no agenda picks them up
+
+
+def _earlier_quarters(area, agencies, people) -> None:
+    """A meeting in each of the seven quarters before this one, with a few synthetic cases each
+    (named "Synthetic person N"), so the NI 32 trend chart has something to show."""
+    rng = random.Random(2026)
+    police = agencies["Leicestershire Police"]
+    for quarter in quarters_to(timezone.localdate(), 8)[:-1]:
+        meeting = held_meeting(area=area, on=quarter.start + timedelta(days=40), chair=people["chair"],
+                               coordinator=people["coordinator"], agencies=[police])
+        bulk_hearings(meeting=meeting, hearings=[random_hearing(rng) for _ in range(rng.randrange(4, 9))], by=people["coordinator"],
+                      agency=rng.choice([police, agencies["Loughborough Women's Aid"]]), first_number=Case.objects.count() + 1)
 
 
 def _past_meeting(area, agencies, people) -> None:
