@@ -48,7 +48,7 @@ def case_create(*, area: MaracArea, referring_agency: Agency, victim: dict, by: 
     case._history_user = by  # history names who acted, with or without a request
     case.full_clean()
     case.save()
-    record = Victim(case=case, age_band=age_band_on(victim.get("date_of_birth"), date.today()), **victim)
+    record = Victim(case=case, age_band=age_band_on(victim.get("date_of_birth"), timezone.localdate()), **victim)
     record._history_user = by
     record.full_clean(exclude=[f.name for f in Victim.encrypted_fields()])  # encrypted values validate in forms
     record.save()
@@ -78,7 +78,7 @@ def victim_update(*, victim: Victim, changes: dict, expected_version: int, by: U
     for name, value in changes.items():
         setattr(current, name, value)
     if "date_of_birth" in changes:
-        current.age_band = age_band_on(current.date_of_birth, date.today())
+        current.age_band = age_band_on(current.date_of_birth, timezone.localdate())
     current._history_user = by
     current.save()
     victim = current
@@ -199,12 +199,17 @@ def incident_record(*, case: Case, occurred_on: date, kind: str, police_callout:
     return incident, repeat
 
 
-def repeat_by_definition(case: Case) -> dict[str, bool]:
-    """Whether a referral made now would be a repeat, under each repeat definition."""
+def repeat_by_definition(case: Case, today: date) -> dict[str, bool]:
+    """Whether a referral made today would be a repeat, under each repeat definition: a further
+    incident of a kind the definition counts after the case's last referral, with today still
+    within 12 months of it; or the victim matching a case referred in the last 12 months in any
+    area (DESIGN 2.3), which is a repeat whichever definition an area uses."""
     last_referral = selectors.last_referral_date(case)
-    incidents = list(selectors.incidents_since(case, last_referral)) if last_referral else []
-    return {definition: any(rules.is_repeat(last_referral=last_referral, incident=i.occurred_on, kind=i.kind, definition=definition)
-                            for i in incidents)
+    within = last_referral is not None and today <= rules.add_months(last_referral, rules.REPEAT_WINDOW_MONTHS)
+    incidents = list(selectors.incidents_since(case, last_referral)) if within else []
+    elsewhere = bool(selectors.recent_matches_elsewhere(case.victim, today))
+    return {definition: elsewhere or any(
+                rules.is_repeat(last_referral=last_referral, incident=i.occurred_on, kind=i.kind, definition=definition) for i in incidents)
             for definition in RepeatDefinition.values}
 
 
@@ -214,7 +219,7 @@ def referral_criteria_for(*, assessment: RiskAssessment, judgement: bool, today:
     return rules.referral_criteria(
         score=assessment.score, area=case.area, judgement=judgement or bool(assessment.override_band),
         callouts_last_12_months=selectors.police_callouts_last_12_months(case, today),
-        repeat=repeat_by_definition(case)[case.area.repeat_definition],
+        repeat=repeat_by_definition(case, today)[case.area.repeat_definition],
     )
 
 
@@ -233,7 +238,7 @@ def referral_submit(*, assessment: RiskAssessment, by: User, agency: Agency, con
         raise ValidationError("Say why the referral is being made without the victim's consent")
     assessment.status = RiskAssessment.Status.COMPLETE
     assessment.save()
-    repeats = repeat_by_definition(assessment.case)
+    repeats = repeat_by_definition(assessment.case, today)
     referral = Referral(case=assessment.case, assessment=assessment, criteria=sorted(criteria), referring_agency=agency,
                         referred_by=by, consent=consent, without_consent_reason=without_consent_reason.strip(),
                         status=Referral.Status.SUBMITTED, submitted_on=today,

@@ -56,9 +56,12 @@ def quarters_to(day: date, count: int) -> list[Period]:
 
 def rolling_year(to: date) -> Period:
     """The 12 months up to and including `to`."""
-    day_after = date.fromordinal(to.toordinal() + 1)
-    return Period(add_months(day_after, -12), day_after, f"12 months to {to:%-d %B %Y}")
+    start = date.fromordinal(add_months(to, -12).toordinal() + 1)  # 365 days, 366 across a 29 February
+    return Period(start, date.fromordinal(to.toordinal() + 1), f"12 months to {to:%-d %B %Y}")
 
 
 def between(start: date, end_inclusive: date) -> Period:
+    """From `start` to `end_inclusive`; ValueError for a range the calendar cannot end (year 9999)."""
+    if end_inclusive >= date.max:
+        raise ValueError("the range must end before 31 December 9999")
     return Period(start, date.fromordinal(end_inclusive.toordinal() + 1), f"{start:%-d %B %Y} to {end_inclusive:%-d %B %Y}")

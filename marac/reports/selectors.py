@@ -30,8 +30,11 @@ def _aware(day) -> datetime:
 
 
 def hearings(period: Period, area_ids) -> QuerySet[AgendaItem]:
-    return AgendaItem.objects.filter(removed_at=None, meeting__status__in=HELD, meeting__area_id__in=area_ids,
-                                     meeting__starts_at__gte=_aware(period.start), meeting__starts_at__lt=_aware(period.end))
+    """Cases heard: listed at a held meeting and not taken off. A review of a case heard before
+    is not a new case heard, or its referral would be counted twice."""
+    return (AgendaItem.objects.filter(removed_at=None, meeting__status__in=HELD, meeting__area_id__in=area_ids,
+                                      meeting__starts_at__gte=_aware(period.start), meeting__starts_at__lt=_aware(period.end))
+            .exclude(added_because=AgendaItem.AddedBecause.REVIEW))
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,10 @@ class DataReturn:
 
     @property
     def warnings(self) -> list[str]:
-        return [f"{count} of {self.heard} cases heard have no {what} recorded" for what, count in self.missing.items() if count]
+        warnings = [f"{count} of {self.heard} cases heard have no {what} recorded" for what, count in self.missing.items() if count]
+        if not self.area.adult_female_population:
+            warnings.append("the area's adult female population is not recorded, so cases per 10,000 cannot be worked out")
+        return warnings
 
 
 def data_return(area: MaracArea, period: Period, *, year_to_date: Period) -> DataReturn:
@@ -123,7 +129,10 @@ def data_return(area: MaracArea, period: Period, *, year_to_date: Period) -> Dat
     counts = heard.aggregate(
         total=Count("pk"),
         repeats=Count("pk", filter=Q(**{REPEAT_FIELD[area.repeat_definition]: True})),
-        from_partners=Count("pk", filter=~Q(referral__referring_agency__kind=AgencyKind.POLICE)),
+        from_partners=Count("pk", filter=Q(referral__isnull=False) & ~Q(referral__referring_agency__kind=AgencyKind.POLICE)),
+        no_referral=Count("pk", filter=Q(referral__isnull=True)),
+        no_disabled=Count("pk", filter=Q(**{f"{victim}disabled": YesNoNotKnown.NOT_KNOWN})),
+        no_lgbt=Count("pk", filter=Q(**{f"{victim}lgbt": YesNoNotKnown.NOT_KNOWN})),
         minoritised=Count("pk", filter=~Q(**{f"{victim}ethnic_group__in": [EthnicGroup.WHITE, EthnicGroup.NOT_KNOWN]})),
         lgbt=Count("pk", filter=Q(**{f"{victim}lgbt": YesNoNotKnown.YES})),
         disabled=Count("pk", filter=Q(**{f"{victim}disabled": YesNoNotKnown.YES})),
@@ -148,7 +157,8 @@ def data_return(area: MaracArea, period: Period, *, year_to_date: Period) -> Dat
         aged_16_17=counts["aged_16_17"],
         young_perpetrators=Perpetrator.objects.filter(aged_17_or_under=True, case__agenda_items__in=heard).count(),
         per_10000_year=per_10000(year_heard, area.adult_female_population),
-        missing={"ethnicity": counts["no_ethnicity"], "gender": counts["no_gender"], "age": counts["no_age"]},
+        missing={"ethnicity": counts["no_ethnicity"], "gender": counts["no_gender"], "age": counts["no_age"],
+                 "disability": counts["no_disabled"], "LGBT+ status": counts["no_lgbt"], "referral (listed by the coordinator)": counts["no_referral"]},
     )
 
 

@@ -5,7 +5,7 @@ it is logged like any other page with victim data."""
 
 import csv
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,12 +22,16 @@ from marac.reports.periods import Period, between, financial_year, financial_yea
 from marac.reports.selectors import REPEAT_FIELD, data_return, ni32_across, ni32_by_area, per_10000, repeat_hearings
 from marac.security.policy import RedactedView
 from marac.signin_views import reauthentication_redirect, recently_reauthenticated
-from referrals.access import grants_for, relationships_to_case
+from referrals.access import cases_for_user, grants_for, relationships_to_case
+
+
+LIST_LIMIT = 1000
 
 
 def _report_areas(request: HttpRequest) -> list[MaracArea]:
     areas = {m.area for m in request.memberships if m.role in (Role.COORDINATOR, Role.CHAIR)}
     if not areas:
+        audit.record(event="report_access_denied", request=request, purpose="NI 32 and data return", outcome="denied")
         raise PermissionDenied
     return sorted(areas, key=lambda a: a.name)
 
@@ -57,22 +61,27 @@ def ni32_report(request: HttpRequest) -> HttpResponse:
     areas = _report_areas(request)
     year = _year(request)
     today = timezone.localdate()
-    periods = {"year": financial_year(year), "rolling": rolling_year(today)}
+    periods = {"year": financial_year(year), "quarter": last_complete_quarter(today), "rolling": rolling_year(today)}
     figures = {name: ni32_by_area(period, areas) for name, period in periods.items()}
     context = {"areas": areas, "year": year, "periods": periods, "figures": figures,
                "across": {name: ni32_across(rows) for name, rows in figures.items()},
                "years": list(range(financial_year_of(today), financial_year_of(today) - 6, -1)),
-               "quarter": quarter_of(today), "trend": _trend(areas, today)}
+               "quarter": last_complete_quarter(today), "trend": _trend(areas, today)}
     return render(request, "reports/ni32.html", context)
 
 
 def _trend(areas: list[MaracArea], today: date) -> dict:
     """NI 32 and cases per 10,000 adult women (a year's rate) over the last 8 quarters, across the areas."""
     quarters = quarters_to(today, 8)
-    population = sum(a.adult_female_population or 0 for a in areas) or None
-    totals = [ni32_across(ni32_by_area(q, areas)) for q in quarters]
-    labels = [q.label for q in quarters]
-    rows = [(q, t, per_10000(t.heard, population, years=0.25)) for q, t in zip(quarters, totals)]
+    counted = [a for a in areas if a.adult_female_population]  # a rate only over areas whose population is known
+    population = sum(a.adult_female_population for a in counted) or None
+    by_quarter = [ni32_by_area(q, areas) for q in quarters]
+    totals = [ni32_across(rows) for rows in by_quarter]
+    heard_where_known = [sum(r.own.heard for r in rows if r.area in counted) for rows in by_quarter]
+    # The quarter under way is rated over the days gone so far, not as if it were complete.
+    years = [min(q.end, today + timedelta(days=1)).toordinal() - q.start.toordinal() for q in quarters]
+    labels = [q.label + (" (so far)" if today < q.last else "") for q in quarters]
+    rows = [(q, t, per_10000(n, population, years=days / 365)) for q, t, n, days in zip(quarters, totals, heard_where_known, years)]
     return {
         "rows": rows,
         "ni32": charts.chart("NI 32: repeat cases as a percentage of cases heard", "%", labels, [t.percentage for t in totals],
@@ -88,12 +97,17 @@ def repeats(request: HttpRequest, code: str) -> HttpResponse:
     area = _area(request, code, "repeat cases")
     period = _period_from(request)
     grants = grants_for(request.user, request.memberships)
-    items = list(repeat_hearings(period, [area.pk], REPEAT_FIELD[area.repeat_definition])[:1000])
+    heard = repeat_hearings(period, [area.pk], REPEAT_FIELD[area.repeat_definition])
+    # Only cases the person can still see (one transferred away since is counted, not listed).
+    visible = heard.filter(case__in=cases_for_user(request.user, request.memberships))
+    items = list(visible[:LIST_LIMIT])
     # Plain facts and a policy view only: the template never gets a case to reach around the policy.
     rows = [(timezone.localtime(item.meeting.starts_at).date(), item.case.reference,
-             RedactedView(item.case.victim, relationships_to_case(request.memberships, item.case, grants))) for item in items]
-    response = render(request, "reports/repeats.html", {"area": area, "period": period, "rows": rows})
-    audit.record_case_reads(request=request, reads={reference: view.revealed for _, reference, view in rows},
+             None if item.case.is_shredded else RedactedView(item.case.victim, relationships_to_case(request.memberships, item.case, grants)))
+            for item in items]
+    context = {"area": area, "period": period, "rows": rows, "total": heard.count(), "listed": visible.count()}
+    response = render(request, "reports/repeats.html", context)
+    audit.record_case_reads(request=request, reads={reference: view.revealed for _, reference, view in rows if view},
                             purpose=f"NI 32 drill-down {area.short_code} {period.label}"[:200])
     return response
 
@@ -102,15 +116,23 @@ def _period_from(request: HttpRequest) -> Period:
     """?from=&to= as ISO dates, else the current financial year; nonsense is ignored, not a 500."""
     try:
         start, end = date.fromisoformat(request.GET.get("from", "")), date.fromisoformat(request.GET.get("to", ""))
+        if start <= end:
+            return between(start, end)
     except ValueError:
-        return financial_year(financial_year_of(timezone.localdate()))
-    return between(start, end) if start <= end else financial_year(financial_year_of(timezone.localdate()))
+        pass
+    return financial_year(financial_year_of(timezone.localdate()))
+
+
+def last_complete_quarter(today: date) -> Period:
+    return quarter_of(quarter_of(today).start - timedelta(days=1))
 
 
 def _return_for(request: HttpRequest, code: str, purpose: str):
+    """The area's return for ?year=&quarter=, by default the last complete quarter (the one due)."""
     area = _area(request, code, purpose)
-    year = _year(request)
-    number = _int(request.GET.get("quarter"), quarter_number_of(timezone.localdate()), 1, 4)
+    due = last_complete_quarter(timezone.localdate()).start
+    year = _int(request.GET.get("year"), financial_year_of(due), 2008, financial_year_of(timezone.localdate()))
+    number = _int(request.GET.get("quarter"), quarter_number_of(due), 1, 4)
     period = quarter(year, number)
     return data_return(area, period, year_to_date=rolling_year(date.fromordinal(period.end.toordinal() - 1))), year, number
 

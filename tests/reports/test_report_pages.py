@@ -16,6 +16,7 @@ from marac.signin_views import REAUTHENTICATED_AT
 from referrals.models import AgeBand, EthnicGroup, Gender, YesNoNotKnown
 
 TODAY = date.today()
+THIS_QUARTER = f"?year={financial_year_of(TODAY)}&quarter={quarter_number_of(TODAY)}"  # the default is the last complete one
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def test_the_data_return_counts_what_the_quarter_heard(sign_in_fully, coordinato
     assert (r.minoritised, r.lgbt, r.disabled, r.male, r.aged_16_17, r.young_perpetrators) == (1, 1, 1, 1, 1, 1)
     assert r.per_10000_year == 1.0 and r.share(r.male) == 25.0
     assert r.warnings == ["1 of 4 cases heard have no ethnicity recorded", "1 of 4 cases heard have no age recorded"]
-    page = sign_in_fully(coordinator).get("/reports/NWL/data-return/").content.decode()
+    page = sign_in_fully(coordinator).get("/reports/NWL/data-return/" + THIS_QUARTER).content.decode()
     assert "Data quality" in page and "Perpetrators aged 17 or under" in page
 
 
@@ -63,11 +64,11 @@ def test_exports_need_a_fresh_code_and_are_logged(sign_in_fully, client, coordin
     sign_in_fully(coordinator)
     assert client.get("/reports/NWL/data-return.csv").url.startswith("/account/confirm/")
     reauthenticated(client)
-    response = client.get("/reports/NWL/data-return.csv")
+    response = client.get("/reports/NWL/data-return.csv" + THIS_QUARTER)
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0] == ["Measure", "Number", "Percentage of cases discussed"] and ["Cases discussed", "4", ""] in rows
     assert "Synthetic" not in response.content.decode()
-    pdf = client.get("/reports/NWL/data-return.pdf")
+    pdf = client.get("/reports/NWL/data-return.pdf" + THIS_QUARTER)
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     text = subprocess.run(["pdftotext", "-", "-"], input=pdf.content, capture_output=True, check=True).stdout.decode()
     assert "OFFICIAL-SENSITIVE" in text and "Prepared for coordinator" in text and "Cases discussed" in text
@@ -104,3 +105,11 @@ def test_nonsense_in_the_query_is_ignored_not_a_500(sign_in_fully, coordinator, 
     client = sign_in_fully(coordinator)
     for path in ("/reports/", "/reports/NWL/repeats/", "/reports/NWL/data-return/"):
         assert client.get(path + query).status_code == 200
+
+
+def test_the_data_return_defaults_to_the_last_complete_quarter(sign_in_fully, coordinator, figures):
+    from marac.reports.views import last_complete_quarter
+
+    due = last_complete_quarter(TODAY)
+    page = sign_in_fully(coordinator).get("/reports/NWL/data-return/").content.decode()
+    assert f"Quarterly data return: {due.label}" in page and due.end <= TODAY

@@ -34,7 +34,11 @@ class Command(BaseCommand):
         first, last = _day(start), _day(end)
         if last < first:
             raise CommandError("--to is before --from.")
-        figure = ni32_by_area(between(first, last), [found])[0].own
+        try:
+            period = between(first, last)
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        figure = ni32_by_area(period, [found])[0].own
         percentage = figure.percentage
         if as_json:
             self.stdout.write(json.dumps({"area": found.short_code, "from": start, "to": end, "definition": found.repeat_definition,
