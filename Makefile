@@ -50,9 +50,9 @@ run: install
 test: install
 	MARAC_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
 
-# Every benchmark in bench/, each printing its figures against its target (see bench/_harness.py).
+# Every benchmark in bench/, then one table of every figure against its target (bench/_run_all.py).
 bench: install
-	@for script in bench/[!_]*.py; do (cd bench && MARAC_ENV=test ../$(PY) $$(basename $$script)) || exit 1; done
+	cd bench && MARAC_ENV=test ../$(PY) _run_all.py
 
 # Print the current second-factor code of a demo user (development only): make demo-code ACCOUNT=coordinator
 demo-code: install

@@ -55,6 +55,12 @@ def median_seconds(function, repeats: int) -> float:
     return statistics.median(timings)
 
 
+REPORT_PREFIX = "BENCH\t"
+
+
 def report(name: str, value: float, unit: str, target: str, met: bool | None) -> None:
+    """One figure, as a line for people and a tab-separated line that bench/_run_all.py gathers
+    into the one table `make bench` ends with."""
     verdict = "" if met is None else ("met" if met else "NOT MET")
     print(f"{name:<52} {value:>12.2f} {unit:<10} target {target:<14} {verdict}")
+    print(f"{REPORT_PREFIX}{name}\t{value:.2f}\t{unit}\t{target}\t{verdict}", flush=True)

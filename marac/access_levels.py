@@ -5,7 +5,8 @@ factors: SecondFactorRequiredMiddleware enforces it, so a new view is protected 
 from collections.abc import Callable
 
 PUBLIC = "public"
-PASSWORD_ONLY = "password"
+# The name of an access level, not a password
+PASSWORD_ONLY = "password"  # nosec B105
 VERIFIED = "verified"
 
 

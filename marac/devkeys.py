@@ -14,7 +14,8 @@ from pathlib import Path
 
 from marac.security.keyring import INDEX_NAMES, new_key_b64, new_keyring_json
 
-SECRET_KEY_NAME = "dev-secret-key"
+# A file name; the key in it is random
+SECRET_KEY_NAME = "dev-secret-key"  # nosec B105
 KEYRING_NAME = "dev-keyring.json"
 
 

@@ -71,6 +71,8 @@ class ConfidentialityForm(forms.Form):
     def __init__(self, *args, agencies, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agency"].queryset = Agency.objects.filter(pk__in=agencies)
+        if len(agencies) == 1:  # most people represent one agency: nothing to choose
+            self.fields["agency"].initial = next(iter(agencies))
 
 
 class ResearchForm(forms.Form):

@@ -18,7 +18,8 @@ import logging
 import math
 import os
 import signal
-import subprocess
+# Runs only our own worker module, with no shell
+import subprocess  # nosec B404
 import sys
 import tempfile
 import threading
@@ -85,7 +86,8 @@ def render_pdf(html: str, *, timeout_seconds: float | None = None, memory_mb: in
 
 def _run_worker(source: bytes, *, timeout: float, memory_mb: int) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory(prefix="marac-pdf-") as home:
-        return subprocess.run(
+        # Our own interpreter and worker module, fixed arguments, no shell
+        return subprocess.run(  # nosec B603
             worker_command(memory_mb=memory_mb, cpu_seconds=math.ceil(timeout) + 1),
             input=source,
             capture_output=True,

@@ -87,7 +87,8 @@ def data_keys_rotate(*, batch_size: int = 2000) -> dict[str, int]:
             # since then is left alone, never brought back.
             table = connection.ops.quote_name(DataKey._meta.db_table)
             cursor.executemany(
-                f"UPDATE {table} SET kek_id = %s, wrapped = %s WHERE id = %s AND kek_id = %s AND wrapped IS NOT NULL", rows
+                # The table name is the model's own, quoted; every value is a parameter.
+                f"UPDATE {table} SET kek_id = %s, wrapped = %s WHERE id = %s AND kek_id = %s AND wrapped IS NOT NULL", rows  # nosec B608
             )
         rewrapped += len(rows)
     return {"rewrapped": rewrapped, **data_keys_by_kek()}

@@ -33,7 +33,8 @@ class FieldRule:
 
 
 def rule(read: set[Rel], write: set[Rel]) -> FieldRule:
-    assert write <= read, "whoever may write a field may read it"
+    if not write <= read:  # not an assert: python -O would drop it
+        raise ValueError("whoever may write a field may read it")
     return FieldRule(frozenset(read), frozenset(write))
 
 
