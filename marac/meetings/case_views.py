@@ -50,12 +50,16 @@ def research(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
     existing = ResearchReturn.objects.filter(meeting=access.meeting, case=case, agency=agency).select_related("case__data_key").first()
     mine = with_own_agency(relationships, access, agency.pk)
     initial = {name: getattr(existing, name) for name in writable_fields("meetings.researchreturn", mine)} if existing else {}
-    form = ResearchForm(request.POST or None, initial=initial)
+    form = ResearchForm(request.POST or None, initial={**initial, "row_version": existing.row_version if existing else 0})
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
         try:
-            services.research_save(meeting=access.meeting, case=case, agency=agency, by=request.user, **form.cleaned_data)
+            services.research_save(meeting=access.meeting, case=case, agency=agency, by=request.user,
+                                   expected_version=data.pop("row_version"), **data)
             messages.success(request, f"Your research on {case.reference} has been saved.")
             return redirect("meeting-case", pk=pk, reference=case.reference)
+        except services.StaleRecord as error:
+            _keep_for_a_deliberate_resave(form, error, ResearchReturn.objects.filter(meeting=access.meeting, case=case, agency=agency))
         except ValidationError as error:
             form.add_error(None, error)
     response = render(request, "meetings/form.html", {"form": form, "meeting": access.meeting, "button": "Save the research",
@@ -76,9 +80,12 @@ def minutes(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.minutes_save(meeting=access.meeting, case=case, information_shared=form.information_shared(), risks=data["risks"],
-                                  decisions=data["decisions"], decision_notes=data["decision_notes"], by=request.user)
+                                  decisions=data["decisions"], decision_notes=data["decision_notes"], by=request.user,
+                                  expected_version=data["row_version"])
             messages.success(request, f"The minutes for {case.reference} have been saved.")
             return redirect("meeting-case", pk=pk, reference=case.reference)
+        except services.StaleRecord as error:
+            _keep_for_a_deliberate_resave(form, error, CaseMinutes.objects.filter(meeting=access.meeting, case=case))
         except ValidationError as error:
             form.add_error(None, error)
     response = render(request, "meetings/form.html", {"form": form, "meeting": access.meeting, "button": "Save the minutes",
@@ -88,12 +95,21 @@ def minutes(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
     return response
 
 
+def _keep_for_a_deliberate_resave(form, error, records) -> None:
+    """Keep what the person typed, with the error, and the version now saved: saving again is
+    then a deliberate choice to replace the colleague's text."""
+    form.data = form.data.copy()
+    form.data["row_version"] = records.values_list("row_version", flat=True).first() or 0
+    form.add_error(None, error)
+
+
 def _minutes_initial(existing: CaseMinutes | None, agencies) -> dict:
     if existing is None:
-        return {}
+        return {"row_version": 0}
     shared = existing.information_shared
     initial = {f"shared_{i}": shared.get(agency.name, "") for i, agency in enumerate(agencies)}
-    return {**initial, "risks": existing.risks, "decisions": existing.decisions, "decision_notes": existing.decision_notes}
+    return {**initial, "risks": existing.risks, "decisions": existing.decisions, "decision_notes": existing.decision_notes,
+            "row_version": existing.row_version}
 
 
 @require_http_methods(["GET", "POST"])

@@ -75,7 +75,12 @@ class ConfidentialityForm(forms.Form):
             self.fields["agency"].initial = next(iter(agencies))
 
 
-class ResearchForm(forms.Form):
+class VersionedForm(forms.Form):
+    # The version the person started from: saving refuses if someone else saved since.
+    row_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+
+
+class ResearchForm(VersionedForm):
     facts = forms.CharField(label="What your records show (facts)", required=False, max_length=TEXT_LIMIT,
                             widget=forms.Textarea(attrs={"rows": 6}), help_text="Dates, incidents, contacts: what is recorded.")
     opinion = forms.CharField(label="Your agency's professional opinion", required=False, max_length=TEXT_LIMIT,
@@ -85,7 +90,7 @@ class ResearchForm(forms.Form):
                                  help_text="Seen only by the coordinator, the chair and your agency.")
 
 
-class MinutesForm(forms.Form):
+class MinutesForm(VersionedForm):
     risks = forms.CharField(label="Risks identified", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 4}))
     decisions = forms.MultipleChoiceField(label="Decisions", required=False, choices=Decision.choices, widget=forms.CheckboxSelectMultiple)
     decision_notes = forms.CharField(label="Notes on the decisions", required=False, max_length=TEXT_LIMIT,

@@ -213,11 +213,16 @@ def meeting_advance(*, meeting: Meeting, by: User) -> Meeting:
 
 
 @transaction.atomic
-def research_save(*, meeting: Meeting, case: Case, agency: Agency, facts: str, opinion: str, not_shared: str, by: User) -> ResearchReturn:
+def research_save(*, meeting: Meeting, case: Case, agency: Agency, facts: str, opinion: str, not_shared: str, by: User,
+                  expected_version: int | None = None) -> ResearchReturn:
+    """`expected_version` is the version the person started from (0 for none yet): saving over a
+    colleague's later save is refused, not silently done."""
     meeting = _locked(meeting, RESEARCH_OPEN, "Research can be returned once the agenda is issued, until the meeting ends")
     if not meeting.invited_agencies.filter(pk=agency.pk).exists():
         raise ValidationError("Your agency is not invited to this meeting")
-    record = ResearchReturn.objects.filter(meeting=meeting, case=case, agency=agency).select_related("case__data_key").first()
+    record = (ResearchReturn.objects.select_for_update().filter(meeting=meeting, case=case, agency=agency)
+              .select_related("case__data_key").first())
+    _refuse_if_stale(record, expected_version)
     record = record or ResearchReturn(meeting=meeting, case=case, agency=agency)
     record.facts, record.opinion, record.not_shared, record.returned_by = facts.strip(), opinion.strip(), not_shared.strip(), by
     _saved(record, by)
@@ -228,15 +233,26 @@ def research_save(*, meeting: Meeting, case: Case, agency: Agency, facts: str, o
 
 @transaction.atomic
 def minutes_save(*, meeting: Meeting, case: Case, information_shared: dict[str, str], risks: str, decisions: list[str],
-                 decision_notes: str, by: User) -> CaseMinutes:
+                 decision_notes: str, by: User, expected_version: int | None = None) -> CaseMinutes:
     meeting = _locked(meeting, MINUTES_OPEN, _minutes_closed(meeting))
-    record = CaseMinutes.objects.filter(meeting=meeting, case=case).select_related("case__data_key").first()
+    record = CaseMinutes.objects.select_for_update().filter(meeting=meeting, case=case).select_related("case__data_key").first()
+    _refuse_if_stale(record, expected_version)
     record = record or CaseMinutes(meeting=meeting, case=case, recorded_by=by)
     record.information_shared = {agency: text.strip() for agency, text in information_shared.items() if text.strip()}
     record.risks, record.decisions, record.decision_notes = risks.strip(), sorted(decisions), decision_notes.strip()
     _saved(record, by)
     audit.record(event="minutes_recorded", user=by, case_reference=case.reference, purpose=f"meeting {meeting.pk}")
     return record
+
+
+class StaleRecord(ValidationError):
+    """Someone else saved the record after this person opened it."""
+
+
+def _refuse_if_stale(record, expected_version: int | None) -> None:
+    if expected_version is not None and (record.row_version if record else 0) != expected_version:
+        raise StaleRecord("Someone else saved this while you were writing, so nothing was saved. Your text is still below: "
+                          "open the page again in another tab to see theirs, then save again.")
 
 
 def _minutes_closed(meeting: Meeting) -> str:

@@ -155,3 +155,33 @@ def test_the_chair_must_chair_the_chosen_area(sign_in_fully, coordinator, area, 
 def test_a_transfer_with_an_absurd_area_id_is_a_form_error(sign_in_fully, coordinator, case_a):
     response = sign_in_fully(coordinator).post(f"/cases/{case_a.reference}/transfer/", {"to_area": "9" * 30, "reason": "victim_moved"})
     assert response.status_code == 200 and "govuk-error-summary" in response.content.decode()
+
+
+def test_research_saved_over_a_colleagues_later_save_is_refused_and_the_text_kept(sign_in_fully, rep_accepted, agency_rep, case_a,
+                                                                                  childrens_services, client):
+    meetings.research_save(meeting=rep_accepted, case=case_a, agency=childrens_services, facts="First", opinion="", not_shared="",
+                           by=agency_rep, expected_version=0)
+    sign_in_fully(agency_rep)
+    url = f"/meetings/{rep_accepted.pk}/cases/{case_a.reference}/research/"
+    opened = client.get(url).content.decode()
+    assert 'name="row_version" value="1"' in opened
+    meetings.research_save(meeting=rep_accepted, case=case_a, agency=childrens_services, facts="A colleague's", opinion="",
+                           not_shared="", by=agency_rep, expected_version=1)
+    response = client.post(url, {"facts": "Mine, typed meanwhile", "opinion": "", "not_shared": "", "row_version": "1"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "Someone else saved this" in page and "Mine, typed meanwhile" in page
+    assert rep_accepted.research_returns.get().facts == "A colleague's"
+    assert client.post(url, {"facts": "Mine, typed meanwhile", "opinion": "", "not_shared": "", "row_version": "2"}).status_code == 302
+    assert rep_accepted.research_returns.get().facts == "Mine, typed meanwhile"
+
+
+def test_minutes_saved_over_a_later_save_are_refused(sign_in_fully, rep_accepted, chair, case_a):
+    meetings.meeting_advance(meeting=rep_accepted, by=chair)
+    meetings.minutes_save(meeting=rep_accepted, case=case_a, information_shared={}, risks="First", decisions=[], decision_notes="",
+                          by=chair)
+    meetings.minutes_save(meeting=rep_accepted, case=case_a, information_shared={}, risks="Coordinator's", decisions=[],
+                          decision_notes="", by=chair, expected_version=1)
+    response = sign_in_fully(chair).post(f"/meetings/{rep_accepted.pk}/cases/{case_a.reference}/minutes/",
+                                         {"risks": "Chair's", "row_version": "1"})
+    assert "Someone else saved this" in response.content.decode() and "Chair&#x27;s" in response.content.decode()
+    assert rep_accepted.minutes.get().risks == "Coordinator's"
