@@ -73,7 +73,7 @@ def meeting_access_for(user, memberships, pk: int) -> MeetingAccess | None:
         return None
     roles = {m.role for m in memberships if m.area_id == meeting.area_id}
     invited = set(meeting.invited_agencies.values_list("pk", flat=True))
-    reps = {agency for area, agency in _rep_pairs(memberships) if area == meeting.area_id and agency in invited}
+    reps = represented_agencies(memberships, meeting.area_id) & invited
     return MeetingAccess(meeting=meeting, coordinator=Role.COORDINATOR in roles, chair=Role.CHAIR in roles, rep_agencies=reps,
                          attendance=Attendance.objects.filter(meeting=meeting, user=user).select_related("agency").first())
 
@@ -109,6 +109,12 @@ def meeting_case_get(request, access: MeetingAccess, reference: str, *, purpose:
     return case, relationships_to_case(request.memberships, case, grants_for(request.user, request.memberships))
 
 
-def with_own_agency(relationships: set[Rel], access: MeetingAccess, agency_id: int) -> set[Rel]:
-    """The relationships to one record an agency wrote or owns (a research return, an action)."""
-    return relationships | {Rel.OWN_AGENCY} if agency_id in access.rep_agencies else relationships
+def represented_agencies(memberships, area_id: int) -> set[int]:
+    """The agencies a person represents in an area (active agency-representative memberships)."""
+    return {agency for area, agency in _rep_pairs(memberships) if area == area_id}
+
+
+def with_own_agency(relationships: set[Rel], own_agencies: set[int], agency_id: int) -> set[Rel]:
+    """The relationships to one record an agency wrote or owns (a research return, an action):
+    OWN_AGENCY is added for that record only, never for the case's other data."""
+    return relationships | {Rel.OWN_AGENCY} if agency_id in own_agencies else relationships

@@ -10,18 +10,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
 from marac.meetings import selectors, services
-from marac.meetings.access import MeetingAccess, meeting_case_get, meeting_get_for_user, with_own_agency
+from marac.meetings.access import meeting_case_get, meeting_get_for_user, represented_agencies, with_own_agency
 from marac.meetings.forms import ActionForm, ActionUpdateForm, AddendumForm, MinutesForm, ResearchForm
 from marac.meetings.models import Action, CaseMinutes, ResearchReturn
-from marac.models import Agency, Role
+from marac.models import Agency
 from marac.meetings.presenters import action_shown, case_at_meeting, reads_of, with_meeting_records
 from marac.security.policy import RedactedView, Rel, writable_fields
 from referrals.access import grants_for, refuse_unless, relationships_to_case
 from referrals.presenters import case_summary
-
-
-def _item(access: MeetingAccess, case):
-    return next(item for item in selectors.agenda(access.meeting) if item.case_id == case.pk)
 
 
 @require_GET
@@ -29,7 +25,7 @@ def case_at_meeting_detail(request: HttpRequest, pk: int, reference: str) -> Htt
     access = meeting_get_for_user(request, pk, purpose="case at meeting")
     case, _ = meeting_case_get(request, access, reference, purpose="case at meeting")
     records = selectors.meeting_records(access.meeting, {case.pk}).for_case(case.pk)
-    row = with_meeting_records(case_at_meeting(_item(access, case), access, request.memberships, grants_for(request.user, request.memberships)), access, **records)
+    row = with_meeting_records(case_at_meeting(selectors.agenda_item(access.meeting, case), access, request.memberships, grants_for(request.user, request.memberships)), access, **records)
     context = {"access": access, "meeting": access.meeting, "row": row, "case": case_summary(case),
                "my_return": any(r.agency_id in access.rep_agencies for r in row.research)}
     response = render(request, "meetings/case.html", context)
@@ -48,7 +44,7 @@ def research(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
                   purpose="research return")
     agency = Agency.objects.get(pk=attended_for)
     existing = ResearchReturn.objects.filter(meeting=access.meeting, case=case, agency=agency).select_related("case__data_key").first()
-    mine = with_own_agency(relationships, access, agency.pk)
+    mine = with_own_agency(relationships, access.rep_agencies, agency.pk)
     initial = {name: getattr(existing, name) for name in writable_fields("meetings.researchreturn", mine)} if existing else {}
     form = ResearchForm(request.POST or None, initial={**initial, "row_version": existing.row_version if existing else 0})
     if request.method == "POST" and form.is_valid():
@@ -164,9 +160,8 @@ def action_tracker(request: HttpRequest) -> HttpResponse:
 
 
 def _action_relationships(request: HttpRequest, action: Action, grants) -> set[Rel]:
-    relationships = relationships_to_case(request.memberships, action.case, grants)
-    owns = any(m.role == Role.AGENCY_REP and (m.agency_id, m.area_id) == (action.agency_id, action.case.area_id) for m in request.memberships)
-    return relationships | {Rel.OWN_AGENCY} if owns else relationships
+    own = represented_agencies(request.memberships, action.case.area_id)
+    return with_own_agency(relationships_to_case(request.memberships, action.case, grants), own, action.agency_id)
 
 
 @require_http_methods(["GET", "POST"])

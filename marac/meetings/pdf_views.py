@@ -3,6 +3,7 @@ is them, and download a copy prepared for them alone; every download is an acces
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 import audit
@@ -25,7 +26,8 @@ def meeting_pdf(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         pdf = pack.pdf()
     except PdfRenderError as error:
         audit.record(event="pdf_render_failed", request=request, purpose=f"{kind} of meeting {pk}")
-        return render(request, "meetings/pdf_failed.html", {"meeting": access.meeting, "message": str(error)}, status=503)
+        return render(request, "components/pdf_failed.html", {"message": str(error), "back_url": reverse("meeting-detail", args=[pk])},
+                      status=503)
     audit.record(event="pdf_download", request=request, purpose=f"{kind} of meeting {pk}")
     audit.record_case_reads(request=request, reads=pack.reads, purpose=f"pdf {kind} of meeting {pk}")
     response = HttpResponse(pdf, content_type="application/pdf")

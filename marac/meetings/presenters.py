@@ -116,7 +116,7 @@ def with_meeting_records(row: CaseAtMeeting, access: MeetingAccess, *, research:
     if not (access.minutes or access.meeting.minutes_locked):
         minutes, addenda, actions = None, [], [a for a in actions if a.meeting_id != access.meeting.pk and a.meeting.minutes_locked]
     row.research = [ResearchShown(r.agency.name, r.agency_id, r.returned_at,
-                                  RedactedView(r, with_own_agency(row.relationships, access, r.agency_id), "research."))
+                                  RedactedView(r, with_own_agency(row.relationships, access.rep_agencies, r.agency_id), "research."))
                     for r in research]
     if minutes is not None:
         labels = dict(Decision.choices)
@@ -124,7 +124,7 @@ def with_meeting_records(row: CaseAtMeeting, access: MeetingAccess, *, research:
                                        RedactedView(a, row.relationships, "addendum.")) for a in addenda]
         row.minutes = MinutesShown([labels.get(d, d) for d in minutes.decisions], RedactedView(minutes, row.relationships, "minutes."),
                                    addenda_shown)
-    row.actions = [action_shown(a, with_own_agency(row.relationships, access, a.agency_id)) for a in actions]
+    row.actions = [action_shown(a, with_own_agency(row.relationships, access.rep_agencies, a.agency_id)) for a in actions]
     return row
 
 
@@ -187,7 +187,7 @@ def carried_over_for(meeting, memberships, grants: Grants, access: MeetingAccess
 
     shown = []
     for action in carried_over_actions(meeting):
-        relationships = with_own_agency(relationships_to_case(memberships, action.case, grants), access, action.agency_id)
+        relationships = with_own_agency(relationships_to_case(memberships, action.case, grants), access.rep_agencies, action.agency_id)
         if access.minutes or relationships:
             shown.append(action_shown(action, relationships))
     return shown

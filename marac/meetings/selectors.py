@@ -49,15 +49,24 @@ def _has_children():
     return Exists(HouseholdMember.objects.filter(case=OuterRef("case"), is_child=True))
 
 
+def _live_items(meeting: Meeting) -> QuerySet[AgendaItem]:
+    """Live agenda items with everything a page or pack shows about each case, in a fixed number
+    of queries whatever their number."""
+    return (meeting.agenda_items.filter(removed_at=None).exclude(case__status=Case.Status.SHREDDED)
+            .select_related("case__area", "case__data_key", "case__victim", "case__referring_agency",
+                            "referral__assessment", "referral__referring_agency")
+            .prefetch_related(Prefetch("case__household", queryset=HouseholdMember.objects.select_related("case__data_key")),
+                              Prefetch("case__perpetrators")))
+
+
 def agenda(meeting: Meeting) -> list[AgendaItem]:
-    """The live agenda in order, with everything a page or pack shows about each case, in a fixed
-    number of queries whatever its length."""
-    items = (meeting.agenda_items.filter(removed_at=None).exclude(case__status=Case.Status.SHREDDED)
-             .select_related("case__area", "case__data_key", "case__victim", "case__referring_agency",
-                             "referral__assessment", "referral__referring_agency")
-             .prefetch_related(Prefetch("case__household", queryset=HouseholdMember.objects.select_related("case__data_key")),
-                               Prefetch("case__perpetrators")))
-    return list(items)
+    """The live agenda in order."""
+    return list(_live_items(meeting))
+
+
+def agenda_item(meeting: Meeting, case: Case) -> AgendaItem:
+    """One case's live item, loaded as agenda() loads them all (the case page needs only its own)."""
+    return _live_items(meeting).get(case=case)
 
 
 def removed_items(meeting: Meeting) -> QuerySet[AgendaItem]:

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -190,7 +191,7 @@ def data_return_pdf(request: HttpRequest, code: str) -> HttpResponse:
     try:
         pdf = render_pdf(html)
     except PdfRenderError as error:
-        return render(request, "reports/pdf_failed.html", {"message": str(error)}, status=503)
+        return render(request, "components/pdf_failed.html", {"message": str(error), "back_url": reverse("ni32-report")}, status=503)
     audit.record(event="export", request=request, purpose=f"data return PDF {figures.area.short_code} {figures.period.label}")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{figures.area.short_code}-data-return-{year}-Q{number}.pdf"'

@@ -185,3 +185,24 @@ def test_minutes_saved_over_a_later_save_are_refused(sign_in_fully, rep_accepted
                                          {"risks": "Chair's", "row_version": "1"})
     assert "Someone else saved this" in response.content.decode() and "Chair&#x27;s" in response.content.decode()
     assert rep_accepted.minutes.get().risks == "Coordinator's"
+
+
+def test_a_pdf_that_cannot_be_prepared_is_a_clear_page_and_no_download_is_logged(sign_in_fully, client, rep_accepted, agency_rep,
+                                                                                  coordinator, monkeypatch):
+    import time
+
+    from marac.signin_views import REAUTHENTICATED_AT
+
+    def refuse(html, **limits):
+        raise pdf.PdfRenderError("The PDF took too long to prepare.")
+
+    monkeypatch.setattr("marac.meetings.packs.render_pdf", refuse)
+    monkeypatch.setattr("marac.reports.views.render_pdf", refuse)
+    for user, path in ((agency_rep, f"/meetings/{rep_accepted.pk}/documents/pack.pdf"), (coordinator, "/reports/NWL/data-return.pdf")):
+        sign_in_fully(user)
+        session = client.session
+        session[REAUTHENTICATED_AT] = time.time()
+        session.save()
+        response = client.get(path)
+        assert response.status_code == 503 and "The PDF took too long to prepare." in response.content.decode(), path
+    assert not AccessEvent.objects.filter(event__in=["pdf_download", "export"]).exists()
