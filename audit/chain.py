@@ -5,9 +5,10 @@ the microsecond, user id, event, case reference, fields, purpose, outcome, clien
 the previous event's hash. The first event's previous hash is 64 zeros. Sequences run 1, 2, 3...
 without gaps, so a deleted event shows as a gap even if the links around it were rewritten.
 
-Appends are serialised: on PostgreSQL by a transaction-level advisory lock held until commit; on
-SQLite by its single writer, with the unique sequence catching the rare read-read-write race
-(the append is retried).
+Who links a new event (ADR 0013): on PostgreSQL, the database, in a BEFORE INSERT trigger that
+holds a transaction-level advisory lock (audit migration 0003), so an append is one statement; on
+SQLite, this module, serialised by SQLite's single writer, with the unique sequence catching the
+rare read-read-write race (the append is retried). Verification is always here.
 """
 
 import hashlib
@@ -20,10 +21,12 @@ from django.db import IntegrityError, connection, transaction
 from audit.models import AccessEvent
 
 GENESIS = "0" * 64
-CHAIN_LOCK_ID = 0x6D61726163  # "marac": the advisory lock key for appends
 CONTENT = ("sequence", "at", "user_id", "event", "case_reference", "fields", "purpose", "outcome", "client_ip", "previous_hash")
 AT = CONTENT.index("at")
 RETRIES = 5
+# json.dumps(content, separators=(",", ":"), ensure_ascii=True), without building an encoder for
+# every event verified. The database's trigger writes the same (audit migration 0003).
+_json_array = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
 
 
 def canonical(values: dict) -> bytes:
@@ -31,7 +34,7 @@ def canonical(values: dict) -> bytes:
     and cheaper to build, which matters when verifying millions of events."""
     content = [values[name] for name in CONTENT]
     content[AT] = values["at"].astimezone(UTC).isoformat(timespec="microseconds")
-    return json.dumps(content, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    return _json_array(content).encode("ascii")
 
 
 def event_hash(values: dict) -> str:
@@ -42,10 +45,47 @@ def append(events: list[AccessEvent]) -> None:
     """Chain and store the events, in order, as one append."""
     if not events:
         return
+    if connection.vendor == "postgresql":
+        _append_linked_by_database(events)
+    else:
+        _append_linked_here(events)
+
+
+# The trigger fills in sequence, previous_hash and hash. One event, the usual case, goes as plain
+# VALUES (the cheapest statement to plan); several go as one array per column, ordered by
+# `position`, so the SQL text never changes and a fifty-case list still costs one round trip.
+# The table and column names are the model's own, not input; every value is a parameter.
+SENT = "at, user_id, event, case_reference, fields, purpose, outcome, client_ip"
+LINKED = "RETURNING id, sequence, previous_hash, hash"
+TABLE = AccessEvent._meta.db_table
+INSERT_ONE = f"INSERT INTO {TABLE} ({SENT}) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s) {LINKED}"  # nosec B608
+INSERT_MANY = (f"INSERT INTO {TABLE} ({SENT}) SELECT {SENT.replace('fields', 'fields::jsonb')} "  # nosec B608
+               "FROM unnest(%s::timestamptz[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+               "WITH ORDINALITY AS sent(at, user_id, event, case_reference, fields, purpose, outcome, client_ip, position) "
+               f"ORDER BY position {LINKED}")
+
+
+def _append_linked_by_database(events: list[AccessEvent]) -> None:
+    # No explicit transaction: one statement is atomic on its own, and every round trip saved
+    # counts on every audited request.
+    rows = [(event.at, event.user_id, event.event, event.case_reference, json.dumps(event.fields), event.purpose,
+             event.outcome, event.client_ip) for event in events]
+    with connection.cursor() as cursor:
+        if len(rows) == 1:
+            cursor.execute(INSERT_ONE, rows[0])
+        else:
+            cursor.execute(INSERT_MANY, [list(column) for column in zip(*rows)])
+        # Sequences follow the order sent; sorting by them does not rely on RETURNING's order.
+        linked = sorted(cursor.fetchall(), key=lambda row: row[1])
+    for event, (pk, sequence, previous_hash, own_hash) in zip(events, linked, strict=True):
+        event.pk, event.sequence, event.previous_hash, event.hash = pk, sequence, previous_hash, own_hash
+        event._state.adding, event._state.db = False, connection.alias
+
+
+def _append_linked_here(events: list[AccessEvent]) -> None:
     for attempt in range(RETRIES):
         try:
             with transaction.atomic():
-                _lock_head()
                 _link(events)
                 AccessEvent.objects.bulk_create(events)
             return
@@ -54,15 +94,8 @@ def append(events: list[AccessEvent]) -> None:
                 raise
 
 
-def _lock_head() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_ID])
-
-
 def _link(events: list[AccessEvent]) -> None:
-    # A statement of its own, after the lock: under READ COMMITTED it then sees the latest head.
-    # Plain SQL because this runs on every audited request and the ORM's overhead was most of it.
+    # A statement of its own inside the append's transaction, so it reads the latest head.
     with connection.cursor() as cursor:
         # The table name is the model's own, not input; there are no parameters.
         cursor.execute(f"SELECT sequence, hash FROM {AccessEvent._meta.db_table} ORDER BY sequence DESC LIMIT 1")  # nosec B608

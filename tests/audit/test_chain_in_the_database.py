@@ -1,0 +1,102 @@
+"""On PostgreSQL the database links each new access event itself (audit migration 0003, ADR 0013)
+while verification stays in Python, so the two must agree byte for byte whatever an event holds;
+and a restored dump must be judged by the verifier, never quietly relinked by the trigger."""
+
+import shutil
+import subprocess
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from django.db import connection
+
+import audit
+from audit import chain
+from audit.chain import CONTENT, GENESIS, event_hash, verify
+from audit.models import AccessEvent
+from tests.scratch_db import manage, scratch_postgres
+
+HOSTILE = [
+    'quote " backslash \\ slash / brace ] bracket }',
+    "controls \b\f\n\r\t \x01 \x1f and DEL \x7f",
+    "accents é ñ, 日本語, 🙂 and \u2028",
+    "",
+    "<script>x</script> ' OR 1=1 --",
+    "escapes typed out: \\u007f \\ud83d \\n \\\"",
+]
+
+
+def python_hash(event: AccessEvent) -> str:
+    return event_hash({name: getattr(event, name) for name in CONTENT})
+
+
+def test_every_event_hashes_the_same_where_it_is_linked_as_in_the_verifier(db, coordinator):
+    for text in HOSTILE:
+        audit.record(event="case_read", user=coordinator, case_reference=text[:40], fields=[text, "victim.name"],
+                     purpose=text, outcome="denied")
+    # Times on the second and in another zone: the serialisation is UTC to the microsecond.
+    on_the_second = datetime(2026, 4, 1, 0, 0, 0, tzinfo=UTC)
+    chain.append([AccessEvent(at=on_the_second, event="export"),
+                  AccessEvent(at=on_the_second.astimezone(timezone(timedelta(hours=5, minutes=30))), event="search", fields=[])])
+    events = list(AccessEvent.objects.order_by("sequence"))
+    assert [python_hash(event) for event in events] == [event.hash for event in events]
+    assert events[0].previous_hash == GENESIS and events[0].fields == sorted([HOSTILE[0], "victim.name"])
+    verdict = verify()
+    assert verdict.intact and verdict.count == len(HOSTILE) + 2
+
+
+def test_one_append_of_many_events_keeps_their_order_and_reports_their_links(db):
+    events = [AccessEvent(event="case_read", case_reference=f"NWL-2026-{n:04d}", purpose="case list") for n in (5, 1, 9, 3)]
+    chain.append(events)
+    stored = list(AccessEvent.objects.order_by("sequence"))
+    assert [e.case_reference for e in stored] == ["NWL-2026-0005", "NWL-2026-0001", "NWL-2026-0009", "NWL-2026-0003"]
+    assert [(e.pk, e.sequence, e.hash) for e in events] == [(e.pk, e.sequence, e.hash) for e in stored]
+    assert verify().intact
+
+
+def postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("the linking trigger is PostgreSQL's; CI runs this on PostgreSQL too (make test with DATABASE_URL)")
+
+
+@pytest.mark.django_db
+def test_an_insert_from_the_applications_connection_is_linked_by_the_database():
+    postgresql_only()
+    audit.record(event="case_read", case_reference="NWL-2026-0001")
+    with connection.cursor() as cursor:  # no sequence, no hashes: as any careless or hostile INSERT
+        cursor.execute(f"INSERT INTO {AccessEvent._meta.db_table} (at, event, case_reference, fields, purpose, outcome, client_ip) "
+                       "VALUES (now(), 'case_read', 'NWL-2026-0002', '[]', '', 'allowed', '')")
+    second = AccessEvent.objects.get(case_reference="NWL-2026-0002")
+    assert second.sequence == 2 and second.previous_hash == AccessEvent.objects.get(sequence=1).hash
+    assert second.hash == python_hash(second) and verify().intact
+
+
+SOME_EVENTS = "import audit\nfor n in range(5): audit.record(event='case_read', case_reference=f'NWL-2026-{n:04d}', fields=['victim.name'])"
+
+
+def restore(env: dict, dump: str) -> subprocess.CompletedProcess:
+    subprocess.run([shutil.which("psql") or "psql", "-q", "-v", "ON_ERROR_STOP=1", env["DATABASE_URL"]], input=dump, text=True,
+                   check=True, capture_output=True, timeout=120)
+    return verify_in(env)
+
+
+def verify_in(env: dict) -> subprocess.CompletedProcess:
+    try:
+        return manage(env, "verify_audit_chain")
+    except subprocess.CalledProcessError as failed:
+        return subprocess.CompletedProcess(failed.cmd, failed.returncode, failed.stdout, failed.stderr)
+
+
+@pytest.mark.django_db
+def test_a_restored_dump_verifies_and_one_with_an_event_cut_out_is_caught():
+    postgresql_only()
+    with scratch_postgres() as original:
+        manage(original, "shell", "-c", SOME_EVENTS)
+        dump = subprocess.run([shutil.which("pg_dump") or "pg_dump", "--data-only", "--table=audit_accessevent", original["DATABASE_URL"]],
+                              capture_output=True, text=True, check=True, timeout=120).stdout
+    third_event = next(line for line in dump.splitlines() if "\tNWL-2026-0002\t" in line)
+    with scratch_postgres() as copy:
+        intact = restore(copy, dump)
+    with scratch_postgres() as cut:
+        broken = restore(cut, dump.replace(third_event + "\n", ""))
+    assert intact.returncode == 0 and intact.stdout.startswith("Intact: 5 ")
+    assert broken.returncode == 1 and "BROKEN at event 3" in broken.stderr
