@@ -12,7 +12,13 @@ from marac.models import Agency, MaracArea, Role, User
 TEXT_LIMIT = 5000
 
 
-class ScheduleForm(forms.Form):
+class InvitationsForm(forms.Form):
+    agencies = IdMultipleChoiceField(label="Invited agencies", queryset=Agency.objects.all(), widget=forms.CheckboxSelectMultiple,
+                                     error_messages={"required": "Invite at least one agency"})
+
+
+class ScheduleForm(InvitationsForm):
+    field_order = ["area", "day", "starts", "venue", "online", "chair", "agencies"]
     area = IdChoiceField(label="MARAC area", queryset=MaracArea.objects.none(), widget=forms.RadioSelect, empty_label=None,
                                   error_messages={"required": "Choose the MARAC area"})
     day = GovukDateField(label="Date", error_messages={"required": "Enter the date of the meeting"})
@@ -22,8 +28,6 @@ class ScheduleForm(forms.Form):
     online = forms.BooleanField(label="Held online", required=False)
     chair = IdChoiceField(label="Chair", queryset=User.objects.none(), widget=forms.RadioSelect, empty_label=None,
                                    error_messages={"required": "Choose who chairs the meeting"})
-    agencies = IdMultipleChoiceField(label="Invited agencies", queryset=Agency.objects.all(), widget=forms.CheckboxSelectMultiple,
-                                              error_messages={"required": "Invite at least one agency"})
 
     def __init__(self, *args, areas, **kwargs):
         super().__init__(*args, **kwargs)

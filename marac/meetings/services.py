@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -54,6 +55,29 @@ def meeting_schedule(*, area: MaracArea, starts_at: datetime, venue: str, online
     meeting.invited_agencies.set(agencies)
     audit.record(event="meeting_scheduled", user=by, purpose=f"meeting {meeting.pk}")
     return meeting
+
+
+INVITATIONS_OPEN = (S.SCHEDULED, S.AGENDA_ISSUED, S.IN_PROGRESS)
+
+
+@transaction.atomic
+def meeting_invitations_change(*, meeting: Meeting, agencies: list[Agency], by: User) -> tuple[set[Agency], set[Agency]]:
+    """Invite and withdraw agencies until the meeting ends (after that the invitations are the
+    record of who was there to hear the minutes). A withdrawn agency's representatives lose the
+    meeting and its cases at once; what they filed stays. Returns (invited, withdrawn)."""
+    meeting = _locked(meeting, INVITATIONS_OPEN, "Invitations cannot be changed once the meeting has ended")
+    if not agencies:
+        raise ValidationError("Invite at least one agency")
+    before, after = set(meeting.invited_agencies.all()), set(agencies)
+    invited, withdrawn = after - before, before - after
+    if invited or withdrawn:
+        meeting._history_user = by
+        meeting.invited_agencies.set(agencies)
+        hearing_sync(case_ids=set(meeting.agenda_items.values_list("case_id", flat=True)))
+    for event, group in (("meeting_agency_invited", invited), ("meeting_agency_withdrawn", withdrawn)):
+        for agency in sorted(group, key=lambda a: a.pk):
+            audit.record(event=event, user=by, purpose=f"meeting {meeting.pk}: agency {agency.pk}")
+    return invited, withdrawn
 
 
 def _append(meeting: Meeting, *, case: Case, referral: Referral | None, section: int, because: str, by: User) -> AgendaItem:
@@ -171,6 +195,7 @@ def hearing_sync(*, case_ids: set[int]) -> None:
         case = Case.objects.select_for_update().get(pk=case_id)  # concurrent syncs of one case take turns
         should = set(Attendance.objects.filter(
             meeting__agenda_items__case_id=case_id, meeting__agenda_items__removed_at=None,
+            meeting__invited_agencies=F("agency"),  # an agency withdrawn from the meeting hears nothing
         ).exclude(meeting__status=S.SCHEDULED).values_list("user_id", flat=True))
         granted = CaseUserObjectPermission.objects.filter(content_object_id=case_id, permission__codename="hear_case")
         granted.exclude(user_id__in=should).delete()

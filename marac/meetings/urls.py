@@ -9,6 +9,7 @@ urlpatterns = [
     path("actions/", case_views.action_tracker, name="action-tracker"),
     path("actions/<int:pk>/", case_views.action_update, name="action-update"),
     path("<int:pk>/", views.meeting_detail, name="meeting-detail"),
+    path("<int:pk>/invitations/", views.meeting_invitations, name="meeting-invitations"),
     path("<int:pk>/agenda/build/", views.agenda_build, name="agenda-build"),
     path("<int:pk>/agenda/add/", views.agenda_add, name="agenda-add"),
     path("<int:pk>/agenda/<int:item>/remove/", views.agenda_remove, name="agenda-remove"),

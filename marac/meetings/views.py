@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 import audit
 from marac.meetings import selectors, services
 from marac.meetings.access import MeetingAccess, meeting_get_for_user, meetings_for_user, refuse_meeting_unless
-from marac.meetings.forms import AddCaseForm, ConfidentialityForm, RegisterForm, RemoveCaseForm, ScheduleForm
+from marac.meetings.forms import AddCaseForm, ConfidentialityForm, InvitationsForm, RegisterForm, RemoveCaseForm, ScheduleForm
 from marac.meetings.packs import KINDS, may_have
 from marac.meetings.presenters import carried_over_for, case_at_meeting, reads_of
 from marac.models import Role
@@ -69,12 +69,39 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
     return render(request, "meetings/form.html", {"form": form, "title": "Schedule a MARAC meeting", "button": "Schedule the meeting"})
 
 
+@require_http_methods(["GET", "POST"])
+def meeting_invitations(request: HttpRequest, pk: int) -> HttpResponse:
+    access = _manage(request, pk, purpose="change invitations")
+    meeting = access.meeting
+    # Bound on any POST: unticking every box sends no agencies at all, which must be an error.
+    form = InvitationsForm(request.POST if request.method == "POST" else None, initial={"agencies": meeting.invited_agencies.all()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            invited, withdrawn = services.meeting_invitations_change(meeting=meeting, agencies=list(form.cleaned_data["agencies"]),
+                                                                     by=request.user)
+            return _done(request, access, _invitations_message(invited, withdrawn))
+        except ValidationError as error:
+            form.add_error(None, error)
+    return render(request, "meetings/form.html", {
+        "form": form, "meeting": meeting, "title": "Change the invited agencies", "button": "Save the invitations",
+        "intro": "Representatives of an agency you withdraw lose this meeting and its cases straight away; "
+                 "research their agency has returned is kept."})
+
+
+def _invitations_message(invited, withdrawn) -> str:
+    if not invited and not withdrawn:
+        return "The invitations are unchanged."
+    parts = [f"{verb} {', '.join(sorted(a.name for a in group))}" for verb, group in (("Invited", invited), ("Withdrew", withdrawn)) if group]
+    return "; ".join(parts) + "."
+
+
 @require_GET
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     access = meeting_get_for_user(request, pk, purpose="view meeting")
     meeting = access.meeting
     context = {"access": access, "meeting": meeting, "cutoff": selectors.cutoff_for(meeting), "rows": [],
-               "invited": meeting.invited_agencies.all()}
+               "invited": meeting.invited_agencies.all(),
+               "can_change_invitations": access.manages and meeting.status in services.INVITATIONS_OPEN}
     if access.sees_cases:
         grants = grants_for(request.user, request.memberships)
         context["rows"] = [case_at_meeting(item, access, request.memberships, grants) for item in selectors.agenda(meeting)]

@@ -24,11 +24,11 @@ SHOWS_VICTIM_DATA = {
 }
 # Pages that show no victim data (references, people who work here, empty forms), or only act.
 NO_VICTIM_DATA = {
-    "meeting-list", "meeting-new", "agenda-build", "agenda-add", "agenda-remove", "agenda-move", "agenda-issue",
+    "meeting-list", "meeting-new", "meeting-invitations", "agenda-build", "agenda-add", "agenda-remove", "agenda-move", "agenda-issue",
     "meeting-confidentiality", "meeting-register", "meeting-advance", "minutes-issue", "meeting-action-new", "meeting-addendum",
 }
 WITH_OBJECT = {
-    "meeting-detail": "/meetings/{m}/", "agenda-build": "/meetings/{m}/agenda/build/", "agenda-add": "/meetings/{m}/agenda/add/",
+    "meeting-detail": "/meetings/{m}/", "meeting-invitations": "/meetings/{m}/invitations/", "agenda-build": "/meetings/{m}/agenda/build/", "agenda-add": "/meetings/{m}/agenda/add/",
     "agenda-remove": "/meetings/{m}/agenda/{item}/remove/", "agenda-move": "/meetings/{m}/agenda/{item}/move/",
     "agenda-issue": "/meetings/{m}/agenda/issue/", "meeting-confidentiality": "/meetings/{m}/confidentiality/",
     "meeting-register": "/meetings/{m}/register/", "meeting-advance": "/meetings/{m}/advance/",

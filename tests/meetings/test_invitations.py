@@ -1,0 +1,104 @@
+"""A coordinator changes which agencies are invited until the meeting ends: an agency invited late
+reaches the meeting, one withdrawn loses it and its cases at once, and nobody else can change it."""
+
+import pytest
+
+from audit.models import AccessEvent
+from marac.meetings import services as meetings
+from marac.meetings.models import Meeting
+from marac.models import Agency, AgencyKind, Role
+from referrals.models import CaseUserObjectPermission
+from tests.conftest import make_person
+
+
+def url(meeting) -> str:
+    return f"/meetings/{meeting.pk}/invitations/"
+
+
+def invited(meeting) -> set[str]:
+    return set(Meeting.objects.get(pk=meeting.pk).invited_agencies.values_list("name", flat=True))
+
+
+@pytest.fixture
+def probation(db):
+    return Agency.objects.create(name="Probation Service", kind=AgencyKind.OTHER)
+
+
+@pytest.fixture
+def probation_rep(area, probation):
+    return make_person("probation_rep", Role.AGENCY_REP, probation, area)
+
+
+def test_an_agency_invited_after_the_agenda_is_issued_reaches_the_meeting_and_its_cases(
+        sign_in_fully, issued, coordinator, probation, probation_rep, police, idva, childrens_services, case_a):
+    rep = sign_in_fully(probation_rep)
+    assert rep.get(f"/meetings/{issued.pk}/").status_code == 404
+    page = sign_in_fully(coordinator).get(f"/meetings/{issued.pk}/")
+    assert url(issued).encode() in page.content  # the Change link on the meeting page
+    response = sign_in_fully(coordinator).post(url(issued), {"agencies": [police.pk, idva.pk, childrens_services.pk, probation.pk]})
+    assert response.status_code == 302
+    assert "Probation Service" in invited(issued)
+    rep = sign_in_fully(probation_rep)
+    assert rep.get(f"/meetings/{issued.pk}/").status_code == 200
+    assert rep.get(f"/cases/{case_a.reference}/").status_code == 404  # not before the statement
+    assert rep.post(f"/meetings/{issued.pk}/confidentiality/", {"agency": probation.pk, "accept": "on"}).status_code == 302
+    assert rep.get(f"/cases/{case_a.reference}/").status_code == 200
+    event = AccessEvent.objects.get(event="meeting_agency_invited")
+    assert event.user == coordinator and event.purpose == f"meeting {issued.pk}: agency {probation.pk}"
+
+
+def test_a_withdrawn_agencys_representatives_lose_the_meeting_and_its_cases_at_once(
+        sign_in_fully, rep_accepted, coordinator, agency_rep, police, idva, childrens_services, case_a):
+    assert CaseUserObjectPermission.objects.filter(user=agency_rep, content_object=case_a).exists()
+    response = sign_in_fully(coordinator).post(url(rep_accepted), {"agencies": [police.pk, idva.pk]})
+    assert response.status_code == 302
+    assert invited(rep_accepted) == {police.name, idva.name}
+    assert not CaseUserObjectPermission.objects.filter(user=agency_rep, content_object=case_a).exists()
+    rep = sign_in_fully(agency_rep)
+    assert rep.get(f"/meetings/{rep_accepted.pk}/").status_code == 404
+    assert rep.get(f"/cases/{case_a.reference}/").status_code == 404
+    assert AccessEvent.objects.filter(event="meeting_agency_withdrawn", purpose=f"meeting {rep_accepted.pk}: agency {childrens_services.pk}").exists()
+
+
+def test_the_change_has_history_naming_the_coordinator(sign_in_fully, issued, coordinator, police, idva):
+    sign_in_fully(coordinator).post(url(issued), {"agencies": [police.pk, idva.pk]})
+    latest = Meeting.history.filter(id=issued.pk).latest("history_date")
+    assert latest.history_user == coordinator
+    assert set(latest.invited_agencies.values_list("agency__name", flat=True)) == {police.name, idva.name}
+
+
+def test_no_agency_or_an_absurd_one_is_a_clear_error_and_changes_nothing(sign_in_fully, issued, coordinator, police):
+    client = sign_in_fully(coordinator)
+    before = invited(issued)
+    for data in ({}, {"agencies": ["99999999999999999999999"]}, {"agencies": ["x"]}, {"agencies": [str(police.pk), "-1"]}):
+        response = client.post(url(issued), data)
+        assert response.status_code == 200 and b"govuk-error-summary" in response.content, data
+    assert b"Invite at least one agency" in client.post(url(issued), {}).content
+    assert invited(issued) == before
+
+
+def test_invitations_are_fixed_once_the_meeting_has_ended(sign_in_fully, issued, coordinator, chair, police, idva, childrens_services):
+    meetings.meeting_advance(meeting=issued, by=chair)
+    meetings.meeting_advance(meeting=issued, by=chair)  # minutes in draft: the meeting has ended
+    client = sign_in_fully(coordinator)
+    assert url(issued).encode() not in client.get(f"/meetings/{issued.pk}/").content
+    response = client.post(url(issued), {"agencies": [police.pk]})
+    assert response.status_code == 200 and b"cannot be changed once the meeting has ended" in response.content
+    assert invited(issued) == {police.name, idva.name, childrens_services.name}
+
+
+@pytest.mark.parametrize("persona", ["chair", "agency_rep", "auditor", "referrer"])
+def test_only_the_areas_coordinator_changes_invitations(request, sign_in_fully, rep_accepted, persona, police):
+    client = sign_in_fully(request.getfixturevalue(persona))
+    before = invited(rep_accepted)
+    assert client.get(url(rep_accepted)).status_code in (403, 404)
+    assert client.post(url(rep_accepted), {"agencies": [police.pk]}).status_code in (403, 404)
+    assert invited(rep_accepted) == before
+
+
+def test_another_areas_coordinator_gets_the_same_404_as_for_no_meeting(sign_in_fully, issued, other_area, police, idva, childrens_services):
+    other = make_person("other_coordinator", Role.COORDINATOR, police, other_area)
+    client = sign_in_fully(other)
+    assert client.post(url(issued), {"agencies": [police.pk]}).status_code == 404
+    assert client.get("/meetings/999999/invitations/").status_code == 404
+    assert invited(issued) == {police.name, idva.name, childrens_services.name}
