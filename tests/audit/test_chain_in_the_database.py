@@ -4,10 +4,11 @@ and a restored dump must be judged by the verifier, never quietly relinked by th
 
 import shutil
 import subprocess
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 import audit
 from audit import chain
@@ -33,6 +34,8 @@ def test_every_event_hashes_the_same_where_it_is_linked_as_in_the_verifier(db, c
     for text in HOSTILE:
         audit.record(event="case_read", user=coordinator, case_reference=text[:40], fields=[text, "victim.name"],
                      purpose=text, outcome="denied")
+    # The same through one append of several events, which travels as arrays.
+    chain.append([AccessEvent(event="case_read", case_reference=text[:40], fields=[text], purpose=text) for text in HOSTILE])
     # Times on the second and in another zone: the serialisation is UTC to the microsecond.
     on_the_second = datetime(2026, 4, 1, 0, 0, 0, tzinfo=UTC)
     chain.append([AccessEvent(at=on_the_second, event="export"),
@@ -41,7 +44,7 @@ def test_every_event_hashes_the_same_where_it_is_linked_as_in_the_verifier(db, c
     assert [python_hash(event) for event in events] == [event.hash for event in events]
     assert events[0].previous_hash == GENESIS and events[0].fields == sorted([HOSTILE[0], "victim.name"])
     verdict = verify()
-    assert verdict.intact and verdict.count == len(HOSTILE) + 2
+    assert verdict.intact and verdict.count == 2 * len(HOSTILE) + 2
 
 
 def test_one_append_of_many_events_keeps_their_order_and_reports_their_links(db):
@@ -100,3 +103,55 @@ def test_a_restored_dump_verifies_and_one_with_an_event_cut_out_is_caught():
         broken = restore(cut, dump.replace(third_event + "\n", ""))
     assert intact.returncode == 0 and intact.stdout.startswith("Intact: 5 ")
     assert broken.returncode == 1 and "BROKEN at event 3" in broken.stderr
+
+
+@pytest.mark.django_db
+def test_links_sent_by_a_role_that_does_not_own_the_table_are_ignored():
+    postgresql_only()
+    audit.record(event="case_read", case_reference="NWL-2026-0001")
+    table, role = AccessEvent._meta.db_table, "marac_test_least_privilege"
+    with connection.cursor() as cursor:  # as the application's role in SECURITY.md: SELECT and INSERT only
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+        cursor.execute(f"GRANT SELECT, INSERT ON {table} TO {role}")
+        cursor.execute(f"GRANT USAGE ON SEQUENCE {table}_id_seq TO {role}")
+        cursor.execute(f"SET ROLE {role}")
+        cursor.execute(f"INSERT INTO {table} (sequence, previous_hash, hash, at, event, case_reference, fields, purpose, outcome, client_ip) "
+                       "VALUES (99, %s, %s, now(), 'case_read', 'NWL-2026-0002', '[]', '', 'allowed', '')", ["f" * 64, "e" * 64])
+        cursor.execute("RESET ROLE")
+    forged = AccessEvent.objects.get(case_reference="NWL-2026-0002")
+    assert (forged.sequence, forged.previous_hash) == (2, AccessEvent.objects.get(sequence=1).hash)
+    assert forged.hash == python_hash(forged) and verify().intact  # the role's own, correctly linked
+
+
+@pytest.mark.django_db
+def test_a_temporary_table_cannot_stand_in_for_the_chains_head():
+    postgresql_only()
+    audit.record(event="case_read", case_reference="NWL-2026-0001")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema()")
+        schema = cursor.fetchone()[0]
+        cursor.execute("CREATE TEMP TABLE audit_accessevent (sequence bigint, hash text)")
+        cursor.execute("INSERT INTO audit_accessevent VALUES (41, 'fakehead')")  # the temporary one
+        cursor.execute(f'INSERT INTO "{schema}".audit_accessevent (at, event, case_reference, fields, purpose, outcome, client_ip) '
+                       "VALUES (now(), 'case_read', 'NWL-2026-0002', '[]', '', 'allowed', '')")
+        cursor.execute("DROP TABLE pg_temp.audit_accessevent")
+    assert AccessEvent.objects.get(case_reference="NWL-2026-0002").sequence == 2 and verify().intact
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fields", ["[1]", '[["victim.name"]]', '{"victim.name": true}', "[null]"])
+def test_fields_the_verifier_could_not_read_back_are_refused(fields):
+    postgresql_only()
+    with pytest.raises(DatabaseError, match="list of field names"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {AccessEvent._meta.db_table} (at, event, case_reference, fields, purpose, outcome, client_ip) "
+                       "VALUES (now(), 'case_read', 'NWL-2026-0002', %s::jsonb, '', 'allowed', '')", [fields])
+    assert not AccessEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_long_run_of_accented_letters_is_escaped_in_linear_time():
+    postgresql_only()
+    started = time.perf_counter()
+    chain.append([AccessEvent(event="case_read", fields=["é" * 50_000])])
+    assert time.perf_counter() - started < 5  # the letter-by-letter version took over a minute for 400,000
+    assert verify().intact
