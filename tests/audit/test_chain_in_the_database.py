@@ -7,6 +7,7 @@ import subprocess
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
+import psycopg
 import pytest
 from django.db import DatabaseError, connection, transaction
 
@@ -14,7 +15,7 @@ import audit
 from audit import chain
 from audit.chain import CONTENT, GENESIS, event_hash, verify
 from audit.models import AccessEvent
-from tests.scratch_db import manage, scratch_postgres
+from tests.scratch_db import manage, scratch_env, scratch_postgres
 
 HOSTILE = [
     'quote " backslash \\ slash / brace ] bracket }',
@@ -155,3 +156,31 @@ def test_a_long_run_of_accented_letters_is_escaped_in_linear_time():
     chain.append([AccessEvent(event="case_read", fields=["é" * 50_000])])
     assert time.perf_counter() - started < 5  # the letter-by-letter version took over a minute for 400,000
     assert verify().intact
+
+
+@pytest.mark.django_db
+def test_the_escaping_holds_whatever_standard_conforming_strings_says():
+    postgresql_only()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL standard_conforming_strings = off")
+        audit.record(event="case_read", case_reference="NWL-2026-0001", purpose="café 🙂")
+    assert verify().intact
+
+
+@pytest.mark.django_db
+def test_migrating_a_database_that_is_not_utf8_is_refused():
+    postgresql_only()
+    server = connection.settings_dict
+    admin = {"host": server["HOST"] or "127.0.0.1", "port": server["PORT"] or 5432, "user": server["USER"], "dbname": "postgres"}
+    name = "marac_scratch_latin1"
+    with psycopg.connect(**admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f"CREATE DATABASE \"{name}\" ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+    try:
+        env = scratch_env(f"postgres://{admin['user']}@{admin['host']}:{admin['port']}/{name}")
+        with pytest.raises(subprocess.CalledProcessError) as failed:
+            manage(env, "migrate", "-v0")
+        assert "The database must use UTF8, not LATIN1" in failed.value.stderr
+    finally:
+        with psycopg.connect(**admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
