@@ -95,7 +95,7 @@ class MaracUserAdmin(RoleAdminMixin, UserAdmin, SimpleHistoryAdmin):
 
 @admin.register(MaracArea)
 class MaracAreaAdmin(RoleAdminMixin, SimpleHistoryAdmin):
-    list_display = ["name", "short_code", "high_risk_threshold", "escalation_callouts", "repeat_definition"]
+    list_display = ["name", "short_code", "nation", "high_risk_threshold", "escalation_callouts", "repeat_definition"]
     search_fields = ["name", "short_code"]
 
 

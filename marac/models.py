@@ -27,6 +27,15 @@ class RepeatDefinition(models.TextChoices):
     NI32_2008 = "ni32_2008", "NI 32 (2008): violence, threats, stalking or harassment, sexual abuse"
 
 
+class Nation(models.TextChoices):
+    """Bank holidays differ between the UK's nations (codes as ISO 3166-2:GB)."""
+
+    ENGLAND = "ENG", "England"
+    WALES = "WLS", "Wales"
+    SCOTLAND = "SCT", "Scotland"
+    NORTHERN_IRELAND = "NIR", "Northern Ireland"
+
+
 class MaracArea(models.Model):
     """One MARAC: the area a conference covers and the rules it has chosen."""
 
@@ -50,6 +59,10 @@ class MaracArea(models.Model):
         default=8,
         validators=[MaxValueValidator(30)],
         help_text="Working days before a meeting after which new referrals go to the next one.",
+    )
+    nation = models.CharField(
+        max_length=3, choices=Nation.choices, default=Nation.ENGLAND,
+        help_text="Whose bank holidays are not working days when counting the cut-off.",
     )
     repeat_definition = models.CharField(
         max_length=12, choices=RepeatDefinition.choices, default=RepeatDefinition.CURRENT

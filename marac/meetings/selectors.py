@@ -1,30 +1,39 @@
 """Reads the meeting pages, packs and services share: cut-offs, what goes on an agenda, and the
 action tracker. Nothing here decrypts anything; callers put records through the field policy."""
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import holidays
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from marac.meetings.models import Action, AgendaItem, CaseMinutes, Meeting, MinutesAddendum, ResearchReturn
-from marac.models import MaracArea, Role
+from marac.models import MaracArea, Nation, Role
 from referrals.models import Case, HouseholdMember, Referral
 
 
-def working_days_before(day: date, count: int) -> date:
-    """`count` working days (Monday to Friday) before `day`. Bank holidays are not known here."""
+def working_days_before(day: date, count: int, nation: str = Nation.ENGLAND) -> date:
+    """`count` working days (Monday to Friday, not the nation's bank holidays) before `day`."""
     while count > 0:
         day -= timedelta(days=1)
-        if day.weekday() < 5:
+        if day.weekday() < 5 and day not in bank_holidays(nation, day.year):
             count -= 1
     return day
 
 
+@functools.lru_cache(maxsize=64)
+def bank_holidays(nation: str, year: int) -> frozenset[date]:
+    # Built from the holidays package's rules (a millisecond or so), so kept per nation and year.
+    return frozenset(holidays.country_holidays("GB", subdiv=nation, years=year))
+
+
 def cutoff_for(meeting: Meeting) -> date:
     """The last day a referral can be accepted and still be heard at this meeting."""
-    return working_days_before(timezone.localtime(meeting.starts_at).date(), meeting.area.referral_cutoff_working_days)
+    area = meeting.area
+    return working_days_before(timezone.localtime(meeting.starts_at).date(), area.referral_cutoff_working_days, area.nation)
 
 
 def next_meeting_for(area: MaracArea, accepted_on: date) -> Meeting | None:

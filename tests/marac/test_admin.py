@@ -41,11 +41,11 @@ def test_an_administrator_can_create_an_area_with_the_default_rules(client, sign
     response = client.post(
         "/admin/marac/maracarea/add/",
         {"name": "Hinckley and Bosworth", "short_code": "HB", "high_risk_threshold": 14, "escalation_callouts": 3,
-         "referral_cutoff_working_days": 8, "repeat_definition": "current", "adult_female_population": ""},
+         "referral_cutoff_working_days": 8, "nation": "ENG", "repeat_definition": "current", "adult_female_population": ""},
     )
     assert response.status_code == 302
     area = MaracArea.objects.get(short_code="HB")
-    assert area.history.count() == 1  # the change is recorded
+    assert area.history.count() == 1 and area.nation == "ENG"  # the change is recorded
 
 
 def test_bad_area_settings_are_refused_with_a_message(client, sign_in_fully, admin_user):
