@@ -75,6 +75,8 @@ class MaracArea(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = "MARAC area"
+        # A nation the holidays package does not know would fail every cut-off, so every meeting page.
+        constraints = [models.CheckConstraint(condition=models.Q(nation__in=Nation.values), name="area_nation_known")]
 
     def __str__(self) -> str:
         return self.name

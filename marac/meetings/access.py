@@ -74,8 +74,11 @@ def meeting_access_for(user, memberships, pk: int) -> MeetingAccess | None:
     roles = {m.role for m in memberships if m.area_id == meeting.area_id}
     invited = set(meeting.invited_agencies.values_list("pk", flat=True))
     reps = represented_agencies(memberships, meeting.area_id) & invited
+    # An acceptance counts only for an agency the person still represents and that is still
+    # invited; otherwise they are asked to accept again, for an agency that is.
+    attendance = Attendance.objects.filter(meeting=meeting, user=user, agency_id__in=reps).select_related("agency").first()
     return MeetingAccess(meeting=meeting, coordinator=Role.COORDINATOR in roles, chair=Role.CHAIR in roles, rep_agencies=reps,
-                         attendance=Attendance.objects.filter(meeting=meeting, user=user).select_related("agency").first())
+                         attendance=attendance)
 
 
 def meeting_get_for_user(request, pk: int, *, purpose: str) -> MeetingAccess:

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 import audit
 from marac.meetings import selectors, services
 from marac.meetings.access import meeting_case_get, meeting_get_for_user, represented_agencies, with_own_agency
-from marac.meetings.forms import ActionForm, ActionUpdateForm, AddendumForm, MinutesForm, ResearchForm
+from marac.meetings.forms import ActionForm, ActionUpdateForm, AddendumForm, MinutesForm, ResearchForm, shared_field
 from marac.meetings.models import Action, CaseMinutes, ResearchReturn
 from marac.models import Agency
 from marac.meetings.presenters import action_shown, case_at_meeting, reads_of, with_meeting_records
@@ -70,8 +70,8 @@ def minutes(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
     case, relationships = meeting_case_get(request, access, reference, purpose="record minutes")
     refuse_unless(access.minutes, request, case, event="minutes_denied", purpose="record minutes")
     existing = CaseMinutes.objects.filter(meeting=access.meeting, case=case).select_related("case__data_key").first()
-    agencies = list(access.meeting.invited_agencies.order_by("name"))
-    form = MinutesForm(request.POST or None, agencies=agencies, initial=_minutes_initial(existing, agencies))
+    sharers = _sharers(access.meeting, existing)
+    form = MinutesForm(request.POST or None, sharers=sharers, initial=_minutes_initial(existing, sharers))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -99,11 +99,19 @@ def _keep_for_a_deliberate_resave(form, error, records) -> None:
     form.add_error(None, error)
 
 
-def _minutes_initial(existing: CaseMinutes | None, agencies) -> dict:
+def _sharers(meeting, existing: CaseMinutes | None) -> list[str]:
+    """The invited agencies, and any agency whose words are already in the minutes (withdrawn
+    since), so saving the minutes never drops what an agency said."""
+    invited = list(meeting.invited_agencies.order_by("name").values_list("name", flat=True))
+    already = sorted(set(existing.information_shared) - set(invited)) if existing else []
+    return invited + already
+
+
+def _minutes_initial(existing: CaseMinutes | None, sharers: list[str]) -> dict:
     if existing is None:
         return {"row_version": 0}
     shared = existing.information_shared
-    initial = {f"shared_{i}": shared.get(agency.name, "") for i, agency in enumerate(agencies)}
+    initial = {shared_field(name): shared.get(name, "") for name in sharers}
     return {**initial, "risks": existing.risks, "decisions": existing.decisions, "decision_notes": existing.decision_notes,
             "row_version": existing.row_version}
 

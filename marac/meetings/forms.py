@@ -1,5 +1,6 @@
 """Forms for meetings. Each keeps what the person typed when it is refused."""
 
+import hashlib
 from datetime import datetime, time
 
 from django import forms
@@ -100,17 +101,22 @@ class MinutesForm(VersionedForm):
     decision_notes = forms.CharField(label="Notes on the decisions", required=False, max_length=TEXT_LIMIT,
                                      widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, agencies, **kwargs):
-        """One box per invited agency for what it shared, named by position so a name never
-        becomes a form field name."""
+    def __init__(self, *args, sharers: list[str], **kwargs):
+        """One box per agency that may have shared something, named by a digest of the agency's
+        name: a name never becomes a form field name, and a box keeps its name when invitations
+        change between opening the form and saving it."""
         super().__init__(*args, **kwargs)
-        self.agencies = list(agencies)
-        for index, agency in enumerate(self.agencies):
-            self.fields[f"shared_{index}"] = forms.CharField(label=f"Shared by {agency.name}", required=False, max_length=TEXT_LIMIT,
-                                                             widget=forms.Textarea(attrs={"rows": 3}))
+        self.sharers = list(sharers)
+        for name in self.sharers:
+            self.fields[shared_field(name)] = forms.CharField(label=f"Shared by {name}", required=False, max_length=TEXT_LIMIT,
+                                                              widget=forms.Textarea(attrs={"rows": 3}))
 
     def information_shared(self) -> dict[str, str]:
-        return {agency.name: self.cleaned_data[f"shared_{i}"] for i, agency in enumerate(self.agencies)}
+        return {name: self.cleaned_data[shared_field(name)] for name in self.sharers}
+
+
+def shared_field(agency_name: str) -> str:
+    return "shared_" + hashlib.sha256(agency_name.encode()).hexdigest()[:16]
 
 
 class ActionForm(forms.Form):

@@ -208,9 +208,13 @@ def hearing_sync(*, case_ids: set[int]) -> None:
 def confidentiality_accept(*, meeting: Meeting, user: User, agency: Agency, request=None) -> Attendance:
     meeting = _locked(meeting, (S.AGENDA_ISSUED, S.IN_PROGRESS, S.MINUTES_DRAFT, S.MINUTES_ISSUED),
                       "The agenda for this meeting has not been issued yet")
-    attendance = Attendance.objects.filter(meeting=meeting, user=user).first()
-    if attendance is None:
-        attendance = _saved(Attendance(meeting=meeting, user=user, agency=agency, confidentiality_accepted_at=timezone.now()), user)
+    if not meeting.invited_agencies.filter(pk=agency.pk).exists():  # checked under the lock invitations change under
+        raise ValidationError(f"{agency.name} is not invited to this meeting")
+    attendance = Attendance.objects.filter(meeting=meeting, user=user).first() or Attendance(meeting=meeting, user=user)
+    if attendance.pk is None or attendance.agency_id != agency.pk:
+        # New, or accepting again for another agency after theirs was withdrawn (history keeps the first).
+        attendance.agency, attendance.confidentiality_accepted_at = agency, timezone.now()
+        _saved(attendance, user)
         hearing_sync(case_ids=set(meeting.agenda_items.filter(removed_at=None).values_list("case_id", flat=True)))
         audit.record(event="confidentiality_accepted", user=user, request=request, purpose=f"meeting {meeting.pk}")
     return attendance

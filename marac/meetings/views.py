@@ -73,6 +73,9 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
 def meeting_invitations(request: HttpRequest, pk: int) -> HttpResponse:
     access = _manage(request, pk, purpose="change invitations")
     meeting = access.meeting
+    if meeting.status not in services.INVITATIONS_OPEN:
+        messages.error(request, "Invitations cannot be changed once the meeting has ended.")
+        return redirect("meeting-detail", pk=meeting.pk)
     # Bound on any POST: unticking every box sends no agencies at all, which must be an error.
     form = InvitationsForm(request.POST if request.method == "POST" else None, initial={"agencies": meeting.invited_agencies.all()})
     if request.method == "POST" and form.is_valid():
@@ -84,8 +87,9 @@ def meeting_invitations(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, error)
     return render(request, "meetings/form.html", {
         "form": form, "meeting": meeting, "title": "Change the invited agencies", "button": "Save the invitations",
-        "intro": "Representatives of an agency you withdraw lose this meeting and its cases straight away; "
-                 "research their agency has returned is kept."})
+        "intro": "Representatives of an agency you withdraw lose this meeting and its cases straight away; what their "
+                 "agency has returned is kept, and its actions stay with it. If you invite it again, those who accepted the "
+                 "confidentiality statement for it see the cases again without accepting it a second time."})
 
 
 def _invitations_message(invited, withdrawn) -> str:

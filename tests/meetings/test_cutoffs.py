@@ -1,9 +1,10 @@
 """Referral cut-offs count working days: not weekends, and not the bank holidays of the area's
 nation (DESIGN 2.4: "e.g. 8 working days")."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from marac.meetings import services as meetings
@@ -39,4 +40,22 @@ def test_a_meetings_cutoff_follows_its_areas_nation(db, time_machine, area, coor
     area.save()
     meeting.refresh_from_db()
     assert cutoff_for(meeting) == date(2026, 12, 18)
-    assert cutoff_for(meeting) + timedelta(days=1) != date(2026, 12, 22)  # not the weekday-only count's 24 December
+
+
+def test_the_cutoff_counts_from_the_meetings_day_in_london_not_in_utc(db, time_machine, area, coordinator, chair, police):
+    # 00:30 on Wednesday 2 June 2027 in London is 23:30 on Tuesday 1 June in UTC; Monday 31 May
+    # is the spring bank holiday, so counting from the UTC day would land on Friday 28 May.
+    time_machine.move_to(timezone.make_aware(datetime(2027, 5, 1, 9, 0)))
+    area.referral_cutoff_working_days = 1
+    area.save()
+    starts = timezone.make_aware(datetime(2027, 6, 2, 0, 30))
+    assert starts.astimezone(UTC).date() == date(2027, 6, 1)
+    meeting = meetings.meeting_schedule(area=area, starts_at=starts, venue="Room 4", online=False, chair=chair, coordinator=coordinator,
+                                        agencies=[police], by=coordinator)
+    assert cutoff_for(meeting) == date(2027, 6, 1)
+
+
+def test_an_unknown_nation_cannot_be_stored(area):
+    area.nation = "XYZ"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        area.save()

@@ -2,11 +2,13 @@
 reaches the meeting, one withdrawn loses it and its cases at once, and nobody else can change it."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from audit.models import AccessEvent
 from marac.meetings import services as meetings
-from marac.meetings.models import Meeting
-from marac.models import Agency, AgencyKind, Role
+from marac.meetings.forms import shared_field
+from marac.meetings.models import Attendance, CaseMinutes, Meeting
+from marac.models import Agency, AgencyKind, Membership, Role
 from referrals.models import CaseUserObjectPermission
 from tests.conftest import make_person
 
@@ -82,8 +84,9 @@ def test_invitations_are_fixed_once_the_meeting_has_ended(sign_in_fully, issued,
     meetings.meeting_advance(meeting=issued, by=chair)  # minutes in draft: the meeting has ended
     client = sign_in_fully(coordinator)
     assert url(issued).encode() not in client.get(f"/meetings/{issued.pk}/").content
-    response = client.post(url(issued), {"agencies": [police.pk]})
-    assert response.status_code == 200 and b"cannot be changed once the meeting has ended" in response.content
+    for response in (client.get(url(issued), follow=True), client.post(url(issued), {"agencies": [police.pk]}, follow=True)):
+        assert response.redirect_chain[-1][0] == f"/meetings/{issued.pk}/"
+        assert b"cannot be changed once the meeting has ended" in response.content
     assert invited(issued) == {police.name, idva.name, childrens_services.name}
 
 
@@ -102,3 +105,41 @@ def test_another_areas_coordinator_gets_the_same_404_as_for_no_meeting(sign_in_f
     assert client.post(url(issued), {"agencies": [police.pk]}).status_code == 404
     assert client.get("/meetings/999999/invitations/").status_code == 404
     assert invited(issued) == {police.name, idva.name, childrens_services.name}
+
+
+def test_someone_for_two_agencies_accepts_again_for_the_one_still_invited(
+        sign_in_fully, rep_accepted, coordinator, agency_rep, area, police, idva, childrens_services, case_a):
+    Membership.objects.create(user=agency_rep, agency=idva, area=area, role=Role.AGENCY_REP)  # a second hat
+    meetings.meeting_invitations_change(meeting=rep_accepted, agencies=[police, idva], by=coordinator)  # withdraws theirs
+    rep = sign_in_fully(agency_rep)
+    page = rep.get(f"/meetings/{rep_accepted.pk}/").content.decode()
+    assert "You need to accept the confidentiality statement" in page and case_a.reference not in page
+    assert rep.get(f"/meetings/{rep_accepted.pk}/cases/{case_a.reference}/").status_code in (403, 404)
+    assert rep.get(f"/cases/{case_a.reference}/").status_code == 404
+    assert rep.post(f"/meetings/{rep_accepted.pk}/confidentiality/", {"agency": idva.pk, "accept": "on"}).status_code == 302
+    attendance = Attendance.objects.get(meeting=rep_accepted, user=agency_rep)
+    assert attendance.agency == idva and attendance.history.count() == 2  # the first acceptance is kept in history
+    assert rep.get(f"/meetings/{rep_accepted.pk}/cases/{case_a.reference}/").status_code == 200
+
+
+def test_accepting_for_an_agency_withdrawn_a_moment_ago_is_refused(issued, coordinator, agency_rep, police, idva, childrens_services):
+    meetings.meeting_invitations_change(meeting=issued, agencies=[police, idva], by=coordinator)
+    with pytest.raises(ValidationError, match="not invited"):
+        meetings.confidentiality_accept(meeting=issued, user=agency_rep, agency=childrens_services)
+    assert not Attendance.objects.exists()
+
+
+def test_what_a_withdrawn_agency_said_stays_in_the_minutes(sign_in_fully, rep_accepted, chair, coordinator, police, idva,
+                                                            childrens_services, case_a):
+    meetings.meeting_advance(meeting=rep_accepted, by=chair)
+    client = sign_in_fully(chair)
+    minutes_url = f"/meetings/{rep_accepted.pk}/cases/{case_a.reference}/minutes/"
+    said = {shared_field(childrens_services.name): "Two children on plans", shared_field(police.name): "Three call-outs",
+            "risks": "R", "row_version": 0}
+    assert client.post(minutes_url, said).status_code == 302
+    meetings.meeting_invitations_change(meeting=rep_accepted, agencies=[police, idva], by=coordinator)
+    page = client.get(minutes_url).content.decode()
+    assert "Two children on plans" in page  # still on the form, under its own agency
+    again = {**said, "risks": "R2", "row_version": CaseMinutes.objects.get().row_version}
+    assert client.post(minutes_url, again).status_code == 302
+    assert CaseMinutes.objects.get().information_shared[childrens_services.name] == "Two children on plans"

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from audit.models import AccessEvent
+from marac.meetings.forms import shared_field
 from marac.meetings.models import Action, AgendaItem, Attendance, CaseMinutes, Meeting, ResearchReturn
 from referrals.models import Referral
 from tests.conftest import sign_in_with_both_factors
@@ -88,7 +89,8 @@ def test_research_then_minutes_then_issue_locks_them(sign_in_fully, rep_accepted
     client.post(f"/meetings/{meeting.pk}/advance/")  # start the meeting
     page = client.get(f"/meetings/{meeting.pk}/cases/{case_a.reference}/").content.decode()
     assert "Health details: consent" in page  # the chair reads what was not shared, and why
-    minutes = {"risks": "Stalking at work", "decisions": ["mappa"], "decision_notes": "Refer today", "shared_0": "Police: 3 call-outs"}
+    minutes = {"risks": "Stalking at work", "decisions": ["mappa"], "decision_notes": "Refer today",
+               shared_field(police.name): "3 call-outs"}
     assert client.post(f"/meetings/{meeting.pk}/cases/{case_a.reference}/minutes/", minutes).status_code == 302
     due = date.today() + timedelta(days=14)
     action = {"agency": police.pk, "owner": "DC Patel", "description": "Flag the address", "due_on_day": due.day, "due_on_month": due.month,
@@ -101,6 +103,7 @@ def test_research_then_minutes_then_issue_locks_them(sign_in_fully, rep_accepted
     refused = client.post(f"/meetings/{meeting.pk}/cases/{case_a.reference}/minutes/", {**minutes, "risks": "Rewritten"})
     assert "can no longer be changed" in refused.content.decode()
     assert CaseMinutes.objects.get().risks == "Stalking at work"
+    assert CaseMinutes.objects.get().information_shared[police.name] == "3 call-outs"
     client.post(f"/meetings/{meeting.pk}/cases/{case_a.reference}/addendum/", {"text": "The call-outs were four"})
     record = CaseMinutes.objects.get()
     assert [a.text for a in record.addenda.all()] == ["The call-outs were four"]
