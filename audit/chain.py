@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models.expressions import RawSQL
 
 from audit.models import AccessEvent
 
@@ -33,7 +34,8 @@ def canonical(values: dict) -> bytes:
     """A JSON array of the content in CONTENT's fixed order: as unambiguous as a sorted object,
     and cheaper to build, which matters when verifying millions of events."""
     content = [values[name] for name in CONTENT]
-    content[AT] = values["at"].astimezone(UTC).isoformat(timespec="microseconds")
+    if not isinstance(content[AT], str):  # PostgreSQL's verification reads it already formatted
+        content[AT] = content[AT].astimezone(UTC).isoformat(timespec="microseconds")
     return _json_array(content).encode("ascii")
 
 
@@ -121,8 +123,7 @@ class Verdict:
 def verify(chunk_size: int = 20000) -> Verdict:
     """Walk the whole chain; stop at the first event that does not follow from the one before."""
     previous, expected, count = GENESIS, 1, 0
-    rows = AccessEvent.objects.order_by("sequence").values(*CONTENT, "hash").iterator(chunk_size=chunk_size)
-    for row in rows:
+    for row in _in_order(chunk_size):
         if row["sequence"] != expected:
             return Verdict(count, previous, expected, f"event {expected} is missing")
         if row["previous_hash"] != previous:
@@ -131,3 +132,19 @@ def verify(chunk_size: int = 20000) -> Verdict:
             return Verdict(count, previous, row["sequence"], "its content was changed after it was written")
         previous, expected, count = row["hash"], expected + 1, count + 1
     return Verdict(count, previous)
+
+
+# The time as the canonical form writes it (the linking trigger's own expression, built into
+# PostgreSQL): parsing every timestamp in Python took a third of a PostgreSQL verification.
+AT_IN_UTC = RawSQL("to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '+00:00'", [])
+WITHOUT_AT = [name for name in CONTENT if name != "at"]
+
+
+def _in_order(chunk_size: int):
+    events = AccessEvent.objects.order_by("sequence")
+    if connection.vendor != "postgresql":
+        yield from events.values(*CONTENT, "hash").iterator(chunk_size=chunk_size)
+        return
+    for row in events.values(*WITHOUT_AT, "hash", at_in_utc=AT_IN_UTC).iterator(chunk_size=chunk_size):
+        row["at"] = row.pop("at_in_utc")
+        yield row
