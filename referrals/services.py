@@ -213,13 +213,16 @@ def repeat_by_definition(case: Case, today: date) -> dict[str, bool]:
             for definition in RepeatDefinition.values}
 
 
-def referral_criteria_for(*, assessment: RiskAssessment, judgement: bool, today: date) -> set[rules.Criterion]:
-    """The criteria a referral from this checklist meets today, from the case's own history."""
+def referral_criteria_for(*, assessment: RiskAssessment, judgement: bool, today: date,
+                          repeats: dict[str, bool] | None = None) -> set[rules.Criterion]:
+    """The criteria a referral from this checklist meets today, from the case's own history
+    (`repeats`: repeat_by_definition's answer, when the caller has it already)."""
     case = assessment.case
+    repeats = repeat_by_definition(case, today) if repeats is None else repeats
     return rules.referral_criteria(
         score=assessment.score, area=case.area, judgement=judgement or bool(assessment.override_band),
         callouts_last_12_months=selectors.police_callouts_last_12_months(case, today),
-        repeat=repeat_by_definition(case, today)[case.area.repeat_definition],
+        repeat=repeats[case.area.repeat_definition],
     )
 
 
@@ -231,14 +234,14 @@ def referral_submit(*, assessment: RiskAssessment, by: User, agency: Agency, con
     assessment = _locked_draft(assessment)
     if assessment.status != RiskAssessment.Status.DRAFT:
         raise ValidationError("This checklist has already been referred")
-    criteria = referral_criteria_for(assessment=assessment, judgement=judgement, today=today)
+    repeats = repeat_by_definition(assessment.case, today)  # the criteria and the referral's flags, from one look
+    criteria = referral_criteria_for(assessment=assessment, judgement=judgement, today=today, repeats=repeats)
     if not criteria:
         raise ValidationError("This case meets no MARAC referral criterion. Use professional judgement if you are worried.")
     if consent == Referral.Consent.WITHOUT and not without_consent_reason.strip():
         raise ValidationError("Say why the referral is being made without the victim's consent")
     assessment.status = RiskAssessment.Status.COMPLETE
     assessment.save()
-    repeats = repeat_by_definition(assessment.case, today)
     referral = Referral(case=assessment.case, assessment=assessment, criteria=sorted(criteria), referring_agency=agency,
                         referred_by=by, consent=consent, without_consent_reason=without_consent_reason.strip(),
                         status=Referral.Status.SUBMITTED, submitted_on=today,

@@ -13,7 +13,6 @@ from marac.meetings import selectors, services
 from marac.meetings.access import meeting_case_get, meeting_get_for_user, represented_agencies, with_own_agency
 from marac.meetings.forms import ActionForm, ActionUpdateForm, AddendumForm, MinutesForm, ResearchForm, shared_field
 from marac.meetings.models import Action, CaseMinutes, ResearchReturn
-from marac.models import Agency
 from marac.meetings.presenters import action_shown, case_at_meeting, reads_of, with_meeting_records
 from marac.security.policy import RedactedView, Rel, writable_fields
 from referrals.access import grants_for, refuse_unless, relationships_to_case
@@ -25,7 +24,9 @@ def case_at_meeting_detail(request: HttpRequest, pk: int, reference: str) -> Htt
     access = meeting_get_for_user(request, pk, purpose="case at meeting")
     case, _ = meeting_case_get(request, access, reference, purpose="case at meeting")
     records = selectors.meeting_records(access.meeting, {case.pk}).for_case(case.pk)
-    row = with_meeting_records(case_at_meeting(selectors.agenda_item(access.meeting, case), access, request.memberships, grants_for(request.user, request.memberships)), access, **records)
+    grants = grants_for(request.user, request.memberships)
+    row = with_meeting_records(case_at_meeting(selectors.agenda_item(access.meeting, case), access, request.memberships, grants),
+                               access, **records)
     context = {"access": access, "meeting": access.meeting, "row": row, "case": case_summary(case),
                "my_return": any(r.agency_id in access.rep_agencies for r in row.research)}
     response = render(request, "meetings/case.html", context)
@@ -38,11 +39,11 @@ def research(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
     """A representative's research return for their agency (the first, if they represent several)."""
     access = meeting_get_for_user(request, pk, purpose="research return")
     case, relationships = meeting_case_get(request, access, reference, purpose="research return")
-    # Research is for the agency they accepted the statement for, and only while they still represent it.
-    attended_for = access.attendance.agency_id if access.attendance else None
-    refuse_unless(access.representative and attended_for in access.rep_agencies, request, case, event="research_denied",
+    # For the agency they accepted the statement for: the access getter counts an acceptance only
+    # while they still represent that agency and it is still invited.
+    refuse_unless(access.representative and access.attendance is not None, request, case, event="research_denied",
                   purpose="research return")
-    agency = Agency.objects.get(pk=attended_for)
+    agency = access.attendance.agency
     existing = ResearchReturn.objects.filter(meeting=access.meeting, case=case, agency=agency).select_related("case__data_key").first()
     mine = with_own_agency(relationships, access.rep_agencies, agency.pk)
     initial = {name: getattr(existing, name) for name in writable_fields("meetings.researchreturn", mine)} if existing else {}

@@ -12,7 +12,7 @@ from django.utils import timezone
 from marac.meetings import selectors
 from marac.meetings.access import MeetingAccess
 from marac.meetings.models import Attendance, Decision
-from marac.meetings.pdf import STATIC_BASE, render_pdf
+from marac.meetings.pdf import STATIC_BASE, recipient_line, render_pdf
 from marac.meetings.presenters import carried_over_for, case_at_meeting, reads_of, with_meeting_records
 from referrals.access import grants_for
 
@@ -55,8 +55,8 @@ def pack_for(access: MeetingAccess, user, memberships, kind: str, *, today: date
         "kind": kind, "kind_label": KINDS[kind], "meeting": meeting, "rows": rows, "carried_over": carried,
         "closing": selectors.windows_closing(meeting), "decisions": dict(Decision.choices), "pdf_static": STATIC_BASE,
         "attendances": Attendance.objects.filter(meeting=meeting, present=True).select_related("user", "agency"),
-        "agencies": _extract_agencies(access, kind), "recipient_name": user.get_full_name() or user.username,
-        "recipient_agency": _recipient_agency(access, memberships), "prepared_on": today or timezone.localdate(),
+        "agencies": _extract_agencies(access, kind), "prepared_on": today or timezone.localdate(),
+        **recipient_line(user, memberships, meeting.area_id, access.attendance.agency if access.attendance else None),
     }
     html = render_to_string(f"pdf/meeting_{kind}.html", context)
     reads = reads_of(rows)
@@ -70,10 +70,3 @@ def _extract_agencies(access: MeetingAccess, kind: str) -> set[int] | None:
     """Whose actions an action extract holds: a representative's own agency; everyone's for the
     coordinator and chair (None)."""
     return None if access.minutes or kind != "actions" else set(access.rep_agencies)
-
-
-def _recipient_agency(access: MeetingAccess, memberships) -> str:
-    if access.attendance is not None:
-        return access.attendance.agency.name
-    mine = [m for m in memberships if m.area_id == access.meeting.area_id]
-    return mine[0].agency.name if mine else ""

@@ -50,6 +50,13 @@ class PdfRenderError(Exception):
     """str(e) is a clear message fit to show a user (no stack, no personal data)."""
 
 
+def recipient_line(user, memberships, area_id: int, attended_for=None) -> dict[str, str]:
+    """Who a PDF is prepared for, as the recipient line on every page prints it: their name, and
+    the agency they attended the meeting for, else their first in the area."""
+    agency = attended_for or next((m.agency for m in memberships if m.area_id == area_id), None)
+    return {"recipient_name": user.get_full_name() or user.username, "recipient_agency": agency.name if agency else ""}
+
+
 def render_pdf(html: str, *, timeout_seconds: float | None = None, memory_mb: int | None = None) -> bytes:
     """Render HTML to PDF bytes in a child process; PdfRenderError if that fails or takes too long.
 

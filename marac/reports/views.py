@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 import audit
-from marac.meetings.pdf import STATIC_BASE, PdfRenderError, render_pdf
+from marac.meetings.pdf import STATIC_BASE, PdfRenderError, recipient_line, render_pdf
 from marac.models import MaracArea, Role
 from marac.reports import charts
 from marac.reports.periods import Period, between, financial_year, financial_year_of, quarter, quarter_number_of, quarter_of, quarters_to, rolling_year
@@ -185,8 +185,7 @@ def data_return_pdf(request: HttpRequest, code: str) -> HttpResponse:
         return reauthentication_redirect(request)
     html = render_to_string("pdf/data_return.html", {
         "r": figures, "rows": _rows(figures), "pdf_static": STATIC_BASE, "prepared_on": timezone.localdate(),
-        "recipient_name": request.user.get_full_name() or request.user.username,
-        "recipient_agency": next((m.agency.name for m in request.memberships if m.area_id == figures.area.pk), ""),
+        **recipient_line(request.user, request.memberships, figures.area.pk),
         "trend": _trend([figures.area], date.fromordinal(figures.period.end.toordinal() - 1))})
     try:
         pdf = render_pdf(html)
