@@ -1,6 +1,7 @@
 """Forms for meetings. Each keeps what the person typed when it is refused."""
 
 import hashlib
+import re
 from datetime import datetime, time
 
 from django import forms
@@ -16,6 +17,29 @@ TEXT_LIMIT = 5000
 class InvitationsForm(forms.Form):
     agencies = IdMultipleChoiceField(label="Invited agencies", queryset=Agency.objects.all(), widget=forms.CheckboxSelectMultiple,
                                      error_messages={"required": "Invite at least one agency"})
+
+
+OUT_OF_DATE = "This form is out of date. Check the agencies, then save again."
+
+
+class InvitationsChangeForm(InvitationsForm):
+    # The agencies invited when the form was opened ("3,5,8"): saving refuses if someone else
+    # changed the invitations since, rather than quietly undoing their change.
+    # Checked in clean(), so a tampered value reads as one clear error, not "(Hidden field ...)".
+    invited_when_opened = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    @staticmethod
+    def opened_with(agencies) -> str:
+        return ",".join(str(pk) for pk in sorted(agency.pk for agency in agencies))
+
+    def clean(self):
+        data = super().clean()
+        if not re.fullmatch(r"\d{1,18}(,\d{1,18}){0,999}", data.get("invited_when_opened", "")):
+            self.add_error(None, OUT_OF_DATE)
+        return data
+
+    def cleaned_opened_with(self) -> set[int]:
+        return {int(pk) for pk in self.cleaned_data["invited_when_opened"].split(",")}
 
 
 class ScheduleForm(InvitationsForm):

@@ -61,14 +61,22 @@ INVITATIONS_OPEN = (S.SCHEDULED, S.AGENDA_ISSUED, S.IN_PROGRESS)
 
 
 @transaction.atomic
-def meeting_invitations_change(*, meeting: Meeting, agencies: list[Agency], by: User) -> tuple[set[Agency], set[Agency]]:
+def meeting_invitations_change(*, meeting: Meeting, agencies: list[Agency], by: User,
+                               invited_when_opened: set[int] | None = None) -> tuple[set[Agency], set[Agency]]:
     """Invite and withdraw agencies until the meeting ends (after that the invitations are the
     record of who was there to hear the minutes). A withdrawn agency's representatives lose the
-    meeting and its cases at once; what they filed stays. Returns (invited, withdrawn)."""
+    meeting and its cases at once; what they filed stays. Returns (invited, withdrawn).
+
+    `invited_when_opened`, the agencies' ids as the person's form showed them: if someone else
+    has changed the invitations since, nothing is saved (their change is not quietly undone)."""
     meeting = _locked(meeting, INVITATIONS_OPEN, "Invitations cannot be changed once the meeting has ended")
     if not agencies:
         raise ValidationError("Invite at least one agency")
     before, after = set(meeting.invited_agencies.all()), set(agencies)
+    if invited_when_opened is not None and {agency.pk for agency in before} != invited_when_opened:
+        now = ", ".join(sorted(agency.name for agency in before))
+        raise ValidationError(f"Someone else changed the invitations while you were choosing, so nothing was saved. "
+                              f"Invited now: {now}. Your choices are still below: check them, then save again.")
     invited, withdrawn = after - before, before - after
     if invited or withdrawn:
         meeting._history_user = by

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 import audit
 from marac.meetings import selectors, services
 from marac.meetings.access import MeetingAccess, meeting_get_for_user, meetings_for_user, refuse_meeting_unless
-from marac.meetings.forms import AddCaseForm, ConfidentialityForm, InvitationsForm, RegisterForm, RemoveCaseForm, ScheduleForm
+from marac.meetings.forms import AddCaseForm, ConfidentialityForm, InvitationsChangeForm, RegisterForm, RemoveCaseForm, ScheduleForm
 from marac.meetings.packs import KINDS, may_have
 from marac.meetings.presenters import carried_over_for, case_at_meeting, reads_of
 from marac.models import Role
@@ -76,15 +76,21 @@ def meeting_invitations(request: HttpRequest, pk: int) -> HttpResponse:
     if meeting.status not in services.INVITATIONS_OPEN:
         messages.error(request, "Invitations cannot be changed once the meeting has ended.")
         return redirect("meeting-detail", pk=meeting.pk)
+    current = list(meeting.invited_agencies.all())
     # Bound on any POST: unticking every box sends no agencies at all, which must be an error.
-    form = InvitationsForm(request.POST if request.method == "POST" else None, initial={"agencies": meeting.invited_agencies.all()})
+    form = InvitationsChangeForm(request.POST if request.method == "POST" else None,
+                                 initial={"agencies": current, "invited_when_opened": InvitationsChangeForm.opened_with(current)})
     if request.method == "POST" and form.is_valid():
         try:
             invited, withdrawn = services.meeting_invitations_change(meeting=meeting, agencies=list(form.cleaned_data["agencies"]),
-                                                                     by=request.user)
+                                                                     by=request.user, invited_when_opened=form.cleaned_opened_with())
             return _done(request, access, _invitations_message(invited, withdrawn))
         except ValidationError as error:
             form.add_error(None, error)
+    if form.is_bound and form.errors:
+        # The person's ticks stay; saving again applies them over the invitations as they are now.
+        form.data = form.data.copy()
+        form.data["invited_when_opened"] = InvitationsChangeForm.opened_with(current)
     return render(request, "meetings/form.html", {
         "form": form, "meeting": meeting, "title": "Change the invited agencies", "button": "Save the invitations",
         "intro": "Representatives of an agency you withdraw lose this meeting and its cases straight away; what their "

@@ -1,6 +1,8 @@
 """A coordinator changes which agencies are invited until the meeting ends: an agency invited late
 reaches the meeting, one withdrawn loses it and its cases at once, and nobody else can change it."""
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -15,6 +17,12 @@ from tests.conftest import make_person
 
 def url(meeting) -> str:
     return f"/meetings/{meeting.pk}/invitations/"
+
+
+def chosen(meeting, *agencies) -> dict:
+    """What the form sends: the ticked agencies and those invited when it was opened (now)."""
+    opened = sorted(Meeting.objects.get(pk=meeting.pk).invited_agencies.values_list("pk", flat=True))
+    return {"agencies": [agency.pk for agency in agencies], "invited_when_opened": ",".join(map(str, opened))}
 
 
 def invited(meeting) -> set[str]:
@@ -37,7 +45,7 @@ def test_an_agency_invited_after_the_agenda_is_issued_reaches_the_meeting_and_it
     assert rep.get(f"/meetings/{issued.pk}/").status_code == 404
     page = sign_in_fully(coordinator).get(f"/meetings/{issued.pk}/")
     assert url(issued).encode() in page.content  # the Change link on the meeting page
-    response = sign_in_fully(coordinator).post(url(issued), {"agencies": [police.pk, idva.pk, childrens_services.pk, probation.pk]})
+    response = sign_in_fully(coordinator).post(url(issued), chosen(issued, police, idva, childrens_services, probation))
     assert response.status_code == 302
     assert "Probation Service" in invited(issued)
     rep = sign_in_fully(probation_rep)
@@ -52,7 +60,7 @@ def test_an_agency_invited_after_the_agenda_is_issued_reaches_the_meeting_and_it
 def test_a_withdrawn_agencys_representatives_lose_the_meeting_and_its_cases_at_once(
         sign_in_fully, rep_accepted, coordinator, agency_rep, police, idva, childrens_services, case_a):
     assert CaseUserObjectPermission.objects.filter(user=agency_rep, content_object=case_a).exists()
-    response = sign_in_fully(coordinator).post(url(rep_accepted), {"agencies": [police.pk, idva.pk]})
+    response = sign_in_fully(coordinator).post(url(rep_accepted), chosen(rep_accepted, police, idva))
     assert response.status_code == 302
     assert invited(rep_accepted) == {police.name, idva.name}
     assert not CaseUserObjectPermission.objects.filter(user=agency_rep, content_object=case_a).exists()
@@ -63,7 +71,7 @@ def test_a_withdrawn_agencys_representatives_lose_the_meeting_and_its_cases_at_o
 
 
 def test_the_change_has_history_naming_the_coordinator(sign_in_fully, issued, coordinator, police, idva):
-    sign_in_fully(coordinator).post(url(issued), {"agencies": [police.pk, idva.pk]})
+    sign_in_fully(coordinator).post(url(issued), chosen(issued, police, idva))
     latest = Meeting.history.filter(id=issued.pk).latest("history_date")
     assert latest.history_user == coordinator
     assert set(latest.invited_agencies.values_list("agency__name", flat=True)) == {police.name, idva.name}
@@ -72,11 +80,36 @@ def test_the_change_has_history_naming_the_coordinator(sign_in_fully, issued, co
 def test_no_agency_or_an_absurd_one_is_a_clear_error_and_changes_nothing(sign_in_fully, issued, coordinator, police):
     client = sign_in_fully(coordinator)
     before = invited(issued)
+    opened = chosen(issued)["invited_when_opened"]
     for data in ({}, {"agencies": ["99999999999999999999999"]}, {"agencies": ["x"]}, {"agencies": [str(police.pk), "-1"]}):
-        response = client.post(url(issued), data)
+        response = client.post(url(issued), {**data, "invited_when_opened": opened})
         assert response.status_code == 200 and b"govuk-error-summary" in response.content, data
-    assert b"Invite at least one agency" in client.post(url(issued), {}).content
+    assert b"Invite at least one agency" in client.post(url(issued), {"invited_when_opened": opened}).content
     assert invited(issued) == before
+
+
+def test_a_change_someone_else_saved_meanwhile_is_not_undone(sign_in_fully, issued, coordinator, police, idva,
+                                                             childrens_services, probation):
+    client = sign_in_fully(coordinator)
+    form_as_opened = chosen(issued, police, idva, childrens_services, probation)  # adding Probation
+    meetings.meeting_invitations_change(meeting=issued, agencies=[police, idva], by=coordinator)  # meanwhile
+    response = client.post(url(issued), form_as_opened)
+    assert response.status_code == 200
+    assert b"Someone else changed the invitations" in response.content
+    assert invited(issued) == {police.name, idva.name}  # neither undone nor overwritten
+    ticked = re.findall(r'<input[^>]*name="agencies"[^>]*value="(\d+)"[^>]*checked', response.content.decode())
+    assert set(ticked) == {str(a.pk) for a in (police, idva, childrens_services, probation)}  # the person's ticks stay
+    # The form now carries the invitations as they are, so saving again is deliberate and goes through.
+    assert client.post(url(issued), chosen(issued, police, idva, childrens_services, probation)).status_code == 302
+    assert invited(issued) == {police.name, idva.name, childrens_services.name, probation.name}
+
+
+@pytest.mark.parametrize("opened", [None, "", "x", "1,,2", "1;DROP", "9" * 2001])
+def test_a_missing_or_tampered_record_of_what_was_opened_is_a_clear_error(sign_in_fully, issued, coordinator, police, opened):
+    data = {"agencies": [police.pk]} if opened is None else {"agencies": [police.pk], "invited_when_opened": opened}
+    response = sign_in_fully(coordinator).post(url(issued), data)
+    assert response.status_code == 200 and b"This form is out of date" in response.content
+    assert invited(issued) != {police.name}
 
 
 def test_invitations_are_fixed_once_the_meeting_has_ended(sign_in_fully, issued, coordinator, chair, police, idva, childrens_services):
@@ -84,7 +117,7 @@ def test_invitations_are_fixed_once_the_meeting_has_ended(sign_in_fully, issued,
     meetings.meeting_advance(meeting=issued, by=chair)  # minutes in draft: the meeting has ended
     client = sign_in_fully(coordinator)
     assert url(issued).encode() not in client.get(f"/meetings/{issued.pk}/").content
-    for response in (client.get(url(issued), follow=True), client.post(url(issued), {"agencies": [police.pk]}, follow=True)):
+    for response in (client.get(url(issued), follow=True), client.post(url(issued), chosen(issued, police), follow=True)):
         assert response.redirect_chain[-1][0] == f"/meetings/{issued.pk}/"
         assert b"cannot be changed once the meeting has ended" in response.content
     assert invited(issued) == {police.name, idva.name, childrens_services.name}
@@ -95,14 +128,14 @@ def test_only_the_areas_coordinator_changes_invitations(request, sign_in_fully, 
     client = sign_in_fully(request.getfixturevalue(persona))
     before = invited(rep_accepted)
     assert client.get(url(rep_accepted)).status_code in (403, 404)
-    assert client.post(url(rep_accepted), {"agencies": [police.pk]}).status_code in (403, 404)
+    assert client.post(url(rep_accepted), chosen(rep_accepted, police)).status_code in (403, 404)
     assert invited(rep_accepted) == before
 
 
 def test_another_areas_coordinator_gets_the_same_404_as_for_no_meeting(sign_in_fully, issued, other_area, police, idva, childrens_services):
     other = make_person("other_coordinator", Role.COORDINATOR, police, other_area)
     client = sign_in_fully(other)
-    assert client.post(url(issued), {"agencies": [police.pk]}).status_code == 404
+    assert client.post(url(issued), chosen(issued, police)).status_code == 404
     assert client.get("/meetings/999999/invitations/").status_code == 404
     assert invited(issued) == {police.name, idva.name, childrens_services.name}
 
