@@ -39,14 +39,26 @@ def _hearing(user, memberships) -> QuerySet[Case]:
     return granted.filter(pk__in=listed)
 
 
-def _break_glass(user) -> QuerySet:
+# Who may ask for emergency access: auditors and administrators have no emergency need for case data.
+BREAK_GLASS_ROLES = {Role.REFERRER, Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP}
+
+
+def may_break_glass(memberships) -> bool:
+    return any(m.role in BREAK_GLASS_ROLES for m in memberships)
+
+
+def _break_glass(user, memberships) -> QuerySet:
+    """Unexpired grants, honoured only while the person still holds a role that may ask for one:
+    a grant must not outlive, say, the referrer membership it was asked under."""
+    if not may_break_glass(memberships):
+        return BreakGlassGrant.objects.none()
     return BreakGlassGrant.objects.filter(user=user, expires_at__gt=timezone.now())
 
 
 def cases_for_user(user, memberships) -> QuerySet[Case]:
     """Every case the person has a relationship with. `memberships` are their active ones."""
     visible = Q(pk__in=_hearing(user, memberships).values("pk"), area_id__in=_rep_areas(memberships))
-    visible |= Q(pk__in=_break_glass(user).values("case_id"))
+    visible |= Q(pk__in=_break_glass(user, memberships).values("case_id"))
     for membership in memberships:
         if membership.role in AREA_ROLES:
             visible |= Q(area_id=membership.area_id)
@@ -69,7 +81,7 @@ class Grants:
 
 def grants_for(user, memberships) -> Grants:
     return Grants(hearing=frozenset(_hearing(user, memberships).values_list("pk", flat=True)),
-                  break_glass=frozenset(_break_glass(user).values_list("case_id", flat=True)))
+                  break_glass=frozenset(_break_glass(user, memberships).values_list("case_id", flat=True)))
 
 
 def relationships_to_case(memberships, case: Case, grants: Grants) -> set[Rel]:

@@ -15,6 +15,7 @@ from marac.models import Agency, MaracArea, RepeatDefinition, User
 from marac.security import blind_index
 from marac.security.datakeys import data_key_create, data_key_shred
 from referrals import rules, selectors
+from referrals.access import grants_for, relationships_to_case
 from referrals.checklists import CURRENT, Answer, Band, Checklist
 from referrals.models import AgeBand, BreakGlassGrant, Case, CaseCounter, CaseTransfer, HouseholdMember, Incident, Perpetrator, Referral, RiskAssessment, Victim
 from referrals.selectors import NAME_DOB_INDEX
@@ -351,23 +352,35 @@ def referral_withdraw(*, referral: Referral, reason: str, by: User) -> Referral:
     return referral
 
 
-def break_glass(*, user: User, reference: str, reason: str, request=None) -> Case:
+def break_glass(*, user: User, memberships, reference: str, reason: str, request=None) -> Case:
     """Open a case to someone with no relationship to it, for MARAC_BREAK_GLASS_MINUTES, and
-    flag it for auditors. Asking about a reference that does not exist is logged as well."""
-    recent = BreakGlassGrant.objects.filter(user=user, granted_at__gte=timezone.now() - timedelta(days=1)).count()
-    case = Case.objects.filter(reference=reference).exclude(status=Case.Status.SHREDDED).first()
-    refusal = None
-    if recent >= settings.MARAC_BREAK_GLASS_PER_DAY:
-        refusal = f"You have used emergency access {recent} times in the last day. Ask the area's coordinator instead."
-    elif case is None:
-        refusal = "No open case has that reference"
-    if refusal:
-        # Recorded outside any transaction: a refusal must not vanish with the rollback it causes.
-        audit.record(event="break_glass_refused", user=user, request=request, case_reference=reference[:40],
-                     purpose=reason, outcome="denied")
-        raise ValidationError(refusal)
+    flag it for auditors. Asking about a reference that does not exist, or about a case the
+    person already has a relationship with, is refused and logged as well."""
     with transaction.atomic():
-        expires = timezone.now() + timedelta(minutes=settings.MARAC_BREAK_GLASS_MINUTES)
-        BreakGlassGrant.objects.create(case=case, user=user, reason=reason, expires_at=expires)
-        audit.record(event="break_glass", user=user, request=request, case_reference=case.reference, purpose=reason)
-    return case
+        # One person's requests one at a time, so parallel requests cannot beat the daily limit.
+        User.objects.select_for_update().filter(pk=user.pk).exists()
+        case, refusal = _break_glass_refusal(user, memberships, reference)
+        if refusal is None:
+            expires = timezone.now() + timedelta(minutes=settings.MARAC_BREAK_GLASS_MINUTES)
+            BreakGlassGrant.objects.create(case=case, user=user, reason=reason, expires_at=expires)
+            audit.record(event="break_glass", user=user, request=request, case_reference=case.reference, purpose=reason)
+            return case
+    # Recorded after the transaction: a refusal is kept whatever happens to it.
+    audit.record(event="break_glass_refused", user=user, request=request, case_reference=reference[:40],
+                 purpose=reason, outcome="denied")
+    raise ValidationError(refusal)
+
+
+def _break_glass_refusal(user: User, memberships, reference: str) -> tuple[Case | None, str | None]:
+    recent = BreakGlassGrant.objects.filter(user=user, granted_at__gte=timezone.now() - timedelta(days=1)).count()
+    if recent >= settings.MARAC_BREAK_GLASS_PER_DAY:
+        return None, f"You have used emergency access {recent} times in the last day. Ask the area's coordinator instead."
+    case = Case.objects.filter(reference=reference).exclude(status=Case.Status.SHREDDED).first()
+    if case is None:
+        return None, "No open case has that reference"
+    # Any relationship already decides what the person sees (a meeting representative's, an
+    # auditor's, a grant still running): emergency access must not widen or extend it.
+    if relationships_to_case(memberships, case, grants_for(user, memberships)):
+        return None, ("You already have access to this case through your role, which decides what you see. "
+                      "Emergency access is only for cases you have no other connection to.")
+    return case, None

@@ -89,3 +89,96 @@ def test_break_glass_is_limited_per_day(sign_in_fully, unrelated, area, idva, re
     response = ask(client, cases[3].reference)
     assert "used emergency access 3 times" in response.content.decode()
     assert BreakGlassGrant.objects.count() == 3
+
+
+def test_someone_with_a_narrower_relationship_cannot_widen_it(sign_in_fully, agency_rep, case_a):
+    """A meeting representative sees the case without its address and phone (ADR 0011): emergency
+    access must not hand those over."""
+    from tests.conftest import grant_hearing
+
+    grant_hearing(agency_rep, case_a)
+    client = sign_in_fully(agency_rep)
+    assert "07700 900123" not in client.get(f"/cases/{case_a.reference}/").content.decode()
+    response = ask(client, case_a.reference)
+    assert response.status_code == 200 and "You already have access to this case" in response.content.decode()
+    assert not BreakGlassGrant.objects.exists()
+    assert "07700 900123" not in client.get(f"/cases/{case_a.reference}/").content.decode()
+    assert AccessEvent.objects.filter(event="break_glass_refused", user=agency_rep, case_reference=case_a.reference).exists()
+
+
+def test_an_auditor_of_the_area_cannot_use_a_referrer_role_elsewhere_to_see_its_cases(sign_in_fully, auditor, other_area, idva, case_a):
+    from marac.models import Membership, Role
+
+    Membership.objects.create(user=auditor, agency=idva, area=other_area, role=Role.REFERRER)
+    client = sign_in_fully(auditor)
+    response = ask(client, case_a.reference)
+    assert "You already have access to this case" in response.content.decode()
+    assert not BreakGlassGrant.objects.exists()
+    assert "Sarah Mitchell" not in client.get(f"/cases/{case_a.reference}/").content.decode()
+
+
+def test_a_running_grant_cannot_be_extended_by_asking_again(sign_in_fully, unrelated, case_a):
+    client = sign_in_fully(unrelated)
+    assert ask(client, case_a.reference).status_code == 302
+    assert "You already have access to this case" in ask(client, case_a.reference).content.decode()
+    assert BreakGlassGrant.objects.count() == 1
+
+
+def test_a_grant_ends_with_the_role_it_was_asked_under(sign_in_fully, unrelated, other_area, idva, case_a):
+    from marac.models import Membership, Role
+
+    ask(sign_in_fully(unrelated), case_a.reference)
+    Membership.objects.create(user=unrelated, agency=idva, area=other_area, role=Role.AUDITOR)
+    unrelated.memberships.filter(role=Role.REFERRER).update(is_active=False)
+    client = sign_in_fully(unrelated)
+    assert client.get(f"/cases/{case_a.reference}/").status_code == 404
+
+
+PARALLEL_ASKS = """
+import threading, django
+django.setup()
+from django.core.exceptions import ValidationError
+from django.db import connection
+from marac.models import Agency, AgencyKind, MaracArea, Role
+from referrals import services
+from referrals.models import BreakGlassGrant
+from tests.conftest import make_case, make_person
+
+area, elsewhere = MaracArea.objects.create(name="A", short_code="AAA"), MaracArea.objects.create(name="B", short_code="BBB")
+agency = Agency.objects.create(name="IDVA", kind=AgencyKind.IDVA)
+referrer, asker = make_person("referrer", Role.REFERRER, agency, area), make_person("asker", Role.REFERRER, agency, elsewhere)
+cases = [make_case(area, agency, referrer, name=f"Person {n}") for n in range(8)]
+memberships = list(asker.active_memberships())
+start = threading.Barrier(len(cases))
+
+def ask_for(case):
+    start.wait()
+    try:
+        services.break_glass(user=asker, memberships=memberships, reference=case.reference, reason="emergency")
+    except ValidationError:
+        pass
+    finally:
+        connection.close()
+
+threads = [threading.Thread(target=ask_for, args=(case,)) for case in cases]
+[thread.start() for thread in threads]
+[thread.join() for thread in threads]
+print(BreakGlassGrant.objects.count())
+"""
+
+
+@pytest.mark.django_db
+def test_parallel_requests_cannot_beat_the_daily_limit():
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    from tests.scratch_db import ROOT, scratch_postgres
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time; CI runs this on PostgreSQL too (make test with DATABASE_URL)")
+    with scratch_postgres() as env:
+        result = subprocess.run([sys.executable, "-c", PARALLEL_ASKS], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "marac.settings"},
+                                capture_output=True, text=True, timeout=600, check=True)
+    assert result.stdout.split()[-1] == "3"

@@ -71,7 +71,7 @@ def reader(request, sign_in_fully, marked_case):
         if role == "meeting_rep":
             grant_hearing(user, marked_case)
         if role == "break_glass":
-            services.break_glass(user=user, reference=marked_case.reference, reason="emergency")
+            services.break_glass(user=user, memberships=list(user.active_memberships()), reference=marked_case.reference, reason="emergency")
         return user, sign_in_fully(user)
 
     return as_role
