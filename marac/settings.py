@@ -185,8 +185,10 @@ AXES_COOLOFF_TIME = env_int("MARAC_LOCKOUT_HOURS", 1, minimum=1)
 # counted against their address, or against a stolen account's security codes. Failures are
 # cleared only once both factors succeed (signin_views._complete_sign_in).
 AXES_RESET_ON_SUCCESS = False
-# Masked in the attempt records administrators can read; the password is always masked.
-AXES_SENSITIVE_PARAMETERS = ["code", "csrfmiddlewaretoken"]
+# Masked in the attempt records administrators can read; the password is always masked. Every
+# form that counts a failure towards lockout (marac/signin_views.py) must have its secret fields
+# here: a wrong current password at password change posts the new password as well.
+AXES_SENSITIVE_PARAMETERS = ["code", "csrfmiddlewaretoken", "old_password", "new_password1", "new_password2"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 

@@ -137,3 +137,31 @@ def test_wrong_current_passwords_at_password_change_count_towards_the_lockout(si
     assert client.get("/").url.startswith("/sign-in/")
     coordinator.refresh_from_db()
     assert coordinator.check_password(PASSWORD)
+
+
+def test_attempt_records_keep_no_secret_anyone_typed(sign_in_fully, coordinator):
+    """Administrators read the attempt records: nothing secret posted to a page that counts
+    failures may be stored in them, whatever the form calls its fields."""
+    from axes.models import AccessFailureLog, AccessLog
+
+    secret = "Granite-Lantern-Quarry-42"
+    attempt(Client(), "coordinator", secret)
+    client = sign_in_fully(coordinator)
+    client.post("/account/password/", {"old_password": secret, "new_password1": secret, "new_password2": secret})
+    for url in ("/account/confirm/", "/account/backup-codes/"):
+        client.post(url, {"code": secret, "password": secret})
+    recorded = [str(value) for model in (AccessAttempt, AccessLog, AccessFailureLog) for row in model.objects.values() for value in row.values()]
+    assert AccessAttempt.objects.exists()  # the failures were counted...
+    assert not [value for value in recorded if secret in value]  # ...without what was typed
+
+
+def test_records_made_before_the_fields_were_masked_lose_their_form_data(db):
+    import importlib
+
+    from django.apps import apps
+
+    AccessAttempt.objects.create(username="coordinator", ip_address="203.0.113.9", user_agent="", failures_since_start=1,
+                                 get_data="", post_data="old_password=Granite\nnew_password1=Lantern")
+    importlib.import_module("marac.migrations.0004_forget_form_data_in_sign_in_attempts").forget_form_data(apps, None)
+    attempt_left = AccessAttempt.objects.get()
+    assert attempt_left.post_data == "" and attempt_left.failures_since_start == 1  # lockout still counts it
