@@ -56,7 +56,8 @@ def anomalies(events: QuerySet[AccessEvent], *, now=None) -> dict[str, list]:
     recent = events.filter(at__gte=now - timedelta(days=30))
     start, end = settings.MARAC_AUDIT_WORKING_HOURS
     return {
-        "break_glass": list(recent.filter(event="break_glass").select_related("user").order_by("-sequence")[:100]),
+        # Refused asks too: probing references through emergency access uses none of the daily limit.
+        "break_glass": list(recent.filter(event__in=("break_glass", "break_glass_refused")).select_related("user").order_by("-sequence")[:100]),
         "denied": _bursts(recent.filter(outcome=AccessEvent.Outcome.DENIED), settings.MARAC_AUDIT_DENIED_BURST),
         "many_views": _bursts(recent.filter(event="case_read"), settings.MARAC_AUDIT_VIEWS_PER_HOUR),
         "out_of_hours": [e for e in recent.filter(event="case_read").select_related("user").order_by("-sequence")[:2000]

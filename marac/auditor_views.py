@@ -44,6 +44,12 @@ def audit_search(request: HttpRequest) -> HttpResponse:
     return render(request, "audit/search.html", {"form": form, "page": page, "query": query.urlencode()})
 
 
+def _inert(text: str) -> str:
+    """A spreadsheet runs a cell starting with one of these as a formula; a quote makes it text.
+    References, usernames and purposes can start with "-", "+" or "@"."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 @require_GET
 def audit_export(request: HttpRequest) -> HttpResponse:
     _, events = _scope(request)
@@ -56,8 +62,8 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(["sequence", "at", "user", "event", "case", "fields", "purpose", "outcome", "client address", "hash"])
     for e in found[:CSV_LIMIT]:
-        writer.writerow([e.sequence, e.at.isoformat(), e.user.username if e.user else "", e.event, e.case_reference,
-                         " ".join(e.fields), e.purpose, e.outcome, e.client_ip, e.hash])
+        writer.writerow([e.sequence, e.at.isoformat(), *map(_inert, [e.user.username if e.user else "", e.event, e.case_reference,
+                         " ".join(e.fields), e.purpose, e.outcome, e.client_ip]), e.hash])
     # Which filters were used, never their values: the log is permanent and a value could be a name.
     used = sorted(name for name, value in (form.cleaned_data.items() if form.is_bound else []) if value)
     audit.record(event="audit_export", request=request, purpose=("filters: " + ", ".join(used)) if used else "all events")

@@ -14,12 +14,19 @@ from django.conf import settings
 from django.http import HttpRequest
 
 
-def _from_trusted_proxy(remote_addr: str) -> bool:
+def _parsed(text: str):
+    """The address, with an IPv4 address seen over IPv6 (::ffff:10.0.0.1) as plain IPv4; None if
+    it is not an address at all."""
     try:
-        address = ip_address(remote_addr)
+        address = ip_address(text)
     except ValueError:
-        return False
-    return any(address in network for network in settings.MARAC_TRUSTED_PROXY_NETWORKS)
+        return None
+    return address.ipv4_mapped or address if address.version == 6 else address
+
+
+def _from_trusted_proxy(remote_addr: str) -> bool:
+    address = _parsed(remote_addr)
+    return address is not None and any(address in network for network in settings.MARAC_TRUSTED_PROXY_NETWORKS)
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -32,4 +39,7 @@ def client_ip(request: HttpRequest) -> str:
     if len(forwarded) < proxies:
         # Fewer hops than configured proxies: the request bypassed them. Trust only the socket.
         return remote_addr
-    return forwarded[-proxies]
+    # Not an address (a proxy adding a port, say): the socket's, rather than text that would
+    # break lockout's address column or land in the access log.
+    address = _parsed(forwarded[-proxies])
+    return str(address) if address is not None else remote_addr

@@ -1,8 +1,25 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from marac import auditor_views, signin_views, views
 from referrals.urls import referral_urlpatterns
+
+
+
+class Username:
+    """What Django allows in a username. Anything else (a NUL byte, say, which PostgreSQL refuses
+    in a query) is a 404 from the resolver, before any query."""
+
+    regex = r"[\w.@+-]{1,150}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(Username, "username")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,7 +40,7 @@ urlpatterns = [
     path("audit/", auditor_views.audit_search, name="audit-search"),
     path("audit/export.csv", auditor_views.audit_export, name="audit-export"),
     path("audit/cases/<case_ref:reference>/", auditor_views.audit_case, name="audit-case"),
-    path("audit/people/<str:username>/", auditor_views.audit_person, name="audit-person"),
+    path("audit/people/<username:username>/", auditor_views.audit_person, name="audit-person"),
     path("audit/anomalies/", auditor_views.audit_anomalies, name="audit-anomalies"),
     path("audit/chain/", auditor_views.audit_chain, name="audit-chain"),
     path("admin/", admin.site.urls),

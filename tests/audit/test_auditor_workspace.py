@@ -121,3 +121,25 @@ def test_a_bad_filter_refuses_the_export_instead_of_exporting_everything(sign_in
 def test_a_far_future_end_date_does_not_crash(sign_in_fully, auditor, browsed):
     response = sign_in_fully(auditor).get("/audit/", {"until_day": "31", "until_month": "12", "until_year": "9999"})
     assert response.status_code == 200
+
+
+def test_the_export_cannot_carry_a_spreadsheet_formula(sign_in_fully, auditor, referrer, case_a):
+    """References may start with "-" (the URL allows it): a probe of /cases/-A1-A1/ is logged as
+    typed, and must reach the auditor's spreadsheet as text."""
+    sign_in_with_both_factors(Client(), referrer).get("/cases/-A1-A1/")
+    response = sign_in_fully(auditor).get("/audit/export.csv", {"event": "case_access_denied"})
+    cells = [row[4] for row in csv.reader(io.StringIO(response.content.decode()))][1:]
+    assert cells == ["'-A1-A1"]
+
+
+def test_a_username_that_cannot_exist_is_a_404_not_a_query(sign_in_fully, auditor):
+    client = sign_in_fully(auditor)
+    assert client.get("/audit/people/a%00b/").status_code == 404
+    assert client.get("/audit/people/" + "a" * 151 + "/").status_code == 404
+
+
+def test_refused_emergency_access_is_an_anomaly(sign_in_fully, auditor, referrer):
+    client = sign_in_with_both_factors(Client(), referrer)
+    client.post("/cases/emergency-access/", {"reference": "NWL-2026-9999", "reason": "emergency", "understood": "on"})
+    anomalies = sign_in_fully(auditor).get("/audit/anomalies/").context["anomalies"]
+    assert [(e.event, e.case_reference) for e in anomalies["break_glass"]] == [("break_glass_refused", "NWL-2026-9999")]

@@ -3,6 +3,7 @@
 from datetime import datetime, timezone
 from io import StringIO
 
+import pytest
 import time_machine
 
 from django.core.management import call_command
@@ -42,3 +43,13 @@ def test_key_rotation_and_second_factor_resets_are_logged(coordinator, admin_use
     second_factor_reset(user=coordinator, by=admin_user)
     assert events() == ["key_rotation", "second_factor_reset"]
     assert AccessEvent.objects.get(event="second_factor_reset").user == admin_user
+
+
+@pytest.mark.parametrize("path", ["/meetings/{n}/", "/meetings/actions/{n}/"])
+def test_a_huge_number_in_a_url_is_a_logged_404_not_a_failure(sign_in_fully, referrer, path):
+    """The purpose names the id; cut to its column, the denied probe is still written (PostgreSQL
+    refuses an over-long value where SQLite would keep it)."""
+    url = path.format(n="9" * 115)
+    assert sign_in_fully(referrer).get(url).status_code == 404
+    event = AccessEvent.objects.filter(outcome="denied").latest("sequence")
+    assert len(event.purpose) <= 120 and event.user == referrer

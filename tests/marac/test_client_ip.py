@@ -43,3 +43,14 @@ def test_a_client_that_bypasses_the_proxy_cannot_forge_its_address():
 def test_behind_two_proxies_the_second_from_the_right_is_the_client():
     assert client_ip(request_from("10.0.0.3", "198.51.100.1, 203.0.113.9, 10.0.0.2")) == "203.0.113.9"
     assert client_ip(request_from("10.0.0.3", "10.0.0.2")) == "10.0.0.3"  # too few hops: trust the socket
+
+
+@override_settings(MARAC_TRUSTED_PROXY_COUNT=1, MARAC_TRUSTED_PROXY_NETWORKS=PROXY_NETWORKS)
+def test_a_proxy_seen_over_ipv6_is_still_the_proxy():
+    assert client_ip(request_from("::ffff:10.0.0.2", "203.0.113.9")) == "203.0.113.9"
+
+
+@override_settings(MARAC_TRUSTED_PROXY_COUNT=1, MARAC_TRUSTED_PROXY_NETWORKS=PROXY_NETWORKS)
+@pytest.mark.parametrize("forwarded", ["203.0.113.9:51234", '=HYPERLINK("https://x/")', "unknown"])
+def test_a_forwarded_entry_that_is_not_an_address_falls_back_to_the_socket(forwarded):
+    assert client_ip(request_from("10.0.0.2", forwarded)) == "10.0.0.2"
