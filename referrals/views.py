@@ -1,6 +1,7 @@
 """Case pages. Every case is fetched through referrals.access, every victim field goes through
 the field policy, and every page that reveals victim data writes access events."""
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,13 +28,46 @@ def _saved(request: HttpRequest, case, form) -> bool:
                                by=request.user, request=request)
         return True
     except services.StaleRecord:
-        form.data = form.data.copy()
-        form.data["row_version"] = Victim.objects.get(pk=case.victim.pk).row_version  # a re-save is deliberate
+        _catch_up(form, case.victim, opened_version=form.cleaned_data["row_version"])
         form.add_error(None, "Someone else changed these details while you were editing, so nothing was saved. "
-                             "Your changes are still below: check them against the case page, then save again.")
+                             "Your changes are still below, with their changes in the fields you had not touched: "
+                             "check them, then save again.")
     except services.CaseErased:
         form.add_error(None, "This case has been erased, so its details can no longer be changed.")
     return False
+
+
+def _catch_up(form, victim: Victim, *, opened_version: int) -> None:
+    """After someone else's save, bring the form up to date: a field this person left alone takes
+    the current value, so saving again cannot put back what the other person replaced (an old
+    safe address the perpetrator knows, say). A field both changed keeps this person's value,
+    marked, for them to decide. The form then carries the current version: saving is deliberate."""
+    current = Victim.objects.select_related("case__data_key").get(pk=victim.pk)
+    opened = victim.history.filter(row_version=opened_version).select_related("case__data_key").order_by("-history_id").first()
+    form.data = form.data.copy()
+    form.data["row_version"] = str(current.row_version)
+    for name in [name for name in form.fields if name != "row_version"]:
+        mine, now = form.cleaned_data.get(name), getattr(current, name)
+        was = getattr(opened, name) if opened else now  # no record of it: treat every difference as both changing it
+        if mine == was:
+            _retype(form, name, now)
+        elif now != was:
+            form.add_error(name, "Someone else changed this too. Check your value against the case page before saving again.")
+
+
+def _retype(form, name: str, value) -> None:
+    """Put a value into the bound form's data as its widget would have posted it."""
+    widget, key = form.fields[name].widget, form.add_prefix(name)
+    if isinstance(widget, forms.MultiWidget):
+        for suffix, part in zip(widget.widgets_names, widget.decompress(value), strict=True):
+            form.data[key + suffix] = "" if part is None else str(part)
+    elif isinstance(widget, forms.CheckboxInput):
+        if value:
+            form.data[key] = "on"
+        else:
+            form.data.pop(key, None)
+    else:
+        form.data[key] = "" if value is None else str(value)
 
 
 @require_GET
