@@ -200,15 +200,19 @@ def incident_record(*, case: Case, occurred_on: date, kind: str, police_callout:
     return incident, repeat
 
 
-def repeat_by_definition(case: Case, today: date) -> dict[str, bool]:
+def repeat_by_definition(case: Case, today: date, *, matches_elsewhere: bool = True) -> dict[str, bool]:
     """Whether a referral made today would be a repeat, under each repeat definition: a further
     incident of a kind the definition counts after the case's last referral, with today still
     within 12 months of it; or the victim matching a case referred in the last 12 months in any
-    area (DESIGN 2.3), which is a repeat whichever definition an area uses."""
+    area (DESIGN 2.3), which is a repeat whichever definition an area uses.
+
+    `matches_elsewhere=False` looks at the case's own history only: what the referrer may be
+    told. Telling them of a match would let anyone check whether a name and date of birth
+    belong to a MARAC victim anywhere (only coordinators and chairs see matches)."""
     last_referral = selectors.last_referral_date(case)
     within = last_referral is not None and today <= rules.add_months(last_referral, rules.REPEAT_WINDOW_MONTHS)
     incidents = list(selectors.incidents_since(case, last_referral)) if within else []
-    elsewhere = bool(selectors.recent_matches_elsewhere(case.victim, today))
+    elsewhere = matches_elsewhere and bool(selectors.recent_matches_elsewhere(case.victim, today))
     return {definition: elsewhere or any(
                 rules.is_repeat(last_referral=last_referral, incident=i.occurred_on, kind=i.kind, definition=definition) for i in incidents)
             for definition in RepeatDefinition.values}
@@ -216,10 +220,10 @@ def repeat_by_definition(case: Case, today: date) -> dict[str, bool]:
 
 def referral_criteria_for(*, assessment: RiskAssessment, judgement: bool, today: date,
                           repeats: dict[str, bool] | None = None) -> set[rules.Criterion]:
-    """The criteria a referral from this checklist meets today, from the case's own history
-    (`repeats`: repeat_by_definition's answer, when the caller has it already)."""
+    """The criteria a referral from this checklist meets today, as the referrer may be told them:
+    from the case's own history (`repeats`: repeat_by_definition's answer, to use another)."""
     case = assessment.case
-    repeats = repeat_by_definition(case, today) if repeats is None else repeats
+    repeats = repeat_by_definition(case, today, matches_elsewhere=False) if repeats is None else repeats
     return rules.referral_criteria(
         score=assessment.score, area=case.area, judgement=judgement or bool(assessment.override_band),
         callouts_last_12_months=selectors.police_callouts_last_12_months(case, today),
@@ -235,10 +239,13 @@ def referral_submit(*, assessment: RiskAssessment, by: User, agency: Agency, con
     assessment = _locked_draft(assessment)
     if assessment.status != RiskAssessment.Status.DRAFT:
         raise ValidationError("This checklist has already been referred")
-    repeats = repeat_by_definition(assessment.case, today)  # the criteria and the referral's flags, from one look
-    criteria = referral_criteria_for(assessment=assessment, judgement=judgement, today=today, repeats=repeats)
-    if not criteria:
+    # Whether the referral may go decides from what the referrer is told, so refusing it says
+    # nothing about other areas' cases; what it records (for the coordinator and NI 32) counts a
+    # match elsewhere as a repeat too.
+    if not referral_criteria_for(assessment=assessment, judgement=judgement, today=today):
         raise ValidationError("This case meets no MARAC referral criterion. Use professional judgement if you are worried.")
+    repeats = repeat_by_definition(assessment.case, today)
+    criteria = referral_criteria_for(assessment=assessment, judgement=judgement, today=today, repeats=repeats)
     if consent == Referral.Consent.WITHOUT and not without_consent_reason.strip():
         raise ValidationError("Say why the referral is being made without the victim's consent")
     assessment.status = RiskAssessment.Status.COMPLETE

@@ -168,3 +168,38 @@ def test_references_keep_counting_past_9999(area, idva, referrer):
     references = [make_case(area, idva, referrer).reference for _ in range(3)]
     year = first.reference.split("-")[1]
     assert references == [f"NWL-{year}-9999", f"NWL-{year}-10000", f"NWL-{year}-10001"]
+
+
+@pytest.fixture
+def referred_elsewhere(other_area, idva, unrelated):
+    """Joanne Price, referred in Charnwood this year."""
+    case = make_case(other_area, idva, unrelated, name="Joanne Price", date_of_birth=date(1985, 1, 9))
+    assessment = services.assessment_start(case=case, by=unrelated, on=date(2026, 3, 2))
+    services.assessment_answer(assessment=assessment, answers=yes_to(14), by=unrelated)
+    submit(assessment, unrelated, idva, on=date(2026, 3, 2))
+    return case
+
+
+def low_score_checklist(area, idva, referrer, **victim):
+    case = make_case(area, idva, referrer, **victim)
+    assessment = services.assessment_start(case=case, by=referrer, on=TODAY)
+    return services.assessment_answer(assessment=assessment, answers=yes_to(2), by=referrer)
+
+
+def test_a_referrer_cannot_learn_whether_someone_was_referred_elsewhere(referred_elsewhere, area, idva, referrer):
+    """Criteria shown, and whether a referral may go, answer alike for a victim matching another
+    area's case and for one who does not: otherwise any referrer could test names and birth dates."""
+    outcomes = []
+    for born in (date(1985, 1, 9), date(1985, 1, 10)):  # the match, and a day off
+        assessment = low_score_checklist(area, idva, referrer, name="JOANNE PRICE", date_of_birth=born)
+        shown = services.referral_criteria_for(assessment=assessment, judgement=False, today=TODAY)
+        with pytest.raises(ValidationError) as refused:
+            submit(assessment, referrer, idva)
+        outcomes.append((shown, refused.value.messages))
+    assert outcomes[0] == outcomes[1] == (set(), ["This case meets no MARAC referral criterion. Use professional judgement if you are worried."])
+
+
+def test_a_referral_that_goes_still_records_the_match_for_the_coordinator_and_ni32(referred_elsewhere, area, idva, referrer):
+    assessment = low_score_checklist(area, idva, referrer, name="Joanne Price", date_of_birth=date(1985, 1, 9))
+    referral = submit(assessment, referrer, idva, judgement=True)
+    assert Criterion.REPEAT in referral.criteria and referral.repeat_current and referral.repeat_ni32
