@@ -143,3 +143,19 @@ def test_refused_emergency_access_is_an_anomaly(sign_in_fully, auditor, referrer
     client.post("/cases/emergency-access/", {"reference": "NWL-2026-9999", "reason": "emergency", "understood": "on"})
     anomalies = sign_in_fully(auditor).get("/audit/anomalies/").context["anomalies"]
     assert [(e.event, e.case_reference) for e in anomalies["break_glass"]] == [("break_glass_refused", "NWL-2026-9999")]
+
+
+@override_settings(MARAC_AUDIT_VIEWS_PER_HOUR=10)
+def test_a_month_of_routine_reads_does_not_hide_the_newest_anomalies(sign_in_fully, auditor, coordinator, referrer, case_a):
+    from audit import chain
+
+    def reads(user, at, count):
+        return [AccessEvent(user=user, at=at, event="case_read", case_reference=case_a.reference, fields=["name"]) for _ in range(count)]
+
+    chain.append(reads(coordinator, datetime(2026, 11, 1, 10, 0, tzinfo=timezone.utc), 20_001)  # weeks of daytime work
+                 + reads(referrer, datetime(2026, 11, 16, 3, 0, tzinfo=timezone.utc), 10)  # ten views at 3 in the morning
+                 + reads(coordinator, datetime(2026, 11, 19, 11, 0, tzinfo=timezone.utc), 2_000))  # then more daytime work
+    with time_machine.travel(datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)):
+        anomalies = sign_in_fully(auditor).get("/audit/anomalies/").context["anomalies"]
+    assert {(b["username"], b["count"]) for b in anomalies["many_views"]} == {("coordinator", 20_001), ("referrer", 10), ("coordinator", 2_000)}
+    assert [e.user.username for e in anomalies["out_of_hours"]] == ["referrer"] * 10
