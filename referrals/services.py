@@ -116,6 +116,10 @@ def case_shred(*, case: Case, by: User | None) -> None:
         referral.save()
     data_key_shred(key=case.data_key)
     blind_index.entries_delete_for_case(case_uuid=case.uuid)
+    # The one free-text victim field kept in a plain column (a preferred language, but typed by
+    # hand, so it can hold anything): blanked, live and in history, since no key protects it.
+    Victim.objects.filter(case=case).update(language="")
+    Victim.history.filter(case_id=case.pk).update(language="")
     case.status = Case.Status.SHREDDED
     case.save(update_fields=["status"])
     audit.record(event="case_shredded", user=by, case_reference=case.reference, purpose="retention or erasure")
