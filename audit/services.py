@@ -16,13 +16,13 @@ def _user(user, request):
     return user if user is not None and user.is_authenticated else None
 
 
+LIMITS = {f.name: f.max_length for f in AccessEvent._meta.fields if f.max_length}
+
+
 def _fitted(**values) -> dict:
     """Each text cut to its column: a caller passing a 200-digit id from a URL must still get its
     event written (PostgreSQL refuses an over-long value; SQLite would keep it whole)."""
     return {name: value[:LIMITS[name]] if name in LIMITS else value for name, value in values.items()}
-
-
-LIMITS = {f.name: f.max_length for f in AccessEvent._meta.fields if f.max_length}
 
 
 def access_events_record_reads(*, request, reads, purpose) -> None:

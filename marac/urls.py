@@ -5,7 +5,6 @@ from marac import auditor_views, signin_views, views
 from referrals.urls import referral_urlpatterns
 
 
-
 class Username:
     """What Django allows in a username. Anything else (a NUL byte, say, which PostgreSQL refuses
     in a query) is a 404 from the resolver, before any query."""

@@ -48,10 +48,10 @@ def _catch_up(form, victim: Victim, *, opened_version: int) -> None:
     form.data["row_version"] = str(current.row_version)
     for name in [name for name in form.fields if name != "row_version"]:
         mine, now = form.cleaned_data.get(name), getattr(current, name)
-        was = getattr(opened, name) if opened else now  # no record of it: treat every difference as both changing it
-        if mine == was:
+        was = getattr(opened, name) if opened else None
+        if opened and mine == was:
             _retype(form, name, now)
-        elif now != was:
+        elif mine != now and (opened is None or now != was):  # both changed it, or nothing says they did not
             form.add_error(name, "Someone else changed this too. Check your value against the case page before saving again.")
 
 

@@ -165,3 +165,15 @@ def test_an_integrity_failure_on_the_case_list_names_the_case(sign_in_fully, coo
 def test_being_refused_the_edit_page_is_recorded(sign_in_fully, chair, case_a):
     assert sign_in_fully(chair).get(f"/cases/{case_a.reference}/victim/").status_code == 403
     assert AccessEvent.objects.filter(user=chair, event="victim_edit_denied", outcome="denied").exists()
+
+
+def test_with_no_record_of_the_opened_version_every_difference_is_marked(sign_in_fully, referrer, coordinator, case_a):
+    client = sign_in_fully(referrer)
+    opened = client.get(f"/cases/{case_a.reference}/victim/").context["form"]
+    services.victim_update(victim=fresh(case_a.victim), changes={"safe_address": "NEW REFUGE"},
+                           expected_version=case_a.victim.row_version, by=coordinator)
+    post = {**{k: v for k, v in opened.initial.items() if isinstance(v, str)}, "row_version": "999",
+            "date_of_birth_day": "14", "date_of_birth_month": "3", "date_of_birth_year": "1989"}
+    form = client.post(f"/cases/{case_a.reference}/victim/", post).context["form"]
+    assert "Someone else changed this too" in " ".join(form.errors["safe_address"])
+    assert fresh(case_a.victim).safe_address == "NEW REFUGE"
