@@ -73,4 +73,5 @@ def _bursts(events: QuerySet[AccessEvent], threshold: int) -> list[dict]:
     latest first."""
     hours = (events.annotate(hour=TruncHour("at")).values("user_id", "user__username", "hour")
              .annotate(count=Count("pk")).filter(count__gte=threshold).order_by("-hour", "user_id")[:100])
-    return [{"username": row["user__username"] or "(not signed in)", "hour": row["hour"], "count": row["count"]} for row in hours]
+    return [{"user_id": row["user_id"], "username": row["user__username"] or "(not signed in)", "hour": row["hour"], "count": row["count"]}
+            for row in hours]

@@ -16,12 +16,15 @@ from django.http import HttpRequest
 
 def _parsed(text: str):
     """The address, with an IPv4 address seen over IPv6 (::ffff:10.0.0.1) as plain IPv4; None if
-    it is not an address at all."""
+    it is not a plain address."""
     try:
         address = ip_address(text)
     except ValueError:
         return None
-    return address.ipv4_mapped or address if address.version == 6 else address
+    if address.version == 4:
+        return address
+    # A zone ("fe80::1%eth0") can be any length of text: not an address to log or lock out by.
+    return None if address.scope_id else address.ipv4_mapped or address
 
 
 def _from_trusted_proxy(remote_addr: str) -> bool:

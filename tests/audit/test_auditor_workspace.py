@@ -159,3 +159,12 @@ def test_a_month_of_routine_reads_does_not_hide_the_newest_anomalies(sign_in_ful
         anomalies = sign_in_fully(auditor).get("/audit/anomalies/").context["anomalies"]
     assert {(b["username"], b["count"]) for b in anomalies["many_views"]} == {("coordinator", 20_001), ("referrer", 10), ("coordinator", 2_000)}
     assert [e.user.username for e in anomalies["out_of_hours"]] == ["referrer"] * 10
+
+
+@override_settings(MARAC_AUDIT_DENIED_BURST=3)
+def test_a_burst_of_failed_sign_ins_by_nobody_is_shown_not_a_failure(sign_in_fully, auditor):
+    for _ in range(4):
+        Client().post("/sign-in/", {"username": "nobody-at-all", "password": "wrong-password-1"})
+    response = sign_in_fully(auditor).get("/audit/anomalies/")
+    assert response.status_code == 200
+    assert "(not signed in)" in response.content.decode()

@@ -51,6 +51,6 @@ def test_a_proxy_seen_over_ipv6_is_still_the_proxy():
 
 
 @override_settings(MARAC_TRUSTED_PROXY_COUNT=1, MARAC_TRUSTED_PROXY_NETWORKS=PROXY_NETWORKS)
-@pytest.mark.parametrize("forwarded", ["203.0.113.9:51234", '=HYPERLINK("https://x/")', "unknown"])
+@pytest.mark.parametrize("forwarded", ["203.0.113.9:51234", '=HYPERLINK("https://x/")', "unknown", "fe80::1%" + "x" * 100])
 def test_a_forwarded_entry_that_is_not_an_address_falls_back_to_the_socket(forwarded):
     assert client_ip(request_from("10.0.0.2", forwarded)) == "10.0.0.2"
