@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
@@ -13,7 +14,7 @@ from marac.meetings.presenters import case_meeting_history, history_views
 from marac.security.policy import RedactedView, Rel, readable_fields, writable_fields
 from referrals import selectors, services
 from referrals.access import case_get_for_user, cases_for_user, grants_for, matches_for_coordinators, refuse_unless, relationships_to_case
-from referrals.forms import victim_form_class
+from referrals.forms import VERSION_FIELDS, version_signature, victim_form_class
 from referrals.models import Victim
 from referrals.presenters import case_summary
 
@@ -22,7 +23,7 @@ VICTIM = "referrals.victim"
 
 def _saved(request: HttpRequest, case, form) -> bool:
     """Save the form's changes, or put the reason it could not on the form (keeping the input)."""
-    changes = {name: form.cleaned_data[name] for name in form.changed_data if name != "row_version"}
+    changes = {name: form.cleaned_data[name] for name in form.changed_data if name not in VERSION_FIELDS}
     try:
         services.victim_update(victim=case.victim, changes=changes, expected_version=form.cleaned_data["row_version"],
                                by=request.user, request=request)
@@ -43,10 +44,13 @@ def _catch_up(form, victim: Victim, *, opened_version: int) -> None:
     safe address the perpetrator knows, say). A field both changed keeps this person's value,
     marked, for them to decide. The form then carries the current version: saving is deliberate."""
     current = Victim.objects.select_related("case__data_key").get(pk=victim.pk)
-    opened = victim.history.filter(row_version=opened_version).select_related("case__data_key").order_by("-history_id").first()
+    opened = None
+    if constant_time_compare(form.cleaned_data["version_signature"], version_signature(victim, opened_version)):
+        opened = victim.history.filter(row_version=opened_version).select_related("case__data_key").order_by("-history_id").first()
     form.data = form.data.copy()
     form.data["row_version"] = str(current.row_version)
-    for name in [name for name in form.fields if name != "row_version"]:
+    form.data["version_signature"] = version_signature(current, current.row_version)
+    for name in [name for name in form.fields if name not in VERSION_FIELDS]:
         mine, now = form.cleaned_data.get(name), getattr(current, name)
         was = getattr(opened, name) if opened else None
         if opened and mine == was:
@@ -116,7 +120,7 @@ def victim_edit(request: HttpRequest, reference: str) -> HttpResponse:
         messages.success(request, "The victim's details have been saved.")
         return redirect("case-detail", reference=case.reference)
     response = render(request, "referrals/victim_form.html", {"case": case_summary(case), "form": form})
-    audit.record_case_reads(request=request, reads={case.reference: set(form.fields) - {"row_version"}}, purpose="edit victim")
+    audit.record_case_reads(request=request, reads={case.reference: set(form.fields) - VERSION_FIELDS}, purpose="edit victim")
     return response
 
 

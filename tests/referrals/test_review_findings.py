@@ -177,3 +177,20 @@ def test_with_no_record_of_the_opened_version_every_difference_is_marked(sign_in
     form = client.post(f"/cases/{case_a.reference}/victim/", post).context["form"]
     assert "Someone else changed this too" in " ".join(form.errors["safe_address"])
     assert fresh(case_a.victim).safe_address == "NEW REFUGE"
+
+
+def test_an_old_version_typed_in_by_hand_cannot_test_guesses_at_old_values(sign_in_fully, referrer, coordinator, case_a):
+    """The merge reads the version the form was opened at: a version number without the form's
+    signature is not believed, so the answer is the same whether a guess was right or wrong."""
+    client = sign_in_fully(referrer)
+    opened = client.get(f"/cases/{case_a.reference}/victim/").context["form"]
+    first_version = opened.initial["row_version"]
+    services.victim_update(victim=fresh(case_a.victim), changes={"address": "2 New Street"},
+                           expected_version=first_version, by=coordinator)
+    client.get(f"/cases/{case_a.reference}/victim/")  # the referrer now sees only the new address
+    marked = []
+    for guess in ("14 Belvoir Road, Coalville", "99 Wrong Lane"):  # the old address, and a wrong guess
+        post = {**{k: v for k, v in opened.initial.items() if isinstance(v, str)}, "address": guess, "row_version": first_version,
+                "version_signature": "forged", "date_of_birth_day": "14", "date_of_birth_month": "3", "date_of_birth_year": "1989"}
+        marked.append("address" in client.post(f"/cases/{case_a.reference}/victim/", post).context["form"].errors)
+    assert marked == [True, True]
