@@ -46,3 +46,11 @@ def scratch_postgres():
     finally:
         with psycopg.connect(**admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def python_in_scratch_postgres(script: str) -> str:
+    """Run `script` (it calls django.setup() itself) against a new migrated database; its output."""
+    with scratch_postgres() as env:
+        result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "marac.settings"},
+                                capture_output=True, text=True, timeout=600, check=True)
+    return result.stdout

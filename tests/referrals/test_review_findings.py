@@ -25,6 +25,12 @@ def fresh(victim):
     return Victim.objects.select_related("case__data_key").get(pk=victim.pk)
 
 
+def as_opened(form, **changes) -> dict:
+    """What the victim form posts when saved as it was opened (case A's victim), with `changes`."""
+    return {**{k: v for k, v in form.initial.items() if isinstance(v, str)}, "row_version": form.initial["row_version"],
+            "date_of_birth_day": "14", "date_of_birth_month": "3", "date_of_birth_year": "1989", **changes}
+
+
 def test_a_key_shredded_while_rotation_runs_stays_shredded(case_a, case_b, monkeypatch):
     real = datakeys._rewrapped_row
 
@@ -57,9 +63,7 @@ def test_an_old_form_cannot_undo_a_newer_safe_address(sign_in_fully, referrer, c
     opened = client.get(f"/cases/{case_a.reference}/victim/").context["form"]
     services.victim_update(victim=fresh(case_a.victim), changes={"safe_address": "NEW REFUGE"},
                            expected_version=case_a.victim.row_version, by=coordinator)
-    post = {**{k: v for k, v in opened.initial.items() if isinstance(v, str)}, "phone": "07700 900999",
-            "row_version": opened.initial["row_version"], "date_of_birth_day": "14", "date_of_birth_month": "3",
-            "date_of_birth_year": "1989"}
+    post = as_opened(opened, phone="07700 900999")
     response = client.post(f"/cases/{case_a.reference}/victim/", post)
     assert response.status_code == 200
     assert "Someone else changed these details" in response.content.decode()
@@ -76,9 +80,7 @@ def test_a_field_both_people_changed_is_marked_and_the_second_save_decides(sign_
     opened = client.get(f"/cases/{case_a.reference}/victim/").context["form"]
     services.victim_update(victim=fresh(case_a.victim), changes={"safe_address": "NEW REFUGE", "needs_interpreter": True},
                            expected_version=case_a.victim.row_version, by=coordinator)
-    post = {**{k: v for k, v in opened.initial.items() if isinstance(v, str)}, "safe_address": "MY REFUGE",
-            "row_version": opened.initial["row_version"], "date_of_birth_day": "14", "date_of_birth_month": "3",
-            "date_of_birth_year": "1989"}
+    post = as_opened(opened, safe_address="MY REFUGE")
     response = client.post(f"/cases/{case_a.reference}/victim/", post)
     form = response.context["form"]
     assert "Someone else changed this too" in " ".join(form.errors["safe_address"])
@@ -172,8 +174,7 @@ def test_with_no_record_of_the_opened_version_every_difference_is_marked(sign_in
     opened = client.get(f"/cases/{case_a.reference}/victim/").context["form"]
     services.victim_update(victim=fresh(case_a.victim), changes={"safe_address": "NEW REFUGE"},
                            expected_version=case_a.victim.row_version, by=coordinator)
-    post = {**{k: v for k, v in opened.initial.items() if isinstance(v, str)}, "row_version": "999",
-            "date_of_birth_day": "14", "date_of_birth_month": "3", "date_of_birth_year": "1989"}
+    post = as_opened(opened, row_version="999")
     form = client.post(f"/cases/{case_a.reference}/victim/", post).context["form"]
     assert "Someone else changed this too" in " ".join(form.errors["safe_address"])
     assert fresh(case_a.victim).safe_address == "NEW REFUGE"
@@ -184,13 +185,11 @@ def test_an_old_version_typed_in_by_hand_cannot_test_guesses_at_old_values(sign_
     signature is not believed, so the answer is the same whether a guess was right or wrong."""
     client = sign_in_fully(referrer)
     opened = client.get(f"/cases/{case_a.reference}/victim/").context["form"]
-    first_version = opened.initial["row_version"]
     services.victim_update(victim=fresh(case_a.victim), changes={"address": "2 New Street"},
-                           expected_version=first_version, by=coordinator)
+                           expected_version=opened.initial["row_version"], by=coordinator)
     client.get(f"/cases/{case_a.reference}/victim/")  # the referrer now sees only the new address
     marked = []
     for guess in ("14 Belvoir Road, Coalville", "99 Wrong Lane"):  # the old address, and a wrong guess
-        post = {**{k: v for k, v in opened.initial.items() if isinstance(v, str)}, "address": guess, "row_version": first_version,
-                "version_signature": "forged", "date_of_birth_day": "14", "date_of_birth_month": "3", "date_of_birth_year": "1989"}
+        post = as_opened(opened, address=guess, version_signature="forged")
         marked.append("address" in client.post(f"/cases/{case_a.reference}/victim/", post).context["form"].errors)
     assert marked == [True, True]
