@@ -1,21 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
+from django.urls.converters import StringConverter
 
 from marac import auditor_views, signin_views, views
 from referrals.urls import referral_urlpatterns
 
 
-class Username:
+class Username(StringConverter):
     """What Django allows in a username. Anything else (a NUL byte, say, which PostgreSQL refuses
     in a query) is a 404 from the resolver, before any query."""
 
     regex = r"[\w.@+-]{1,150}"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
 
 
 register_converter(Username, "username")

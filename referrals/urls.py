@@ -1,19 +1,14 @@
 from django.urls import path, register_converter
+from django.urls.converters import StringConverter
 
 from referrals import checklist_views, referral_views, views
 
 
-class CaseReference:
+class CaseReference(StringConverter):
     """NWL-2026-0001 and the like. Anything else is not a case reference: a 404 from the URL
     resolver, before any query (a NUL byte or 5,000 characters never reach the database)."""
 
     regex = "[A-Z0-9-]{1,30}"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
 
 
 register_converter(CaseReference, "case_ref")
