@@ -61,17 +61,30 @@ SENT = "at, user_id, event, case_reference, fields, purpose, outcome, client_ip"
 LINKED = "RETURNING id, sequence, previous_hash, hash"
 TABLE = AccessEvent._meta.db_table
 INSERT_ONE = f"INSERT INTO {TABLE} ({SENT}) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s) {LINKED}"  # nosec B608
-INSERT_MANY = (f"INSERT INTO {TABLE} ({SENT}) SELECT {SENT.replace('fields', 'fields::jsonb')} "  # nosec B608
-               "FROM unnest(%s::timestamptz[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
-               "WITH ORDINALITY AS sent(at, user_id, event, case_reference, fields, purpose, outcome, client_ip, position) "
-               f"ORDER BY position {LINKED}")
+INSERT_MANY = (
+    f"INSERT INTO {TABLE} ({SENT}) SELECT {SENT.replace('fields', 'fields::jsonb')} "  # nosec B608
+    "FROM unnest(%s::timestamptz[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+    "WITH ORDINALITY AS sent(at, user_id, event, case_reference, fields, purpose, outcome, client_ip, position) "
+    f"ORDER BY position {LINKED}"
+)
 
 
 def _append_linked_by_database(events: list[AccessEvent]) -> None:
     # No explicit transaction: one statement is atomic on its own, and every round trip saved
     # counts on every audited request.
-    rows = [(event.at, event.user_id, event.event, event.case_reference, json.dumps(event.fields), event.purpose,
-             event.outcome, event.client_ip) for event in events]
+    rows = [
+        (
+            event.at,
+            event.user_id,
+            event.event,
+            event.case_reference,
+            json.dumps(event.fields),
+            event.purpose,
+            event.outcome,
+            event.client_ip,
+        )
+        for event in events
+    ]
     with connection.cursor() as cursor:
         if len(rows) == 1:
             cursor.execute(INSERT_ONE, rows[0])

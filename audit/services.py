@@ -22,19 +22,27 @@ LIMITS = {f.name: f.max_length for f in AccessEvent._meta.fields if f.max_length
 def _fitted(**values) -> dict:
     """Each text cut to its column: a caller passing a 200-digit id from a URL must still get its
     event written (PostgreSQL refuses an over-long value; SQLite would keep it whole)."""
-    return {name: value[:LIMITS[name]] if name in LIMITS else value for name, value in values.items()}
+    return {name: value[: LIMITS[name]] if name in LIMITS else value for name, value in values.items()}
 
 
 def access_events_record_reads(*, request, reads, purpose) -> None:
     user, client_ip = _user(None, request), _client_ip(request)
-    chain.append([
-        AccessEvent(user=user, **_fitted(event="case_read", case_reference=ref, fields=sorted(fields), purpose=purpose, client_ip=client_ip))
-        for ref, fields in reads.items()
-    ])
+    chain.append(
+        [
+            AccessEvent(
+                user=user, **_fitted(event="case_read", case_reference=ref, fields=sorted(fields), purpose=purpose, client_ip=client_ip)
+            )
+            for ref, fields in reads.items()
+        ]
+    )
 
 
 def access_event_record(*, event, user, request, case_reference, fields, purpose, outcome) -> AccessEvent:
-    record = AccessEvent(user=_user(user, request), **_fitted(event=event, case_reference=case_reference, fields=list(fields),
-                                                              purpose=purpose, outcome=outcome, client_ip=_client_ip(request)))
+    record = AccessEvent(
+        user=_user(user, request),
+        **_fitted(
+            event=event, case_reference=case_reference, fields=list(fields), purpose=purpose, outcome=outcome, client_ip=_client_ip(request)
+        ),
+    )
     chain.append([record])
     return record

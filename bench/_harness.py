@@ -28,11 +28,9 @@ _setup_django()
 
 def test_database():
     """A fresh test database for this run, dropped again when the script ends."""
-    from django.db import connection
-    from django.test.utils import setup_test_environment
-
     from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
+    from django.db import close_old_connections, connection
+    from django.test.utils import setup_test_environment
 
     setup_test_environment()
     # As Django's test runner does: requests must not close the connection to the test database.

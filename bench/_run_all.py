@@ -17,7 +17,7 @@ def run(script: Path) -> tuple[list[list[str]], int]:
     figures = []
     for line in process.stdout:
         if line.startswith(REPORT_PREFIX):
-            figures.append([script.stem, *line[len(REPORT_PREFIX):].rstrip("\n").split("\t")])
+            figures.append([script.stem, *line[len(REPORT_PREFIX) :].rstrip("\n").split("\t")])
         else:
             print(line, end="", flush=True)
     return figures, process.wait()
@@ -39,8 +39,10 @@ def main() -> int:
             failed.append(script.name)
     print("\n" + table(rows))
     missed = [row for row in rows if row[-1] == "NOT MET"]
-    print(f"\n{len(rows)} figures, {sum(row[-1] == 'met' for row in rows)} targets met, {len(missed)} not met"
-          + (f"; scripts that failed: {', '.join(failed)}" if failed else ""))
+    print(
+        f"\n{len(rows)} figures, {sum(row[-1] == 'met' for row in rows)} targets met, {len(missed)} not met"
+        + (f"; scripts that failed: {', '.join(failed)}" if failed else "")
+    )
     return 1 if failed else 0
 
 

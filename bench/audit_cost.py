@@ -33,8 +33,12 @@ agency = Agency.objects.create(name="Bench IDVA", kind=AgencyKind.IDVA)
 coordinator = User.objects.create(username="bench_coordinator")
 Membership.objects.create(user=coordinator, agency=agency, area=area, role=Role.COORDINATOR)
 TOTPDevice.objects.create(user=coordinator, name="bench", confirmed=True)
-case = case_create(area=area, referring_agency=agency, by=coordinator,
-                   victim={"name": "A Person", "date_of_birth": date(1990, 1, 1), "safe_address": "Somewhere"})
+case = case_create(
+    area=area,
+    referring_agency=agency,
+    by=coordinator,
+    victim={"name": "A Person", "date_of_birth": date(1990, 1, 1), "safe_address": "Somewhere"},
+)
 client = sign_in_with_both_factors(Client(), coordinator)
 url = f"/cases/{case.reference}/"
 real_reads = audit.record_case_reads

@@ -6,13 +6,11 @@ import uuid
 from datetime import date
 
 from _harness import median_seconds, report, test_database
-
-
 from django.db import connection, models
 from django.template.loader import render_to_string
 
 from marac.models import Agency, AgencyKind, MaracArea, User
-from marac.security.policy import Rel, RedactedView
+from marac.security.policy import RedactedView, Rel
 from referrals.models import Case
 from referrals.services import case_create
 
@@ -51,9 +49,15 @@ agency = Agency.objects.create(name="Bench agency", kind=AgencyKind.IDVA)
 user = User.objects.create(username="bench")
 for n in range(ROWS):
     victim = {
-        "name": f"Person {n}", "aliases": [f"Alias {n}"], "date_of_birth": date(1980, 1, 1 + n % 28),
-        "address": f"{n} Long Lane, Coalville", "phone": f"07700 900{n:03d}", "email": f"person{n}@example.org",
-        "safe_address": f"Flat {n}, Ashby Road", "safe_phone": f"07700 901{n:03d}", "safe_times": "Weekdays",
+        "name": f"Person {n}",
+        "aliases": [f"Alias {n}"],
+        "date_of_birth": date(1980, 1, 1 + n % 28),
+        "address": f"{n} Long Lane, Coalville",
+        "phone": f"07700 900{n:03d}",
+        "email": f"person{n}@example.org",
+        "safe_address": f"Flat {n}, Ashby Road",
+        "safe_phone": f"07700 901{n:03d}",
+        "safe_times": "Weekdays",
         "do_not_contact_via": "Landline",
     }
     case = case_create(area=area, referring_agency=agency, by=user, victim=victim)

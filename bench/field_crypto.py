@@ -1,10 +1,8 @@
 """Per-field encrypt and decrypt time, in microseconds, against raw AES-GCM on the same bytes."""
 
-from _harness import median_seconds, report, test_database
-
-
 from datetime import date
 
+from _harness import median_seconds, report, test_database
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from marac.models import Agency, AgencyKind, MaracArea, User

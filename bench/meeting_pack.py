@@ -13,12 +13,12 @@ from datetime import date, timedelta
 from _harness import report, test_database
 from django.utils import timezone
 
-from marac.meetings import services as meetings
-from marac.meetings.access import meeting_access_for
-from marac.meetings.packs import pack_for
-from marac.meetings.pdf import render_pdf, static_dirs
-from marac.meetings.pdf_worker import STATIC_BASE, render
 from marac.models import Agency, AgencyKind, MaracArea, Membership, Role, User
+from marac.pdf import render_pdf, static_dirs
+from marac.pdf_worker import STATIC_BASE, render
+from meetings import services as meetings
+from meetings.access import meeting_access_for
+from meetings.packs import pack_for
 from referrals import services
 from referrals.checklists import CURRENT
 
@@ -36,14 +36,27 @@ for role in (Role.COORDINATOR, Role.CHAIR, Role.REFERRER, Role.AGENCY_REP):
     people[role] = User.objects.create(username=f"bench_{role}")
     Membership.objects.create(user=people[role], agency=agencies[0], area=area, role=role)
 coordinator, chair, referrer, rep = (people[r] for r in (Role.COORDINATOR, Role.CHAIR, Role.REFERRER, Role.AGENCY_REP))
-meeting = meetings.meeting_schedule(area=area, starts_at=timezone.now() + timedelta(days=30), venue="Bench room", online=False,
-                                    chair=chair, coordinator=coordinator, agencies=agencies, by=coordinator)
+meeting = meetings.meeting_schedule(
+    area=area,
+    starts_at=timezone.now() + timedelta(days=30),
+    venue="Bench room",
+    online=False,
+    chair=chair,
+    coordinator=coordinator,
+    agencies=agencies,
+    by=coordinator,
+)
 answers = {q.id: {"answer": "yes", "note": "Disclosed at the first visit."} for q in CURRENT.questions}
 for n in range(CASES):
-    case = services.case_create(area=area, referring_agency=agencies[0], by=referrer, victim={
-        "name": f"Person {n}", "date_of_birth": date(1980, 1, 1 + n % 28), "address": f"{n} Bench Road", "phone": "07700 900000"})
-    services.perpetrator_add(case=case, details={"name": f"Perpetrator {n}", "relationship_to_victim": "ex_partner"}, by=referrer,
-                             today=date.today())
+    case = services.case_create(
+        area=area,
+        referring_agency=agencies[0],
+        by=referrer,
+        victim={"name": f"Person {n}", "date_of_birth": date(1980, 1, 1 + n % 28), "address": f"{n} Bench Road", "phone": "07700 900000"},
+    )
+    services.perpetrator_add(
+        case=case, details={"name": f"Perpetrator {n}", "relationship_to_victim": "ex_partner"}, by=referrer, today=date.today()
+    )
     services.household_member_add(case=case, details={"name": f"Child {n}"}, is_child=True, by=referrer, today=date.today())
     assessment = services.assessment_start(case=case, by=referrer, on=date.today())
     services.assessment_answer(assessment=assessment, answers=answers, by=referrer)
@@ -56,8 +69,15 @@ for agency in agencies:
 meetings.confidentiality_accept(meeting=meeting, user=rep, agency=agencies[0])
 for item in meeting.agenda_items.select_related("case"):
     for agency in agencies:
-        meetings.research_save(meeting=meeting, case=item.case, agency=agency, facts=RESEARCH, opinion=RESEARCH[:300],
-                               not_shared="Health records: no consent.", by=rep)
+        meetings.research_save(
+            meeting=meeting,
+            case=item.case,
+            agency=agency,
+            facts=RESEARCH,
+            opinion=RESEARCH[:300],
+            not_shared="Health records: no consent.",
+            by=rep,
+        )
 
 memberships = list(coordinator.active_memberships())
 html = pack_for(meeting_access_for(coordinator, memberships, meeting.pk), coordinator, memberships, "pack").html
@@ -83,6 +103,11 @@ child_s, direct_s = statistics.median(child_times), statistics.median(direct_tim
 report(f"{CASES}-case meeting pack, child process", child_s, "s", "(reported)", None)
 report(f"{CASES}-case meeting pack, WeasyPrint in-process", direct_s, "s", "(baseline)", None)
 report("pack in child process / in-process", child_s / direct_s, "x", "<= 1.5x", child_s / direct_s <= 1.5)
-report("pack child process peak memory", child_peak_mib, "MiB", f"< {os.environ.get('MARAC_PDF_MEMORY_MB', '1536')} MiB limit",
-       child_peak_mib < int(os.environ.get("MARAC_PDF_MEMORY_MB", "1536")))
+report(
+    "pack child process peak memory",
+    child_peak_mib,
+    "MiB",
+    f"< {os.environ.get('MARAC_PDF_MEMORY_MB', '1536')} MiB limit",
+    child_peak_mib < int(os.environ.get("MARAC_PDF_MEMORY_MB", "1536")),
+)
 print(f"(pack: {len(html) // 1024} KiB of HTML, {len(pdf) // 1024} KiB of PDF; STATIC_BASE {STATIC_BASE})")

@@ -19,8 +19,8 @@ from django.utils import timezone
 test_database()
 
 from marac.models import MaracArea  # noqa: E402
-from marac.reports.periods import financial_year, financial_year_of, quarter_of, rolling_year  # noqa: E402
-from marac.reports.selectors import data_return, ni32_by_area  # noqa: E402
+from marac.periods import financial_year, financial_year_of, quarter_of, rolling_year  # noqa: E402
+from reports.selectors import data_return, ni32_by_area  # noqa: E402
 
 ON_POSTGRES = connection.vendor == "postgresql"
 REFERRALS = int(os.environ.get("BENCH_NI32_REFERRALS", "1000000" if ON_POSTGRES else "20000"))

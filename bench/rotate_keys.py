@@ -5,8 +5,6 @@ import time
 import uuid
 
 from _harness import report, test_database
-
-
 from django.conf import settings
 from django.db import connection
 

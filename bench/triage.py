@@ -9,11 +9,11 @@ from datetime import date
 from _harness import report, test_database
 from django.db import connection
 from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from marac.models import Agency, AgencyKind, MaracArea, Membership, Role, User
 from referrals import services
 from referrals.checklists import CURRENT
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.conftest import sign_in_with_both_factors
 
 test_database()

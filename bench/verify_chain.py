@@ -15,11 +15,18 @@ test_database()
 
 EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "200000"))
 for start in range(0, EVENTS, 5000):
-    chain.append([
-        AccessEvent(event="case_read", case_reference=f"NWL-2026-{n % 9999:04d}", fields=["name", "address"],
-                    purpose="bench", client_ip="203.0.113.9")
-        for n in range(start, min(start + 5000, EVENTS))
-    ])
+    chain.append(
+        [
+            AccessEvent(
+                event="case_read",
+                case_reference=f"NWL-2026-{n % 9999:04d}",
+                fields=["name", "address"],
+                purpose="bench",
+                client_ip="203.0.113.9",
+            )
+            for n in range(start, min(start + 5000, EVENTS))
+        ]
+    )
 
 
 def walk_seconds() -> float:

@@ -21,11 +21,7 @@ class MaracAdminSite(admin.AdminSite):
 
     def has_permission(self, request) -> bool:
         user = request.user
-        return (
-            user.is_active
-            and user.is_verified()
-            and any(m.role == Role.ADMIN for m in getattr(request, "memberships", []))
-        )
+        return user.is_active and user.is_verified() and any(m.role == Role.ADMIN for m in getattr(request, "memberships", []))
 
     def admin_view(self, view, cacheable=False):
         inner = super().admin_view(view, cacheable)

@@ -1,8 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from marac.govuk_forms import GovukDateField
-
 
 class SignInForm(AuthenticationForm):
     """Username and password. One message for every failure, so it does not reveal which
@@ -40,17 +38,3 @@ class AuthenticatorCodeForm(SecurityCodeForm):
         super().__init__(*args, **kwargs)
         self.fields["code"].help_text = "The 6-digit code your authenticator app shows for this service."
         self.fields["code"].widget.attrs["inputmode"] = "numeric"
-
-
-class AuditSearchForm(forms.Form):
-    username = forms.CharField(label="Username", required=False, max_length=150)
-    case_reference = forms.CharField(label="Case reference", required=False, max_length=40)
-    event = forms.CharField(label="Event", required=False, max_length=60, help_text="For example case_read, sign_in_failed, case_access_denied.")
-    since = GovukDateField(label="From", required=False)
-    until = GovukDateField(label="To", required=False)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("since") and data.get("until") and data["since"] > data["until"]:
-            self.add_error("until", "The end date must be on or after the start date")
-        return data

@@ -32,9 +32,7 @@ def session_begin(request, user) -> None:
     now = time.time()
     request.session[SIGNED_IN_AT] = now
     request.session[LAST_SEEN_AT] = now
-    request.session[MEMBERSHIP_IDS] = sorted(
-        Membership.objects.filter(user=user, is_active=True).values_list("id", flat=True)
-    )
+    request.session[MEMBERSHIP_IDS] = sorted(Membership.objects.filter(user=user, is_active=True).values_list("id", flat=True))
 
 
 class SessionPolicyMiddleware:

@@ -10,7 +10,8 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 # The security core's tables belong to this app; importing them here registers them.
-from marac.security.models import BlindIndexEntry as BlindIndexEntry, DataKey as DataKey
+from marac.security.models import BlindIndexEntry as BlindIndexEntry
+from marac.security.models import DataKey as DataKey
 
 
 class User(AbstractUser):
@@ -61,12 +62,12 @@ class MaracArea(models.Model):
         help_text="Working days before a meeting after which new referrals go to the next one.",
     )
     nation = models.CharField(
-        max_length=3, choices=Nation.choices, default=Nation.ENGLAND,
+        max_length=3,
+        choices=Nation.choices,
+        default=Nation.ENGLAND,
         help_text="Whose bank holidays are not working days when counting the cut-off.",
     )
-    repeat_definition = models.CharField(
-        max_length=12, choices=RepeatDefinition.choices, default=RepeatDefinition.CURRENT
-    )
+    repeat_definition = models.CharField(max_length=12, choices=RepeatDefinition.choices, default=RepeatDefinition.CURRENT)
     adult_female_population = models.PositiveIntegerField(
         null=True, blank=True, help_text="Women aged 16 and over, for cases per 10,000 in the data return."
     )

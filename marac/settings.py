@@ -92,8 +92,10 @@ INSTALLED_APPS = [
     "csp",
     "marac.apps.MaracConfig",
     "referrals",
-    "marac.meetings.apps.MeetingsConfig",
+    "meetings",
+    "reports",
     "audit",
+    "demo",
 ]
 
 MIDDLEWARE = [

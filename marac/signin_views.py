@@ -8,7 +8,6 @@ import base64
 import io
 import logging
 import time
-from urllib.parse import urlencode
 
 import django_otp
 import segno
@@ -32,14 +31,13 @@ from marac import services
 from marac.access_levels import password_only, public
 from marac.forms import AuthenticatorCodeForm, SecurityCodeForm, SignInForm
 from marac.middleware import SIGNED_OUT_REASON
+from marac.reauth import REAUTHENTICATED_AT
 
 logger = logging.getLogger("marac.security")
 
 NEXT_URL = "marac_next"
 NEW_BACKUP_CODES = "marac_new_backup_codes"
 ENROLMENT_DEVICE = "marac_enrolment_device_id"
-REAUTHENTICATED_AT = "marac_reauthenticated_at"
-REAUTHENTICATION_WINDOW_SECONDS = 15 * 60
 SIGNED_OUT_MESSAGES = {
     "idle": "You were signed out because you had not done anything for 15 minutes.",
     "expired": "You were signed out because you had been signed in for 10 hours.",
@@ -217,17 +215,6 @@ def password_change(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and "old_password" in form.errors and _count_failure(request, "password_check_failed"):
         return _locked_out(request)
     return render(request, "registration/password_change.html", {"form": form})
-
-
-def recently_reauthenticated(request: HttpRequest) -> bool:
-    """Whether the person entered a security code in the last 15 minutes (DESIGN 4.6): a session
-    left open on a shared computer must not be enough to download a pack."""
-    at = request.session.get(REAUTHENTICATED_AT)
-    return isinstance(at, float) and 0 <= time.time() - at < REAUTHENTICATION_WINDOW_SECONDS
-
-
-def reauthentication_redirect(request: HttpRequest) -> HttpResponse:
-    return redirect(f"{reverse('confirm-identity')}?{urlencode({'next': request.get_full_path()})}")
 
 
 @require_http_methods(["GET", "POST"])

@@ -9,8 +9,8 @@ relationship is a 404 — existence is not revealed — and the attempt is logge
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
@@ -28,13 +28,16 @@ def _hearing(user, memberships) -> QuerySet[Case]:
     still holds: the case is on the meeting's live agenda, and they still represent, in that area,
     the agency they attended for, which is still invited. The grant alone is not trusted, so a
     membership ending or an invitation withdrawn takes effect at once (ADR 0011)."""
-    from marac.meetings.models import AgendaItem, Meeting
+    from meetings.models import AgendaItem, Meeting
 
     attended = Q(pk__in=[])
     for area_id, agency_id in {(m.area_id, m.agency_id) for m in memberships if m.role == Role.AGENCY_REP}:
         attended |= Q(meeting__area_id=area_id, meeting__attendances__agency_id=agency_id, meeting__invited_agencies=agency_id)
-    listed = (AgendaItem.objects.filter(attended, meeting__attendances__user=user, removed_at=None)
-              .exclude(meeting__status=Meeting.Status.SCHEDULED).values("case_id"))
+    listed = (
+        AgendaItem.objects.filter(attended, meeting__attendances__user=user, removed_at=None)
+        .exclude(meeting__status=Meeting.Status.SCHEDULED)
+        .values("case_id")
+    )
     granted = get_objects_for_user(user, "referrals.hear_case", klass=Case, accept_global_perms=False, with_superuser=False)
     return granted.filter(pk__in=listed)
 
@@ -80,8 +83,10 @@ class Grants:
 
 
 def grants_for(user, memberships) -> Grants:
-    return Grants(hearing=frozenset(_hearing(user, memberships).values_list("pk", flat=True)),
-                  break_glass=frozenset(_break_glass(user, memberships).values_list("case_id", flat=True)))
+    return Grants(
+        hearing=frozenset(_hearing(user, memberships).values_list("pk", flat=True)),
+        break_glass=frozenset(_break_glass(user, memberships).values_list("case_id", flat=True)),
+    )
 
 
 def relationships_to_case(memberships, case: Case, grants: Grants) -> set[Rel]:
@@ -128,6 +133,9 @@ def matches_for_coordinators(request, case: Case, relationships: set[Rel]) -> li
     if case.is_shredded or not relationships & {Rel.COORDINATOR, Rel.CHAIR}:
         return []
     matches = recent_matches_elsewhere(case.victim, timezone.localdate())
-    audit.record_case_reads(request=request, reads={match.reference: {"cross_area_match"} for match, _ in matches},
-                            purpose=f"cross-area match for {case.reference}")
+    audit.record_case_reads(
+        request=request,
+        reads={match.reference: {"cross_area_match"} for match, _ in matches},
+        purpose=f"cross-area match for {case.reference}",
+    )
     return matches

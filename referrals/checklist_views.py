@@ -106,8 +106,9 @@ def checklist_judgement(request: HttpRequest, reference: str, pk: int) -> HttpRe
     form = JudgementForm(request.POST, above=assessment.band)
     if form.is_valid():
         try:
-            services.assessment_override(assessment=assessment, band=Band(form.cleaned_data["level"]),
-                                         rationale=form.cleaned_data["rationale"], by=request.user)
+            services.assessment_override(
+                assessment=assessment, band=Band(form.cleaned_data["level"]), rationale=form.cleaned_data["rationale"], by=request.user
+            )
             return redirect("checklist-summary", reference=reference, pk=pk)
         except ValidationError as error:
             form.add_error(None, error)
@@ -123,9 +124,14 @@ def checklist_refer(request: HttpRequest, reference: str, pk: int) -> HttpRespon
     form = ReferForm(request.POST or None)
     if request.method == "POST" and not unanswered and form.is_valid():
         try:
-            services.referral_submit(assessment=assessment, by=request.user, agency=case.referring_agency,
-                                     consent=form.cleaned_data["consent"],
-                                     without_consent_reason=form.cleaned_data["without_consent_reason"], today=timezone.localdate())
+            services.referral_submit(
+                assessment=assessment,
+                by=request.user,
+                agency=case.referring_agency,
+                consent=form.cleaned_data["consent"],
+                without_consent_reason=form.cleaned_data["without_consent_reason"],
+                today=timezone.localdate(),
+            )
             return redirect("my-referrals")
         except ValidationError as error:
             form.add_error(None, error)

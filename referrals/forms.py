@@ -14,8 +14,23 @@ from referrals.models import BreakGlassGrant, CaseTransfer, Incident, Perpetrato
 # The form's own bookkeeping, never a change to the record.
 VERSION_FIELDS = {"row_version", "version_signature"}
 # The victim's fields this form can edit; the field policy decides which of them a person gets.
-EDITABLE = ["name", "date_of_birth", "address", "phone", "email", "safe_address", "safe_phone", "safe_times", "do_not_contact_via",
-            "gender", "ethnic_group", "disabled", "lgbt", "language", "needs_interpreter"]
+EDITABLE = [
+    "name",
+    "date_of_birth",
+    "address",
+    "phone",
+    "email",
+    "safe_address",
+    "safe_phone",
+    "safe_times",
+    "do_not_contact_via",
+    "gender",
+    "ethnic_group",
+    "disabled",
+    "lgbt",
+    "language",
+    "needs_interpreter",
+]
 TEXT_LIMIT = 2000
 ANSWER_CHOICES = [(Answer.YES.value, "Yes"), (Answer.NO.value, "No"), (Answer.NOT_KNOWN.value, "Not known")]
 QUESTIONS_PER_STEP = 6
@@ -73,8 +88,9 @@ class StartChecklistForm(forms.Form):
 
     area = forms.ChoiceField(label="MARAC area", widget=forms.RadioSelect, error_messages={"required": "Choose the MARAC area"})
     name = forms.CharField(label="Victim's full name", max_length=200, error_messages={"required": "Enter the victim's name"})
-    date_of_birth = GovukDateField(label="Date of birth", required=False, validators=[plausible_birth_date],
-                                   help_text="If you know it. For example, 27 3 1990")
+    date_of_birth = GovukDateField(
+        label="Date of birth", required=False, validators=[plausible_birth_date], help_text="If you know it. For example, 27 3 1990"
+    )
     address = forms.CharField(label="Address", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, areas: list[tuple[str, str]], **kwargs):
@@ -94,11 +110,18 @@ class ChecklistStepForm(forms.Form):
         for question in self.questions:
             saved = answers.get(question.id, {})
             self.fields[question.id] = forms.ChoiceField(
-                label=question.text, help_text=question.hint, choices=ANSWER_CHOICES, required=False,
-                widget=forms.RadioSelect, initial=saved.get("answer"),
+                label=question.text,
+                help_text=question.hint,
+                choices=ANSWER_CHOICES,
+                required=False,
+                widget=forms.RadioSelect,
+                initial=saved.get("answer"),
             )
             self.fields[f"{question.id}_note"] = forms.CharField(
-                label="Notes (optional)", required=False, max_length=TEXT_LIMIT, initial=saved.get("note", ""),
+                label="Notes (optional)",
+                required=False,
+                max_length=TEXT_LIMIT,
+                initial=saved.get("note", ""),
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
 
@@ -120,11 +143,14 @@ def step_count(checklist: Checklist) -> int:
 
 
 class JudgementForm(forms.Form):
-    level = forms.ChoiceField(label="Raise the risk level to", widget=forms.RadioSelect,
-                              error_messages={"required": "Choose the level"})
-    rationale = forms.CharField(label="Why, in your professional judgement", max_length=TEXT_LIMIT,
-                                widget=forms.Textarea(attrs={"rows": 4}), error_messages={"required": "Explain your judgement"},
-                                help_text="For example strangulation, stalking, threats to kill or honour-based abuse.")
+    level = forms.ChoiceField(label="Raise the risk level to", widget=forms.RadioSelect, error_messages={"required": "Choose the level"})
+    rationale = forms.CharField(
+        label="Why, in your professional judgement",
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Explain your judgement"},
+        help_text="For example strangulation, stalking, threats to kill or honour-based abuse.",
+    )
 
     def __init__(self, *args, above: Band, **kwargs):
         super().__init__(*args, **kwargs)
@@ -132,10 +158,15 @@ class JudgementForm(forms.Form):
 
 
 class ReferForm(forms.Form):
-    consent = forms.ChoiceField(label="Consent", choices=Referral.Consent.choices, widget=forms.RadioSelect,
-                                error_messages={"required": "Say whether the victim agreed to the referral"})
-    without_consent_reason = forms.CharField(label="If without consent, why", required=False, max_length=TEXT_LIMIT,
-                                             widget=forms.Textarea(attrs={"rows": 3}))
+    consent = forms.ChoiceField(
+        label="Consent",
+        choices=Referral.Consent.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say whether the victim agreed to the referral"},
+    )
+    without_consent_reason = forms.CharField(
+        label="If without consent, why", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def clean(self):
         data = super().clean()
@@ -146,13 +177,23 @@ class ReferForm(forms.Form):
 
 class DecisionForm(forms.Form):
     ACCEPT, DECLINE, MORE_INFO = "accept", "decline", "more_info"
-    decision = forms.ChoiceField(label="Decision", widget=forms.RadioSelect,
-                                 choices=[(ACCEPT, "Accept: list for the next MARAC meeting"), (DECLINE, "Decline"),
-                                          (MORE_INFO, "Ask the referrer for more information")],
-                                 error_messages={"required": "Choose a decision"})
-    reason = forms.CharField(label="Reason, or what you need to know", required=False, max_length=TEXT_LIMIT,
-                             widget=forms.Textarea(attrs={"rows": 3}),
-                             help_text="Needed when declining (it is kept and reported) or asking for more information.")
+    decision = forms.ChoiceField(
+        label="Decision",
+        widget=forms.RadioSelect,
+        choices=[
+            (ACCEPT, "Accept: list for the next MARAC meeting"),
+            (DECLINE, "Decline"),
+            (MORE_INFO, "Ask the referrer for more information"),
+        ],
+        error_messages={"required": "Choose a decision"},
+    )
+    reason = forms.CharField(
+        label="Reason, or what you need to know",
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Needed when declining (it is kept and reported) or asking for more information.",
+    )
 
     def clean(self):
         data = super().clean()
@@ -162,10 +203,12 @@ class DecisionForm(forms.Form):
 
 
 class IncidentForm(forms.Form):
-    occurred_on = GovukDateField(label="Date of the incident", validators=[not_in_future],
-                                 error_messages={"required": "Enter the date of the incident"})
-    kind = forms.ChoiceField(label="What happened?", choices=Incident.Kind.choices, widget=forms.RadioSelect,
-                             error_messages={"required": "Choose what happened"})
+    occurred_on = GovukDateField(
+        label="Date of the incident", validators=[not_in_future], error_messages={"required": "Enter the date of the incident"}
+    )
+    kind = forms.ChoiceField(
+        label="What happened?", choices=Incident.Kind.choices, widget=forms.RadioSelect, error_messages={"required": "Choose what happened"}
+    )
     police_callout = forms.BooleanField(label="The police were called out", required=False)
     summary = forms.CharField(label="Summary", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 4}))
 
@@ -174,8 +217,12 @@ class PerpetratorForm(forms.Form):
     name = forms.CharField(label="Full name", max_length=200, error_messages={"required": "Enter the perpetrator's name"})
     date_of_birth = GovukDateField(label="Date of birth", required=False, validators=[plausible_birth_date])
     address = forms.CharField(label="Address", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 3}))
-    relationship_to_victim = forms.ChoiceField(label="Relationship to the victim", choices=Perpetrator.Relationship.choices,
-                                               widget=forms.RadioSelect, error_messages={"required": "Choose the relationship"})
+    relationship_to_victim = forms.ChoiceField(
+        label="Relationship to the victim",
+        choices=Perpetrator.Relationship.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the relationship"},
+    )
 
 
 class HouseholdMemberForm(forms.Form):
@@ -188,10 +235,19 @@ class HouseholdMemberForm(forms.Form):
 
 
 class TransferForm(forms.Form):
-    to_area = IdChoiceField(label="Move the case to", queryset=None, widget=forms.RadioSelect, empty_label=None,
-                                     error_messages={"required": "Choose the MARAC area"})
-    reason = forms.ChoiceField(label="Reason", choices=CaseTransfer.Reason.choices, widget=forms.RadioSelect,
-                               error_messages={"required": "Give the reason for the transfer"})
+    to_area = IdChoiceField(
+        label="Move the case to",
+        queryset=None,
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={"required": "Choose the MARAC area"},
+    )
+    reason = forms.ChoiceField(
+        label="Reason",
+        choices=CaseTransfer.Reason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Give the reason for the transfer"},
+    )
 
     def __init__(self, *args, current_area, **kwargs):
         super().__init__(*args, **kwargs)
@@ -199,10 +255,20 @@ class TransferForm(forms.Form):
 
 
 class BreakGlassForm(forms.Form):
-    reference = forms.RegexField(label="Case reference", regex=r"^[A-Z0-9-]{1,30}$", max_length=30,
-                                 help_text="For example NWL-2026-0001.",
-                                 error_messages={"required": "Enter the case reference", "invalid": "Enter a case reference like NWL-2026-0001"})
-    reason = forms.ChoiceField(label="Why you need it now", choices=BreakGlassGrant.Reason.choices, widget=forms.RadioSelect,
-                               error_messages={"required": "Choose why you need access"})
-    understood = forms.BooleanField(label="I understand that this access is recorded and reviewed by auditors",
-                                    error_messages={"required": "Confirm that you understand this is recorded and reviewed"})
+    reference = forms.RegexField(
+        label="Case reference",
+        regex=r"^[A-Z0-9-]{1,30}$",
+        max_length=30,
+        help_text="For example NWL-2026-0001.",
+        error_messages={"required": "Enter the case reference", "invalid": "Enter a case reference like NWL-2026-0001"},
+    )
+    reason = forms.ChoiceField(
+        label="Why you need it now",
+        choices=BreakGlassGrant.Reason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose why you need access"},
+    )
+    understood = forms.BooleanField(
+        label="I understand that this access is recorded and reviewed by auditors",
+        error_messages={"required": "Confirm that you understand this is recorded and reviewed"},
+    )

@@ -10,18 +10,21 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import audit
-from marac.meetings.models import Action
-from marac.meetings.presenters import action_shown
 from marac.models import Role
-from marac.security.policy import Rel, RedactedView, writable_fields
+from marac.security.policy import RedactedView, Rel, writable_fields
+from meetings.models import Action
+from meetings.presenters import action_shown
 from referrals import selectors, services
 from referrals.access import case_get_for_user, matches_for_coordinators, may_break_glass, refuse_unless
 from referrals.forms import BreakGlassForm, DecisionForm, HouseholdMemberForm, IncidentForm, PerpetratorForm, TransferForm
 from referrals.models import Case, Referral, RiskAssessment
 from referrals.presenters import case_summary
 
-DECISIONS = {DecisionForm.ACCEPT: Referral.Status.ACCEPTED, DecisionForm.DECLINE: Referral.Status.DECLINED,
-             DecisionForm.MORE_INFO: Referral.Status.MORE_INFO}
+DECISIONS = {
+    DecisionForm.ACCEPT: Referral.Status.ACCEPTED,
+    DecisionForm.DECLINE: Referral.Status.DECLINED,
+    DecisionForm.MORE_INFO: Referral.Status.MORE_INFO,
+}
 ROW_RELATED = ("case__area", "case__data_key", "case__victim", "case__referring_agency", "assessment", "referring_agency", "meeting")
 
 
@@ -36,16 +39,24 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
     live = ~Q(case__status=Case.Status.SHREDDED)  # an erased case has nothing left to read
     referrals = Referral.objects.filter(theirs, live, referring_agency_id__in={a for _, a in mine}).select_related(*ROW_RELATED)
     referrals = list(referrals.order_by("-submitted_on", "-pk")[:200])
-    drafts = list(RiskAssessment.objects.filter(theirs, live, assessed_by=request.user, status=RiskAssessment.Status.DRAFT)
-                  .select_related("case__area", "case__data_key", "case__victim"))
+    drafts = list(
+        RiskAssessment.objects.filter(theirs, live, assessed_by=request.user, status=RiskAssessment.Status.DRAFT).select_related(
+            "case__area", "case__data_key", "case__victim"
+        )
+    )
     # Everything here is the person's own agency's referral, so they read it as its referrer.
-    rows = [(r, case_summary(r.case), RedactedView(r.case.victim, {Rel.REFERRER}), RedactedView(r, {Rel.REFERRER}, "referral."))
-            for r in referrals]
+    rows = [
+        (r, case_summary(r.case), RedactedView(r.case.victim, {Rel.REFERRER}), RedactedView(r, {Rel.REFERRER}, "referral."))
+        for r in referrals
+    ]
     draft_rows = [(d, case_summary(d.case), RedactedView(d.case.victim, {Rel.REFERRER})) for d in drafts]
     # The agency's own open actions on the cases it referred, agreed at their meetings.
-    actions = [action_shown(a, {Rel.REFERRER, Rel.OWN_AGENCY}) for a in
-               Action.objects.filter(theirs, live, agency_id__in={a for _, a in mine}, status__in=Action.INCOMPLETE)
-               .select_related("case__data_key", "agency", "meeting").order_by("due_on", "pk")[:200]]
+    actions = [
+        action_shown(a, {Rel.REFERRER, Rel.OWN_AGENCY})
+        for a in Action.objects.filter(theirs, live, agency_id__in={a for _, a in mine}, status__in=Action.INCOMPLETE)
+        .select_related("case__data_key", "agency", "meeting")
+        .order_by("due_on", "pk")[:200]
+    ]
     context = {"referrals": rows, "drafts": draft_rows, "actions": actions}
     response = render(request, "referrals/my_referrals.html", context)
     reads = {d.case.reference: victim.revealed for d, _, victim in draft_rows}
@@ -62,9 +73,12 @@ def triage(request: HttpRequest) -> HttpResponse:
     areas = {m.area_id for m in request.memberships if m.role == Role.COORDINATOR}
     if not areas:
         raise PermissionDenied
-    queue = list(Referral.objects.filter(case__area_id__in=areas, status=Referral.Status.SUBMITTED)
-                 .exclude(case__status=Case.Status.SHREDDED)
-                 .select_related(*ROW_RELATED).order_by("submitted_on", "pk")[:500])
+    queue = list(
+        Referral.objects.filter(case__area_id__in=areas, status=Referral.Status.SUBMITTED)
+        .exclude(case__status=Case.Status.SHREDDED)
+        .select_related(*ROW_RELATED)
+        .order_by("submitted_on", "pk")[:500]
+    )
     victims = [RedactedView(r.case.victim, {Rel.COORDINATOR}) for r in queue]
     matches = selectors.matches_elsewhere_for([r.case.victim for r in queue], timezone.localdate())
     rows = [(r, case_summary(r.case), v, matches[r.case.victim.pk]) for r, v in zip(queue, victims)]
@@ -109,8 +123,7 @@ def incident_new(request: HttpRequest, reference: str) -> HttpResponse:
     form = IncidentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            _, repeat = services.incident_record(case=case, agency=agency, by=request.user, today=timezone.localdate(),
-                                                 **form.cleaned_data)
+            _, repeat = services.incident_record(case=case, agency=agency, by=request.user, today=timezone.localdate(), **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -155,12 +168,14 @@ def household_member_new(request: HttpRequest, reference: str) -> HttpResponse:
     form = HouseholdMemberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         details = {k: v for k, v in form.cleaned_data.items() if k != "is_child"}
-        services.household_member_add(case=case, details=details, is_child=form.cleaned_data["is_child"], by=request.user,
-                                      today=timezone.localdate())
+        services.household_member_add(
+            case=case, details=details, is_child=form.cleaned_data["is_child"], by=request.user, today=timezone.localdate()
+        )
         messages.success(request, "Household member added.")
         return redirect("case-detail", reference=case.reference)
-    return render(request, "referrals/person_form.html", {"case": case_summary(case), "form": form,
-                                                          "title": "Add someone in the household"})
+    return render(
+        request, "referrals/person_form.html", {"case": case_summary(case), "form": form, "title": "Add someone in the household"}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -213,8 +228,13 @@ def break_glass(request: HttpRequest) -> HttpResponse:
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            case = services.break_glass(user=request.user, memberships=request.memberships, reference=form.cleaned_data["reference"],
-                                        reason=form.cleaned_data["reason"], request=request)
+            case = services.break_glass(
+                user=request.user,
+                memberships=request.memberships,
+                reference=form.cleaned_data["reference"],
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
         except ValidationError as error:
             form.add_error("reference", error)
         else:

@@ -2,11 +2,11 @@
 dates, counts and codes, so each edge can be tested on its own with a frozen clock.
 """
 
-import calendar
 from datetime import date
 from enum import StrEnum
 
 from marac.models import MaracArea, RepeatDefinition
+from marac.periods import add_months
 from referrals.models import Incident
 
 REPEAT_WINDOW_MONTHS = 12
@@ -31,13 +31,6 @@ CRITERION_LABELS = {
 # harassment, and rape or sexual abuse. The current (SafeLives) definition counts any abuse
 # between the same victim and perpetrator, criminal or not.
 NI32_KINDS = frozenset({Incident.Kind.VIOLENCE, Incident.Kind.THREATS, Incident.Kind.STALKING, Incident.Kind.SEXUAL})
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later (or earlier); the 31st or 29 February clamp to the month's end."""
-    month_index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(month_index, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def within_repeat_window(*, last_referral: date, incident: date) -> bool:

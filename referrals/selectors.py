@@ -5,9 +5,10 @@ from datetime import date
 
 from django.db.models import Max
 
+from marac.periods import add_months
 from marac.security import blind_index
 from referrals.models import Case, Incident, Referral, Victim
-from referrals.rules import REPEAT_WINDOW_MONTHS, add_months, escalation_window_start
+from referrals.rules import REPEAT_WINDOW_MONTHS, escalation_window_start
 
 # A case counts as referred once a referral has been submitted, whatever was decided.
 NAME_DOB_INDEX = "victim_name_dob"
@@ -42,7 +43,8 @@ def matches_elsewhere_for(victims: list[Victim], today: date) -> dict[int, list[
     recent = {
         case.uuid: case
         for case in Case.objects.filter(uuid__in=candidates, referrals__status__in=REFERRED, referrals__submitted_on__gte=since)
-        .annotate(last_referred=Max("referrals__submitted_on")).select_related("area")
+        .annotate(last_referred=Max("referrals__submitted_on"))
+        .select_related("area")
     }
     result = {}
     for victim in victims:

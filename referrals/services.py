@@ -10,14 +10,27 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import audit
-from marac.meetings.selectors import next_meeting_for
 from marac.models import Agency, MaracArea, RepeatDefinition, User
+from marac.periods import add_months
 from marac.security import blind_index
 from marac.security.datakeys import data_key_create, data_key_shred
+from meetings.selectors import next_meeting_for
 from referrals import rules, selectors
 from referrals.access import grants_for, relationships_to_case
 from referrals.checklists import CURRENT, Answer, Band, Checklist
-from referrals.models import AgeBand, BreakGlassGrant, Case, CaseCounter, CaseTransfer, HouseholdMember, Incident, Perpetrator, Referral, RiskAssessment, Victim
+from referrals.models import (
+    AgeBand,
+    BreakGlassGrant,
+    Case,
+    CaseCounter,
+    CaseTransfer,
+    HouseholdMember,
+    Incident,
+    Perpetrator,
+    Referral,
+    RiskAssessment,
+    Victim,
+)
 from referrals.selectors import NAME_DOB_INDEX
 
 
@@ -84,8 +97,14 @@ def victim_update(*, victim: Victim, changes: dict, expected_version: int, by: U
     current.save()
     victim = current
     victim_reindex(victim=victim)
-    audit.record(event="victim_updated", user=by, request=request, case_reference=victim.case.reference,
-                 fields=changes.keys(), purpose="update record")
+    audit.record(
+        event="victim_updated",
+        user=by,
+        request=request,
+        case_reference=victim.case.reference,
+        fields=changes.keys(),
+        purpose="update record",
+    )
     return victim
 
 
@@ -97,8 +116,9 @@ def victim_index_values(victim: Victim) -> set[str]:
 
 
 def victim_reindex(*, victim: Victim) -> None:
-    blind_index.index_replace(index_name=NAME_DOB_INDEX, case_uuid=victim.case.uuid, subject_uuid=victim.uuid,
-                              values=victim_index_values(victim))
+    blind_index.index_replace(
+        index_name=NAME_DOB_INDEX, case_uuid=victim.case.uuid, subject_uuid=victim.uuid, values=victim_index_values(victim)
+    )
 
 
 @transaction.atomic
@@ -164,7 +184,9 @@ def assessment_answer(*, assessment: RiskAssessment, answers: dict, by: User) ->
     assessment.answers = merged
     assessment.score = assessment.checklist.score({q: e["answer"] for q, e in merged.items()})
     assessment.save()
-    audit.record(event="assessment_answered", user=by, case_reference=assessment.case.reference, fields=["answers"], purpose="risk checklist")
+    audit.record(
+        event="assessment_answered", user=by, case_reference=assessment.case.reference, fields=["answers"], purpose="risk checklist"
+    )
     return assessment
 
 
@@ -182,24 +204,38 @@ def assessment_override(*, assessment: RiskAssessment, band: Band, rationale: st
     assessment.override_band = band.value
     assessment.override_rationale = rationale.strip()
     assessment.save()
-    audit.record(event="assessment_overridden", user=by, case_reference=assessment.case.reference,
-                 fields=["override_rationale"], purpose="risk checklist")
+    audit.record(
+        event="assessment_overridden",
+        user=by,
+        case_reference=assessment.case.reference,
+        fields=["override_rationale"],
+        purpose="risk checklist",
+    )
     return assessment
 
 
 @transaction.atomic
-def incident_record(*, case: Case, occurred_on: date, kind: str, police_callout: bool, agency: Agency, by: User,
-                    summary: str = "", today: date) -> tuple[Incident, bool]:
+def incident_record(
+    *, case: Case, occurred_on: date, kind: str, police_callout: bool, agency: Agency, by: User, summary: str = "", today: date
+) -> tuple[Incident, bool]:
     """Record a further incident; True with it if it makes the case a repeat under the area's
     definition, which should prompt a repeat referral (DESIGN 2.3)."""
     if occurred_on > today:
         raise ValidationError("The incident date must be today or in the past")
-    incident = Incident(case=case, occurred_on=occurred_on, kind=kind, police_callout=police_callout,
-                        recording_agency=agency, recorded_by=by, summary=summary)
+    incident = Incident(
+        case=case,
+        occurred_on=occurred_on,
+        kind=kind,
+        police_callout=police_callout,
+        recording_agency=agency,
+        recorded_by=by,
+        summary=summary,
+    )
     incident.full_clean(exclude=[f.name for f in Incident.encrypted_fields()])
     incident.save()
-    repeat = rules.is_repeat(last_referral=selectors.last_referral_date(case), incident=occurred_on, kind=kind,
-                             definition=case.area.repeat_definition)
+    repeat = rules.is_repeat(
+        last_referral=selectors.last_referral_date(case), incident=occurred_on, kind=kind, definition=case.area.repeat_definition
+    )
     audit.record(event="incident_recorded", user=by, case_reference=case.reference, fields=["summary"], purpose="flag and tag")
     return incident, repeat
 
@@ -214,30 +250,43 @@ def repeat_by_definition(case: Case, today: date, *, matches_elsewhere: bool = T
     told. Telling them of a match would let anyone check whether a name and date of birth
     belong to a MARAC victim anywhere (only coordinators and chairs see matches)."""
     last_referral = selectors.last_referral_date(case)
-    within = last_referral is not None and today <= rules.add_months(last_referral, rules.REPEAT_WINDOW_MONTHS)
+    within = last_referral is not None and today <= add_months(last_referral, rules.REPEAT_WINDOW_MONTHS)
     incidents = list(selectors.incidents_since(case, last_referral)) if within else []
     elsewhere = matches_elsewhere and bool(selectors.recent_matches_elsewhere(case.victim, today))
-    return {definition: elsewhere or any(
-                rules.is_repeat(last_referral=last_referral, incident=i.occurred_on, kind=i.kind, definition=definition) for i in incidents)
-            for definition in RepeatDefinition.values}
+    return {
+        definition: elsewhere
+        or any(rules.is_repeat(last_referral=last_referral, incident=i.occurred_on, kind=i.kind, definition=definition) for i in incidents)
+        for definition in RepeatDefinition.values
+    }
 
 
-def referral_criteria_for(*, assessment: RiskAssessment, judgement: bool, today: date,
-                          repeats: dict[str, bool] | None = None) -> set[rules.Criterion]:
+def referral_criteria_for(
+    *, assessment: RiskAssessment, judgement: bool, today: date, repeats: dict[str, bool] | None = None
+) -> set[rules.Criterion]:
     """The criteria a referral from this checklist meets today, as the referrer may be told them:
     from the case's own history (`repeats`: repeat_by_definition's answer, to use another)."""
     case = assessment.case
     repeats = repeat_by_definition(case, today, matches_elsewhere=False) if repeats is None else repeats
     return rules.referral_criteria(
-        score=assessment.score, area=case.area, judgement=judgement or bool(assessment.override_band),
+        score=assessment.score,
+        area=case.area,
+        judgement=judgement or bool(assessment.override_band),
         callouts_last_12_months=selectors.police_callouts_last_12_months(case, today),
         repeat=repeats[case.area.repeat_definition],
     )
 
 
 @transaction.atomic
-def referral_submit(*, assessment: RiskAssessment, by: User, agency: Agency, consent: str, without_consent_reason: str = "",
-                    judgement: bool = False, today: date) -> Referral:
+def referral_submit(
+    *,
+    assessment: RiskAssessment,
+    by: User,
+    agency: Agency,
+    consent: str,
+    without_consent_reason: str = "",
+    judgement: bool = False,
+    today: date,
+) -> Referral:
     """Refer to MARAC from a checklist: everything comes from it, nothing is typed twice. The
     criteria are worked out here, not chosen, and a referral meeting none is refused."""
     assessment = _locked_draft(assessment)
@@ -254,10 +303,19 @@ def referral_submit(*, assessment: RiskAssessment, by: User, agency: Agency, con
         raise ValidationError("Say why the referral is being made without the victim's consent")
     assessment.status = RiskAssessment.Status.COMPLETE
     assessment.save()
-    referral = Referral(case=assessment.case, assessment=assessment, criteria=sorted(criteria), referring_agency=agency,
-                        referred_by=by, consent=consent, without_consent_reason=without_consent_reason.strip(),
-                        status=Referral.Status.SUBMITTED, submitted_on=today,
-                        repeat_current=repeats[RepeatDefinition.CURRENT], repeat_ni32=repeats[RepeatDefinition.NI32_2008])
+    referral = Referral(
+        case=assessment.case,
+        assessment=assessment,
+        criteria=sorted(criteria),
+        referring_agency=agency,
+        referred_by=by,
+        consent=consent,
+        without_consent_reason=without_consent_reason.strip(),
+        status=Referral.Status.SUBMITTED,
+        submitted_on=today,
+        repeat_current=repeats[RepeatDefinition.CURRENT],
+        repeat_ni32=repeats[RepeatDefinition.NI32_2008],
+    )
     referral.full_clean(exclude=[f.name for f in Referral.encrypted_fields()])
     referral.save()
     audit.record(event="referral_submitted", user=by, case_reference=assessment.case.reference, purpose="referral")
@@ -377,8 +435,7 @@ def break_glass(*, user: User, memberships, reference: str, reason: str, request
             audit.record(event="break_glass", user=user, request=request, case_reference=case.reference, purpose=reason)
             return case
     # Recorded after the transaction: a refusal is kept whatever happens to it.
-    audit.record(event="break_glass_refused", user=user, request=request, case_reference=reference[:40],
-                 purpose=reason, outcome="denied")
+    audit.record(event="break_glass_refused", user=user, request=request, case_reference=reference[:40], purpose=reason, outcome="denied")
     raise ValidationError(refusal)
 
 
@@ -392,6 +449,8 @@ def _break_glass_refusal(user: User, memberships, reference: str) -> tuple[Case 
     # Any relationship already decides what the person sees (a meeting representative's, an
     # auditor's, a grant still running): emergency access must not widen or extend it.
     if relationships_to_case(memberships, case, grants_for(user, memberships)):
-        return None, ("You already have access to this case through your role, which decides what you see. "
-                      "Emergency access is only for cases you have no other connection to.")
+        return None, (
+            "You already have access to this case through your role, which decides what you see. "
+            "Emergency access is only for cases you have no other connection to."
+        )
     return case, None

@@ -10,8 +10,8 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
-from marac.meetings.presenters import case_meeting_history, history_views
 from marac.security.policy import RedactedView, Rel, readable_fields, writable_fields
+from meetings.presenters import case_meeting_history, history_views
 from referrals import selectors, services
 from referrals.access import case_get_for_user, cases_for_user, grants_for, matches_for_coordinators, refuse_unless, relationships_to_case
 from referrals.forms import VERSION_FIELDS, version_signature, victim_form_class
@@ -25,14 +25,18 @@ def _saved(request: HttpRequest, case, form) -> bool:
     """Save the form's changes, or put the reason it could not on the form (keeping the input)."""
     changes = {name: form.cleaned_data[name] for name in form.changed_data if name not in VERSION_FIELDS}
     try:
-        services.victim_update(victim=case.victim, changes=changes, expected_version=form.cleaned_data["row_version"],
-                               by=request.user, request=request)
+        services.victim_update(
+            victim=case.victim, changes=changes, expected_version=form.cleaned_data["row_version"], by=request.user, request=request
+        )
         return True
     except services.StaleRecord:
         _catch_up(form, case.victim, opened_version=form.cleaned_data["row_version"])
-        form.add_error(None, "Someone else changed these details while you were editing, so nothing was saved. "
-                             "Your changes are still below, with their changes in the fields you had not touched: "
-                             "check them, then save again.")
+        form.add_error(
+            None,
+            "Someone else changed these details while you were editing, so nothing was saved. "
+            "Your changes are still below, with their changes in the fields you had not touched: "
+            "check them, then save again.",
+        )
     except services.CaseErased:
         form.add_error(None, "This case has been erased, so its details can no longer be changed.")
     return False
@@ -76,12 +80,13 @@ def _retype(form, name: str, value) -> None:
 
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
-    cases = cases_for_user(request.user, request.memberships).select_related(
-        "area", "referring_agency", "data_key", "victim"
-    )[:200]
+    cases = cases_for_user(request.user, request.memberships).select_related("area", "referring_agency", "data_key", "victim")[:200]
     grants = grants_for(request.user, request.memberships)
     rows = [
-        (case_summary(case), None if case.is_shredded else RedactedView(case.victim, relationships_to_case(request.memberships, case, grants)))
+        (
+            case_summary(case),
+            None if case.is_shredded else RedactedView(case.victim, relationships_to_case(request.memberships, case, grants)),
+        )
         for case in cases
     ]
     response = HttpResponse(render_to_string("referrals/case_list.html", {"rows": rows}, request))
@@ -96,12 +101,18 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     victim = None if shredded else RedactedView(case.victim, relationships)
     perpetrators = [] if shredded else [RedactedView(p, relationships, "perpetrator.") for p in case.perpetrators.all()]
     household = [] if shredded else [(m, RedactedView(m, relationships, "household.")) for m in case.household.all()]
-    context = {"case": case_summary(case), "victim": victim, "perpetrators": perpetrators, "household": household,
-               "can_edit": bool(writable_fields(VICTIM, relationships)), "can_transfer": Rel.COORDINATOR in relationships,
-               # Either area's coordinator or chair sees a match; only "heard at AREA on DATE".
-               "matches": matches_for_coordinators(request, case, relationships),
-               "transfers": case.transfers.select_related("from_area", "to_area").order_by("transferred_at"),
-               "heard": [] if shredded else case_meeting_history(case, relationships)}
+    context = {
+        "case": case_summary(case),
+        "victim": victim,
+        "perpetrators": perpetrators,
+        "household": household,
+        "can_edit": bool(writable_fields(VICTIM, relationships)),
+        "can_transfer": Rel.COORDINATOR in relationships,
+        # Either area's coordinator or chair sees a match; only "heard at AREA on DATE".
+        "matches": matches_for_coordinators(request, case, relationships),
+        "transfers": case.transfers.select_related("from_area", "to_area").order_by("transferred_at"),
+        "heard": [] if shredded else case_meeting_history(case, relationships),
+    }
     response = HttpResponse(render_to_string("referrals/case_detail.html", context, request))
     views = [victim, *perpetrators, *(view for _, view in household), *history_views(context["heard"])] if victim else []
     revealed = set().union(*(view.revealed for view in views))

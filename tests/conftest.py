@@ -128,15 +128,30 @@ def make_case(area: MaracArea, agency: Agency, by: User, **victim):
 @pytest.fixture
 def case_a(area, idva, referrer):
     """A case in the referrer's area, referred by the referrer's agency."""
-    return make_case(area, idva, referrer, name="Sarah Mitchell", date_of_birth=date(1989, 3, 14),
-                     address="14 Belvoir Road, Coalville", safe_address="Flat 2, 9 Ashby Road, Shepshed",
-                     safe_phone="07700 900456", phone="07700 900123")
+    return make_case(
+        area,
+        idva,
+        referrer,
+        name="Sarah Mitchell",
+        date_of_birth=date(1989, 3, 14),
+        address="14 Belvoir Road, Coalville",
+        safe_address="Flat 2, 9 Ashby Road, Shepshed",
+        safe_phone="07700 900456",
+        phone="07700 900123",
+    )
 
 
 @pytest.fixture
 def case_b(area, idva, referrer):
-    return make_case(area, idva, referrer, name="Aisha Rahman", date_of_birth=date(1994, 11, 2),
-                     address="3 Agar Nook Lane, Coalville", safe_address="Care of the health centre")
+    return make_case(
+        area,
+        idva,
+        referrer,
+        name="Aisha Rahman",
+        date_of_birth=date(1994, 11, 2),
+        address="3 Agar Nook Lane, Coalville",
+        safe_address="Care of the health centre",
+    )
 
 
 def grant_hearing(user: User, case, agency: Agency | None = None) -> None:
@@ -146,14 +161,22 @@ def grant_hearing(user: User, case, agency: Agency | None = None) -> None:
 
     from django.utils import timezone
 
-    from marac.meetings import services as meetings
-    from marac.meetings.models import Meeting
+    from meetings import services as meetings
+    from meetings.models import Meeting
 
     agency = agency or user.memberships.get(role=Role.AGENCY_REP, area=case.area).agency
     meeting = Meeting.objects.filter(area=case.area, status=Meeting.Status.AGENDA_ISSUED, invited_agencies=agency).first()
     if meeting is None:
-        meeting = meetings.meeting_schedule(area=case.area, starts_at=timezone.now() + timedelta(days=20), venue="Room 1", online=False,
-                                            chair=user, coordinator=user, agencies=[agency], by=user)
+        meeting = meetings.meeting_schedule(
+            area=case.area,
+            starts_at=timezone.now() + timedelta(days=20),
+            venue="Room 1",
+            online=False,
+            chair=user,
+            coordinator=user,
+            agencies=[agency],
+            by=user,
+        )
         meetings.agenda_add(meeting=meeting, case=case, because="review", by=user)
         meetings.agenda_issue(meeting=meeting, by=user)
     elif not meeting.agenda_items.filter(case=case, removed_at=None).exists():

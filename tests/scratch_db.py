@@ -20,14 +20,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def scratch_env(database_url: str) -> dict[str, str]:
     return {
-        "PATH": os.environ["PATH"], "MARAC_ENV": "dev", "DATABASE_URL": database_url,
-        "SECRET_KEY": secrets.token_urlsafe(64), "MARAC_KEYRING": new_keyring_json("scratch"),
+        "PATH": os.environ["PATH"],
+        "MARAC_ENV": "dev",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "MARAC_KEYRING": new_keyring_json("scratch"),
     }
 
 
 def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True, timeout=600)
 
 
 @contextmanager
@@ -51,6 +53,13 @@ def scratch_postgres():
 def python_in_scratch_postgres(script: str) -> str:
     """Run `script` (it calls django.setup() itself) against a new migrated database; its output."""
     with scratch_postgres() as env:
-        result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "marac.settings"},
-                                capture_output=True, text=True, timeout=600, check=True)
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env={**env, "DJANGO_SETTINGS_MODULE": "marac.settings"},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
+        )
     return result.stdout

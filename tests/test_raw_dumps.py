@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from marac.management.commands.seed_demo import CASES, PEOPLE_ON_CASES
+from demo.management.commands.seed_demo import CASES, PEOPLE_ON_CASES
 from marac.security.keyring import new_keyring_json
 from tests.scratch_db import manage, scratch_postgres
 
@@ -40,8 +40,11 @@ def assert_no_personal_data(dump: bytes) -> None:
 def test_the_sqlite_file_of_a_seeded_database_holds_no_plaintext(tmp_path):
     database = tmp_path / "dump.sqlite3"
     env = {
-        "PATH": os.environ["PATH"], "MARAC_ENV": "dev", "DATABASE_URL": f"sqlite:///{database}",
-        "SECRET_KEY": secrets.token_urlsafe(64), "MARAC_KEYRING": new_keyring_json("dump"),
+        "PATH": os.environ["PATH"],
+        "MARAC_ENV": "dev",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "MARAC_KEYRING": new_keyring_json("dump"),
     }
     for command in (["migrate", "-v0"], ["seed_demo"]):
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
@@ -57,6 +60,8 @@ def test_pg_dump_of_a_seeded_database_holds_no_plaintext():
     with scratch_postgres() as env:
         manage(env, "seed_demo")
         url = env["DATABASE_URL"]
-        dump = subprocess.run([shutil.which("pg_dump") or "pg_dump", "--data-only", url], capture_output=True, check=True, timeout=120).stdout
+        dump = subprocess.run(
+            [shutil.which("pg_dump") or "pg_dump", "--data-only", url], capture_output=True, check=True, timeout=120
+        ).stdout
     assert b"COPY public.referrals_victim" in dump
     assert_no_personal_data(dump)

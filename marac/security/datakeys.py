@@ -76,7 +76,8 @@ def data_keys_rotate(*, batch_size: int = 2000) -> dict[str, int]:
     keyring = settings.MARAC_KEYRING
     rewrapped = 0
     while batch := list(
-        DataKey.objects.filter(wrapped__isnull=False).exclude(kek_id=keyring.primary_id)
+        DataKey.objects.filter(wrapped__isnull=False)
+        .exclude(kek_id=keyring.primary_id)
         .values_list("pk", "uuid", "case_uuid", "kek_id", "wrapped")[:batch_size]
     ):
         rows = [_rewrapped_row(keyring, *row) for row in batch]
@@ -88,7 +89,8 @@ def data_keys_rotate(*, batch_size: int = 2000) -> dict[str, int]:
             table = connection.ops.quote_name(DataKey._meta.db_table)
             cursor.executemany(
                 # The table name is the model's own, quoted; every value is a parameter.
-                f"UPDATE {table} SET kek_id = %s, wrapped = %s WHERE id = %s AND kek_id = %s AND wrapped IS NOT NULL", rows  # nosec B608
+                f"UPDATE {table} SET kek_id = %s, wrapped = %s WHERE id = %s AND kek_id = %s AND wrapped IS NOT NULL",
+                rows,  # nosec B608
             )
         rewrapped += len(rows)
     return {"rewrapped": rewrapped, **data_keys_by_kek()}

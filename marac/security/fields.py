@@ -188,8 +188,13 @@ class EncryptedTextField(EncryptedField):
 
     def formfield(self, **kwargs):
         kwargs.setdefault("widget", forms.TextInput)
-        return forms.CharField(required=not self.blank, label=self.verbose_name.capitalize(), help_text=self.help_text,
-                               max_length=self.max_length or self.DEFAULT_MAX_LENGTH, **kwargs)
+        return forms.CharField(
+            required=not self.blank,
+            label=self.verbose_name.capitalize(),
+            help_text=self.help_text,
+            max_length=self.max_length or self.DEFAULT_MAX_LENGTH,
+            **kwargs,
+        )
 
 
 class EncryptedDateField(EncryptedField):
@@ -244,8 +249,11 @@ class EncryptedModel(models.Model):
         """Reload stored ciphertext as it is: Django's own refresh copies each field through its
         descriptor, which would decrypt everything (and fail for an erased case)."""
         encrypted = [f.attname for f in self.encrypted_fields() if fields is None or f.attname in fields]
-        others = [f.attname for f in self._meta.concrete_fields if f.attname not in encrypted] if fields is None \
+        others = (
+            [f.attname for f in self._meta.concrete_fields if f.attname not in encrypted]
+            if fields is None
             else [name for name in fields if name not in encrypted]
+        )
         if others:
             super().refresh_from_db(using=using, fields=others, from_queryset=from_queryset)
         if encrypted:

@@ -20,9 +20,9 @@ import binascii
 import json
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 KEY_BYTES = 32
 KEY_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -58,11 +58,14 @@ class Keyring:
     def to_json(self) -> str:
         """The keyring as configuration text (for generate_keys and tests; it contains keys)."""
         encode = base64.b64encode
-        return json.dumps({
-            "primary": self.primary_id,
-            "keys": {key_id: encode(key).decode("ascii") for key_id, key in self.keys.items()},
-            "index_keys": {name: encode(key).decode("ascii") for name, key in self.index_keys.items()},
-        }, indent=2)
+        return json.dumps(
+            {
+                "primary": self.primary_id,
+                "keys": {key_id: encode(key).decode("ascii") for key_id, key in self.keys.items()},
+                "index_keys": {name: encode(key).decode("ascii") for name, key in self.index_keys.items()},
+            },
+            indent=2,
+        )
 
     @classmethod
     def from_json(cls, text: str) -> "Keyring":

@@ -94,8 +94,11 @@ POLICY: dict[str, dict[str, FieldRule]] = {
     # Often the victim's own address too, so it is as restricted as hers (ADR 0011).
     "referrals.perpetrator": {"name": IDENTITY, "aliases": IDENTITY, "date_of_birth": IDENTITY, "address": CONTACT},
     "referrals.householdmember": {
-        "name": IDENTITY, "date_of_birth": IDENTITY, "school": SCHOOL,
-        "relationship_to_victim": IDENTITY, "relationship_to_perpetrator": IDENTITY,
+        "name": IDENTITY,
+        "date_of_birth": IDENTITY,
+        "school": SCHOOL,
+        "relationship_to_victim": IDENTITY,
+        "relationship_to_perpetrator": IDENTITY,
     },
     "referrals.riskassessment": {"answers": ASSESSMENT, "override_rationale": ASSESSMENT},
     "referrals.referral": {"without_consent_reason": DECISION, "decision_reason": DECISION},

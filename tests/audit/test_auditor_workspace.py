@@ -3,7 +3,7 @@ victims' personal data."""
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
@@ -46,7 +46,9 @@ def test_search_by_person_case_and_date(sign_in_fully, auditor, browsed):
     assert {e.user.username for e in by_case} == {"referrer", "coordinator"}
     future = client.get("/audit/", {"since_day": "1", "since_month": "1", "since_year": "2099"}).context["page"].object_list
     assert list(future) == []
-    bad = client.get("/audit/", {"since_day": "2", "since_month": "1", "since_year": "2026", "until_day": "1", "until_month": "1", "until_year": "2026"})
+    bad = client.get(
+        "/audit/", {"since_day": "2", "since_month": "1", "since_year": "2026", "until_day": "1", "until_month": "1", "until_year": "2026"}
+    )
     assert "on or after the start date" in bad.content.decode()
 
 
@@ -60,13 +62,13 @@ def test_csv_export_has_the_events_no_victim_data_and_is_logged(sign_in_fully, a
 
 @override_settings(MARAC_AUDIT_VIEWS_PER_HOUR=3, MARAC_AUDIT_DENIED_BURST=2)
 def test_anomalies_flag_many_views_denied_bursts_and_out_of_hours(sign_in_fully, auditor, referrer, case_a):
-    with time_machine.travel(datetime(2026, 11, 20, 23, 30, tzinfo=timezone.utc)):
+    with time_machine.travel(datetime(2026, 11, 20, 23, 30, tzinfo=UTC)):
         browser = sign_in_with_both_factors(Client(), referrer)
         for _ in range(4):
             browser.get(f"/cases/{case_a.reference}/")
         browser.get(f"/cases/{case_a.reference}/transfer/")  # refused: not the coordinator
         browser.get(f"/cases/{case_a.reference}/transfer/")
-    with time_machine.travel(datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)):
+    with time_machine.travel(datetime(2026, 11, 21, 10, 0, tzinfo=UTC)):
         anomalies = sign_in_fully(auditor).get("/audit/anomalies/").context["anomalies"]
     assert [b["username"] for b in anomalies["many_views"]] == ["referrer"]
     assert [b["username"] for b in anomalies["denied"]] == ["referrer"]
@@ -93,8 +95,15 @@ def test_an_auditor_sees_withheld_or_403_on_every_victim_page(sign_in_fully, aud
     case_page = client.get(f"/cases/{browsed.reference}/").content.decode()
     assert "Sarah Mitchell" not in case_page and "Withheld" in case_page
     assert "Sarah Mitchell" not in client.get("/cases/").content.decode()
-    for path in ("victim/", f"checklists/{draft.pk}/", f"checklists/{draft.pk}/step-1/", "incidents/new/",
-                 "perpetrators/new/", "household/new/", "transfer/"):
+    for path in (
+        "victim/",
+        f"checklists/{draft.pk}/",
+        f"checklists/{draft.pk}/step-1/",
+        "incidents/new/",
+        "perpetrators/new/",
+        "household/new/",
+        "transfer/",
+    ):
         assert client.get(f"/cases/{browsed.reference}/{path}").status_code == 403, path
     assert client.get("/audit/").status_code == 200  # and reads every event in scope
 
@@ -152,12 +161,18 @@ def test_a_month_of_routine_reads_does_not_hide_the_newest_anomalies(sign_in_ful
     def reads(user, at, count):
         return [AccessEvent(user=user, at=at, event="case_read", case_reference=case_a.reference, fields=["name"]) for _ in range(count)]
 
-    chain.append(reads(coordinator, datetime(2026, 11, 1, 10, 0, tzinfo=timezone.utc), 20_001)  # weeks of daytime work
-                 + reads(referrer, datetime(2026, 11, 16, 3, 0, tzinfo=timezone.utc), 10)  # ten views at 3 in the morning
-                 + reads(coordinator, datetime(2026, 11, 19, 11, 0, tzinfo=timezone.utc), 2_000))  # then more daytime work
-    with time_machine.travel(datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)):
+    chain.append(
+        reads(coordinator, datetime(2026, 11, 1, 10, 0, tzinfo=UTC), 20_001)  # weeks of daytime work
+        + reads(referrer, datetime(2026, 11, 16, 3, 0, tzinfo=UTC), 10)  # ten views at 3 in the morning
+        + reads(coordinator, datetime(2026, 11, 19, 11, 0, tzinfo=UTC), 2_000)
+    )  # then more daytime work
+    with time_machine.travel(datetime(2026, 11, 21, 10, 0, tzinfo=UTC)):
         anomalies = sign_in_fully(auditor).get("/audit/anomalies/").context["anomalies"]
-    assert {(b["username"], b["count"]) for b in anomalies["many_views"]} == {("coordinator", 20_001), ("referrer", 10), ("coordinator", 2_000)}
+    assert {(b["username"], b["count"]) for b in anomalies["many_views"]} == {
+        ("coordinator", 20_001),
+        ("referrer", 10),
+        ("coordinator", 2_000),
+    }
     assert [e.user.username for e in anomalies["out_of_hours"]] == ["referrer"] * 10
 
 

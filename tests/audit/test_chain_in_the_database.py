@@ -23,7 +23,7 @@ HOSTILE = [
     "accents é ñ, 日本語, 🙂 and \u2028",
     "",
     "<script>x</script> ' OR 1=1 --",
-    "escapes typed out: \\u007f \\ud83d \\n \\\"",
+    'escapes typed out: \\u007f \\ud83d \\n \\"',
 ]
 
 
@@ -33,14 +33,19 @@ def python_hash(event: AccessEvent) -> str:
 
 def test_every_event_hashes_the_same_where_it_is_linked_as_in_the_verifier(db, coordinator):
     for text in HOSTILE:
-        audit.record(event="case_read", user=coordinator, case_reference=text[:40], fields=[text, "victim.name"],
-                     purpose=text, outcome="denied")
+        audit.record(
+            event="case_read", user=coordinator, case_reference=text[:40], fields=[text, "victim.name"], purpose=text, outcome="denied"
+        )
     # The same through one append of several events, which travels as arrays.
     chain.append([AccessEvent(event="case_read", case_reference=text[:40], fields=[text], purpose=text) for text in HOSTILE])
     # Times on the second and in another zone: the serialisation is UTC to the microsecond.
     on_the_second = datetime(2026, 4, 1, 0, 0, 0, tzinfo=UTC)
-    chain.append([AccessEvent(at=on_the_second, event="export"),
-                  AccessEvent(at=on_the_second.astimezone(timezone(timedelta(hours=5, minutes=30))), event="search", fields=[])])
+    chain.append(
+        [
+            AccessEvent(at=on_the_second, event="export"),
+            AccessEvent(at=on_the_second.astimezone(timezone(timedelta(hours=5, minutes=30))), event="search", fields=[]),
+        ]
+    )
     events = list(AccessEvent.objects.order_by("sequence"))
     assert [python_hash(event) for event in events] == [event.hash for event in events]
     assert events[0].previous_hash == GENESIS and events[0].fields == sorted([HOSTILE[0], "victim.name"])
@@ -67,8 +72,10 @@ def test_an_insert_from_the_applications_connection_is_linked_by_the_database():
     postgresql_only()
     audit.record(event="case_read", case_reference="NWL-2026-0001")
     with connection.cursor() as cursor:  # no sequence, no hashes: as any careless or hostile INSERT
-        cursor.execute(f"INSERT INTO {AccessEvent._meta.db_table} (at, event, case_reference, fields, purpose, outcome, client_ip) "
-                       "VALUES (now(), 'case_read', 'NWL-2026-0002', '[]', '', 'allowed', '')")
+        cursor.execute(
+            f"INSERT INTO {AccessEvent._meta.db_table} (at, event, case_reference, fields, purpose, outcome, client_ip) "
+            "VALUES (now(), 'case_read', 'NWL-2026-0002', '[]', '', 'allowed', '')"
+        )
     second = AccessEvent.objects.get(case_reference="NWL-2026-0002")
     assert second.sequence == 2 and second.previous_hash == AccessEvent.objects.get(sequence=1).hash
     assert second.hash == python_hash(second) and verify().intact
@@ -78,8 +85,14 @@ SOME_EVENTS = "import audit\nfor n in range(5): audit.record(event='case_read', 
 
 
 def restore(env: dict, dump: str) -> subprocess.CompletedProcess:
-    subprocess.run([shutil.which("psql") or "psql", "-q", "-v", "ON_ERROR_STOP=1", env["DATABASE_URL"]], input=dump, text=True,
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [shutil.which("psql") or "psql", "-q", "-v", "ON_ERROR_STOP=1", env["DATABASE_URL"]],
+        input=dump,
+        text=True,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return verify_in(env)
 
 
@@ -95,8 +108,13 @@ def test_a_restored_dump_verifies_and_one_with_an_event_cut_out_is_caught():
     postgresql_only()
     with scratch_postgres() as original:
         manage(original, "shell", "-c", SOME_EVENTS)
-        dump = subprocess.run([shutil.which("pg_dump") or "pg_dump", "--data-only", "--table=audit_accessevent", original["DATABASE_URL"]],
-                              capture_output=True, text=True, check=True, timeout=120).stdout
+        dump = subprocess.run(
+            [shutil.which("pg_dump") or "pg_dump", "--data-only", "--table=audit_accessevent", original["DATABASE_URL"]],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
     third_event = next(line for line in dump.splitlines() if "\tNWL-2026-0002\t" in line)
     with scratch_postgres() as copy:
         intact = restore(copy, dump)
@@ -116,8 +134,11 @@ def test_links_sent_by_a_role_that_does_not_own_the_table_are_ignored():
         cursor.execute(f"GRANT SELECT, INSERT ON {table} TO {role}")
         cursor.execute(f"GRANT USAGE ON SEQUENCE {table}_id_seq TO {role}")
         cursor.execute(f"SET ROLE {role}")
-        cursor.execute(f"INSERT INTO {table} (sequence, previous_hash, hash, at, event, case_reference, fields, purpose, outcome, client_ip) "
-                       "VALUES (99, %s, %s, now(), 'case_read', 'NWL-2026-0002', '[]', '', 'allowed', '')", ["f" * 64, "e" * 64])
+        cursor.execute(
+            f"INSERT INTO {table} (sequence, previous_hash, hash, at, event, case_reference, fields, purpose, outcome, client_ip) "
+            "VALUES (99, %s, %s, now(), 'case_read', 'NWL-2026-0002', '[]', '', 'allowed', '')",
+            ["f" * 64, "e" * 64],
+        )
         cursor.execute("RESET ROLE")
     forged = AccessEvent.objects.get(case_reference="NWL-2026-0002")
     assert (forged.sequence, forged.previous_hash) == (2, AccessEvent.objects.get(sequence=1).hash)
@@ -133,8 +154,10 @@ def test_a_temporary_table_cannot_stand_in_for_the_chains_head():
         schema = cursor.fetchone()[0]
         cursor.execute("CREATE TEMP TABLE audit_accessevent (sequence bigint, hash text)")
         cursor.execute("INSERT INTO audit_accessevent VALUES (41, 'fakehead')")  # the temporary one
-        cursor.execute(f'INSERT INTO "{schema}".audit_accessevent (at, event, case_reference, fields, purpose, outcome, client_ip) '
-                       "VALUES (now(), 'case_read', 'NWL-2026-0002', '[]', '', 'allowed', '')")
+        cursor.execute(
+            f'INSERT INTO "{schema}".audit_accessevent (at, event, case_reference, fields, purpose, outcome, client_ip) '
+            "VALUES (now(), 'case_read', 'NWL-2026-0002', '[]', '', 'allowed', '')"
+        )
         cursor.execute("DROP TABLE pg_temp.audit_accessevent")
     assert AccessEvent.objects.get(case_reference="NWL-2026-0002").sequence == 2 and verify().intact
 
@@ -144,8 +167,11 @@ def test_a_temporary_table_cannot_stand_in_for_the_chains_head():
 def test_fields_the_verifier_could_not_read_back_are_refused(fields):
     postgresql_only()
     with pytest.raises(DatabaseError, match="list of field names"), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {AccessEvent._meta.db_table} (at, event, case_reference, fields, purpose, outcome, client_ip) "
-                       "VALUES (now(), 'case_read', 'NWL-2026-0002', %s::jsonb, '', 'allowed', '')", [fields])
+        cursor.execute(
+            f"INSERT INTO {AccessEvent._meta.db_table} (at, event, case_reference, fields, purpose, outcome, client_ip) "
+            "VALUES (now(), 'case_read', 'NWL-2026-0002', %s::jsonb, '', 'allowed', '')",
+            [fields],
+        )
     assert not AccessEvent.objects.exists()
 
 

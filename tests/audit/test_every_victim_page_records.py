@@ -25,12 +25,26 @@ SHOWS_VICTIM_DATA = {
 }
 # Pages that show no victim data (a reference and an empty form at most), or only act.
 NO_VICTIM_DATA = {
-    "checklist-start", "checklist-new", "checklist-judgement", "checklist-refer", "incident-new", "perpetrator-new",
-    "household-new", "case-transfer", "referral-resubmit", "referral-withdraw", "break-glass",
+    "checklist-start",
+    "checklist-new",
+    "checklist-judgement",
+    "checklist-refer",
+    "incident-new",
+    "perpetrator-new",
+    "household-new",
+    "case-transfer",
+    "referral-resubmit",
+    "referral-withdraw",
+    "break-glass",
     # The auditor's workspace shows events, which hold no victim data; its reports are logged too.
-    "audit-search", "audit-export", "audit-case", "audit-person", "audit-anomalies", "audit-chain",
+    "audit-search",
+    "audit-export",
+    "audit-case",
+    "audit-person",
+    "audit-anomalies",
+    "audit-chain",
 }
-CASE_URL_MODULES = ("referrals.", "marac.auditor_views", "marac.meetings.", "marac.reports.")
+CASE_URL_MODULES = ("referrals.", "audit.workspace.views", "meetings.", "reports.")
 # NI 32's drill-down names victims (proven to record in tests/reports/test_report_pages.py); the
 # figures, the data return and its exports name nobody.
 REPORT_PAGES = {"ni32-repeats", "ni32-report", "data-return", "data-return-csv", "data-return-pdf"}

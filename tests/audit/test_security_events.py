@@ -1,15 +1,14 @@
 """Sign-ins, failures, lockouts, resets and key rotation are in the access log too."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
 import time_machine
-
 from django.core.management import call_command
 
 from audit.models import AccessEvent
-from marac.management.commands._demo import current_code
+from demo.management.commands._demo import current_code
 from tests.conftest import PASSWORD
 
 
@@ -18,7 +17,7 @@ def events(**filters) -> list[str]:
 
 
 def test_a_sign_in_and_out_is_logged_without_the_typed_username(client, coordinator):
-    with time_machine.travel(datetime(2026, 11, 21, 10, 0, 5, tzinfo=timezone.utc), tick=False) as clock:
+    with time_machine.travel(datetime(2026, 11, 21, 10, 0, 5, tzinfo=UTC), tick=False) as clock:
         client.post("/sign-in/", {"username": "coordinator-typo-hunter2", "password": "nope"})
         client.post("/sign-in/", {"username": "coordinator", "password": PASSWORD})
         client.post("/sign-in/security-code/", {"code": "000000"})

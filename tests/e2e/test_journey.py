@@ -62,8 +62,13 @@ def app():
     with scratch_database() as env:
         manage(env, "seed_demo")
         port = free_port()
-        server = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"],
-                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             wait_for(port)
             yield f"http://127.0.0.1:{port}", env
@@ -151,7 +156,8 @@ def complete_checklist_with_the_keyboard(page) -> None:
         for _ in range(300):  # more than a step has tab stops
             page.keyboard.press("Tab")
             kind, value, checked, text = page.evaluate(
-                "() => { const e = document.activeElement; return [e.type, e.value, e.checked, e.textContent.trim()]; }")
+                "() => { const e = document.activeElement; return [e.type, e.value, e.checked, e.textContent.trim()]; }"
+            )
             if kind == "radio" and value == "yes" and not checked:
                 page.keyboard.press("Space")
             elif kind == "submit" and text in ("Save and continue", "Save and see the score"):

@@ -40,8 +40,16 @@ def test_an_administrator_can_create_an_area_with_the_default_rules(client, sign
     sign_in_fully(admin_user)
     response = client.post(
         "/admin/marac/maracarea/add/",
-        {"name": "Hinckley and Bosworth", "short_code": "HB", "high_risk_threshold": 14, "escalation_callouts": 3,
-         "referral_cutoff_working_days": 8, "nation": "ENG", "repeat_definition": "current", "adult_female_population": ""},
+        {
+            "name": "Hinckley and Bosworth",
+            "short_code": "HB",
+            "high_risk_threshold": 14,
+            "escalation_callouts": 3,
+            "referral_cutoff_working_days": 8,
+            "nation": "ENG",
+            "repeat_definition": "current",
+            "adult_female_population": "",
+        },
     )
     assert response.status_code == 302
     area = MaracArea.objects.get(short_code="HB")
@@ -52,8 +60,14 @@ def test_bad_area_settings_are_refused_with_a_message(client, sign_in_fully, adm
     sign_in_fully(admin_user)
     response = client.post(
         "/admin/marac/maracarea/add/",
-        {"name": "<script>x</script>", "short_code": "lower case", "high_risk_threshold": 99,
-         "escalation_callouts": "three", "referral_cutoff_working_days": 8, "repeat_definition": "sometimes"},
+        {
+            "name": "<script>x</script>",
+            "short_code": "lower case",
+            "high_risk_threshold": 99,
+            "escalation_callouts": "three",
+            "referral_cutoff_working_days": 8,
+            "repeat_definition": "sometimes",
+        },
     )
     assert response.status_code == 200
     assert not MaracArea.objects.filter(name="<script>x</script>").exists()
@@ -74,9 +88,7 @@ def test_second_factor_secrets_are_not_in_the_admin(client, sign_in_fully, admin
 
 def test_reset_second_factor_makes_the_person_enrol_again(client, sign_in_fully, admin_user, referrer):
     sign_in_fully(admin_user)
-    response = client.post(
-        "/admin/marac/user/", {"action": "reset_second_factor", "_selected_action": [referrer.pk]}
-    )
+    response = client.post("/admin/marac/user/", {"action": "reset_second_factor", "_selected_action": [referrer.pk]})
     assert response.status_code == 302
     assert not TOTPDevice.objects.filter(user=referrer).exists()
 

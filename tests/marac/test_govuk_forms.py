@@ -173,9 +173,7 @@ def test_a_single_checkbox_is_a_one_item_checkboxes_component():
     box = element(html, id="id_consent")
     assert box["type"] == "checkbox" and box["aria-describedby"] == "id_consent-error"
     assert classes(html, id="id_consent") == {"govuk-checkboxes__input"}
-    assert contains(
-        html, '<label class="govuk-label govuk-checkboxes__label" for="id_consent">The victim consents to the referral</label>'
-    )
+    assert contains(html, '<label class="govuk-label govuk-checkboxes__label" for="id_consent">The victim consents to the referral</label>')
     assert "govuk-form-group--error" in html and "<fieldset" not in html
 
 
@@ -269,8 +267,7 @@ def test_a_whole_form_renders_every_field_the_hidden_ones_and_form_wide_errors()
     assert element(html, id="id_token") == {"type": "hidden", "name": "token", "id": "id_token"}
     assert contains(
         html,
-        '<p class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span>'
-        " This referral has already been sent</p>",
+        '<p class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> This referral has already been sent</p>',
     )
     assert "(Hidden field token) This field is required." in html
 

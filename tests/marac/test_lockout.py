@@ -7,7 +7,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.test import Client, override_settings
 
-from marac.management.commands._demo import current_code
+from demo.management.commands._demo import current_code
 from tests.conftest import PASSWORD
 
 _addresses = (f"198.51.100.{n}" for n in itertools.count(1))
@@ -111,10 +111,18 @@ def test_wrong_codes_are_not_kept_in_the_attempt_records(client, coordinator):
 def test_an_address_behind_the_proxy_locks_despite_forged_entries(client, coordinator):
     # The proxy appends the real address; the attacker controls only what is to its left.
     for n in range(5):
-        client.post("/sign-in/", {"username": f"guess{n}", "password": "x"},
-                    REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"{next(_addresses)}, 203.0.113.50")
-    response = client.post("/sign-in/", {"username": "coordinator", "password": PASSWORD},
-                           REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"{next(_addresses)}, 203.0.113.50")
+        client.post(
+            "/sign-in/",
+            {"username": f"guess{n}", "password": "x"},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR=f"{next(_addresses)}, 203.0.113.50",
+        )
+    response = client.post(
+        "/sign-in/",
+        {"username": "coordinator", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR=f"{next(_addresses)}, 203.0.113.50",
+    )
     assert response.status_code == 429
 
 
@@ -150,7 +158,9 @@ def test_attempt_records_keep_no_secret_anyone_typed(sign_in_fully, coordinator)
     client.post("/account/password/", {"old_password": secret, "new_password1": secret, "new_password2": secret})
     for url in ("/account/confirm/", "/account/backup-codes/"):
         client.post(url, {"code": secret, "password": secret})
-    recorded = [str(value) for model in (AccessAttempt, AccessLog, AccessFailureLog) for row in model.objects.values() for value in row.values()]
+    recorded = [
+        str(value) for model in (AccessAttempt, AccessLog, AccessFailureLog) for row in model.objects.values() for value in row.values()
+    ]
     assert AccessAttempt.objects.exists()  # the failures were counted...
     assert not [value for value in recorded if secret in value]  # ...without what was typed
 
@@ -160,8 +170,14 @@ def test_records_made_before_the_fields_were_masked_lose_their_form_data(db):
 
     from django.apps import apps
 
-    AccessAttempt.objects.create(username="coordinator", ip_address="203.0.113.9", user_agent="", failures_since_start=1,
-                                 get_data="", post_data="old_password=Granite\nnew_password1=Lantern")
+    AccessAttempt.objects.create(
+        username="coordinator",
+        ip_address="203.0.113.9",
+        user_agent="",
+        failures_since_start=1,
+        get_data="",
+        post_data="old_password=Granite\nnew_password1=Lantern",
+    )
     importlib.import_module("marac.migrations.0004_forget_form_data_in_sign_in_attempts").forget_form_data(apps, None)
     attempt_left = AccessAttempt.objects.get()
     assert attempt_left.post_data == "" and attempt_left.failures_since_start == 1  # lockout still counts it

@@ -3,7 +3,10 @@ import re
 
 def nav_labels(html: str) -> list[str]:
     nav = re.search(r'<ul class="govuk-service-navigation__list".*?</ul>', html, re.S).group(0)
-    return [re.sub(r"<[^>]+>", "", label).strip() for label in re.findall(r'<a class="govuk-service-navigation__link"[^>]*>(.*?)</a>', nav, re.S)]
+    return [
+        re.sub(r"<[^>]+>", "", label).strip()
+        for label in re.findall(r'<a class="govuk-service-navigation__link"[^>]*>(.*?)</a>', nav, re.S)
+    ]
 
 
 def test_an_administrator_sees_administration(sign_in_fully, admin_user):

@@ -52,13 +52,15 @@ def test_the_demo_shows_every_criterion_a_decline_and_a_cross_area_match(db):
     criteria = {c for r in Referral.objects.all() for c in r.criteria}
     assert criteria == {"visible_high_risk", "professional_judgement", "potential_escalation", "repeat"}
     assert Referral.objects.filter(status=Referral.Status.DECLINED).exists()
-    jo = next(v for v in Victim.objects.select_related("case__data_key", "case__area") if v.case.area.short_code == "NWL" and v.name == "Jo Pryce")
+    jo = next(
+        v for v in Victim.objects.select_related("case__data_key", "case__area") if v.case.area.short_code == "NWL" and v.name == "Jo Pryce"
+    )
     matches = selectors.recent_matches_elsewhere(jo, timezone.localdate())
     assert [case.area.short_code for case, _ in matches] == ["CHA"]
 
 
 def test_seed_has_a_past_meeting_with_issued_minutes_and_an_upcoming_one_with_its_agenda_issued(db):
-    from marac.meetings.models import Action, Meeting
+    from meetings.models import Action, Meeting
 
     call_command("seed_demo")
     past = Meeting.objects.get(status=Meeting.Status.MINUTES_ISSUED)
@@ -68,6 +70,6 @@ def test_seed_has_a_past_meeting_with_issued_minutes_and_an_upcoming_one_with_it
     assert set(Action.objects.filter(meeting=past).values_list("status", flat=True)) == {"open", "done", "not_possible", "not_done"}
     assert upcoming.status == Meeting.Status.AGENDA_ISSUED and upcoming.agenda_items.filter(removed_at=None).exists()
     # The open and not-done actions are carried over to the upcoming agenda.
-    from marac.meetings.selectors import carried_over_actions
+    from meetings.selectors import carried_over_actions
 
     assert carried_over_actions(upcoming).count() == 2

@@ -1,7 +1,7 @@
 """Sessions end when idle for 15 minutes, after 10 hours whatever happens, and at the next
 request after the person's account or membership is deactivated."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 from django.test import Client
@@ -10,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from marac.services import second_factor_reset
 from tests.conftest import PASSWORD, sign_in_with_both_factors
 
-START = datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
 
 def is_signed_in(client) -> bool:

@@ -77,8 +77,9 @@ def test_secrets_can_come_from_files(tmp_path):
     key = secrets.token_urlsafe(64)
     (tmp_path / "secret").write_text(key + "\n")
     (tmp_path / "keyring").write_text(new_keyring_json("from-file"))
-    env = production_env(SECRET_KEY=None, SECRET_KEY_FILE=str(tmp_path / "secret"),
-                         MARAC_KEYRING=None, MARAC_KEYRING_FILE=str(tmp_path / "keyring"))
+    env = production_env(
+        SECRET_KEY=None, SECRET_KEY_FILE=str(tmp_path / "secret"), MARAC_KEYRING=None, MARAC_KEYRING_FILE=str(tmp_path / "keyring")
+    )
     code = LOAD_SETTINGS + f"; print(settings.SECRET_KEY == '{key}', settings.MARAC_KEYRING.primary_id)"
     result = run(code, env)
     assert result.returncode == 0, result.stderr
@@ -139,8 +140,14 @@ def test_the_keyring_does_not_show_its_keys_when_printed():
 
 @pytest.mark.parametrize(
     "text",
-    ["not json", "[]", '{"keys": {}}', '{"primary": "b", "keys": {"a": "' + "A" * 44 + '"}}',
-     '{"primary": "a b", "keys": {"a b": "' + "A" * 44 + '"}}', '{"primary": "a", "keys": {"a": "%%%"}}'],
+    [
+        "not json",
+        "[]",
+        '{"keys": {}}',
+        '{"primary": "b", "keys": {"a": "' + "A" * 44 + '"}}',
+        '{"primary": "a b", "keys": {"a b": "' + "A" * 44 + '"}}',
+        '{"primary": "a", "keys": {"a": "%%%"}}',
+    ],
 )
 def test_malformed_keyrings_are_refused(text):
     with pytest.raises(KeyringError):

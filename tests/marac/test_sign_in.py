@@ -1,17 +1,17 @@
 """Password, then a security code: the whole sign-in, and the ways people attack it."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from demo.management.commands._demo import current_code
 from marac import services
-from marac.management.commands._demo import current_code
 from tests.conftest import PASSWORD
 
-NOW = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
 
 def enter_password(client, username, password=PASSWORD, next_url=None):
@@ -90,9 +90,7 @@ def test_a_backup_code_works_once(client, coordinator):
     assert StaticToken.objects.filter(device__user=coordinator).count() == len(codes) - 1
 
 
-@pytest.mark.parametrize(
-    "next_url", ["https://evil.example/", "//evil.example/", "https:/evil.example", "javascript:alert(1)"]
-)
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/", "https:/evil.example", "javascript:alert(1)"])
 def test_next_pointing_at_another_site_is_not_followed(client, coordinator, frozen_clock, next_url):
     enter_password(client, "coordinator", next_url=next_url)
     response = enter_code(client, current_code(device_of(coordinator)))

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from marac.meetings import services as meetings
+from meetings import services as meetings
 from referrals import services
 from referrals.checklists import DASH_2009
 
@@ -20,8 +20,16 @@ def accepted(case, *, referrer, agency, coordinator):
 
 @pytest.fixture
 def meeting(area, coordinator, chair, police, idva, childrens_services):
-    return meetings.meeting_schedule(area=area, starts_at=timezone.now() + timedelta(days=21), venue="Room 4, Coalville", online=False,
-                                     chair=chair, coordinator=coordinator, agencies=[police, idva, childrens_services], by=coordinator)
+    return meetings.meeting_schedule(
+        area=area,
+        starts_at=timezone.now() + timedelta(days=21),
+        venue="Room 4, Coalville",
+        online=False,
+        chair=chair,
+        coordinator=coordinator,
+        agencies=[police, idva, childrens_services],
+        by=coordinator,
+    )
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ import time
 import pytest
 from django.core.management import call_command
 
-from marac.meetings.models import Meeting
 from marac.models import User
-from marac.signin_views import REAUTHENTICATED_AT
+from marac.reauth import REAUTHENTICATED_AT
+from meetings.models import Meeting
 from tests.conftest import sign_in_with_both_factors
 
 
@@ -19,7 +19,15 @@ def test_every_demo_meeting_page_answers_for_every_demo_person(db, client, usern
     session = client.session
     session[REAUTHENTICATED_AT] = time.time()
     session.save()
-    paths = ["/meetings/", "/meetings/actions/", "/referrals/", "/cases/", "/reports/", "/reports/NWL/data-return/", "/reports/NWL/repeats/"]
+    paths = [
+        "/meetings/",
+        "/meetings/actions/",
+        "/referrals/",
+        "/cases/",
+        "/reports/",
+        "/reports/NWL/data-return/",
+        "/reports/NWL/repeats/",
+    ]
     for meeting in Meeting.objects.exclude(status=Meeting.Status.CLOSED):  # the closed ones are synthetic history
         paths += [f"/meetings/{meeting.pk}/", f"/meetings/{meeting.pk}/documents/agenda.pdf"]
         paths += [f"/meetings/{meeting.pk}/cases/{item.case.reference}/" for item in meeting.agenda_items.select_related("case")]

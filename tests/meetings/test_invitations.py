@@ -7,10 +7,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from audit.models import AccessEvent
-from marac.meetings import services as meetings
-from marac.meetings.forms import shared_field
-from marac.meetings.models import Attendance, CaseMinutes, Meeting
 from marac.models import Agency, AgencyKind, Membership, Role
+from meetings import services as meetings
+from meetings.forms import shared_field
+from meetings.models import Attendance, CaseMinutes, Meeting
 from referrals.models import CaseUserObjectPermission
 from tests.conftest import make_person
 
@@ -40,7 +40,8 @@ def probation_rep(area, probation):
 
 
 def test_an_agency_invited_after_the_agenda_is_issued_reaches_the_meeting_and_its_cases(
-        sign_in_fully, issued, coordinator, probation, probation_rep, police, idva, childrens_services, case_a):
+    sign_in_fully, issued, coordinator, probation, probation_rep, police, idva, childrens_services, case_a
+):
     rep = sign_in_fully(probation_rep)
     assert rep.get(f"/meetings/{issued.pk}/").status_code == 404
     page = sign_in_fully(coordinator).get(f"/meetings/{issued.pk}/")
@@ -58,7 +59,8 @@ def test_an_agency_invited_after_the_agenda_is_issued_reaches_the_meeting_and_it
 
 
 def test_a_withdrawn_agencys_representatives_lose_the_meeting_and_its_cases_at_once(
-        sign_in_fully, rep_accepted, coordinator, agency_rep, police, idva, childrens_services, case_a):
+    sign_in_fully, rep_accepted, coordinator, agency_rep, police, idva, childrens_services, case_a
+):
     assert CaseUserObjectPermission.objects.filter(user=agency_rep, content_object=case_a).exists()
     response = sign_in_fully(coordinator).post(url(rep_accepted), chosen(rep_accepted, police, idva))
     assert response.status_code == 302
@@ -67,7 +69,9 @@ def test_a_withdrawn_agencys_representatives_lose_the_meeting_and_its_cases_at_o
     rep = sign_in_fully(agency_rep)
     assert rep.get(f"/meetings/{rep_accepted.pk}/").status_code == 404
     assert rep.get(f"/cases/{case_a.reference}/").status_code == 404
-    assert AccessEvent.objects.filter(event="meeting_agency_withdrawn", purpose=f"meeting {rep_accepted.pk}: agency {childrens_services.pk}").exists()
+    assert AccessEvent.objects.filter(
+        event="meeting_agency_withdrawn", purpose=f"meeting {rep_accepted.pk}: agency {childrens_services.pk}"
+    ).exists()
 
 
 def test_the_change_has_history_naming_the_coordinator(sign_in_fully, issued, coordinator, police, idva):
@@ -88,8 +92,9 @@ def test_no_agency_or_an_absurd_one_is_a_clear_error_and_changes_nothing(sign_in
     assert invited(issued) == before
 
 
-def test_a_change_someone_else_saved_meanwhile_is_not_undone(sign_in_fully, issued, coordinator, police, idva,
-                                                             childrens_services, probation):
+def test_a_change_someone_else_saved_meanwhile_is_not_undone(
+    sign_in_fully, issued, coordinator, police, idva, childrens_services, probation
+):
     client = sign_in_fully(coordinator)
     form_as_opened = chosen(issued, police, idva, childrens_services, probation)  # adding Probation
     meetings.meeting_invitations_change(meeting=issued, agencies=[police, idva], by=coordinator)  # meanwhile
@@ -141,7 +146,8 @@ def test_another_areas_coordinator_gets_the_same_404_as_for_no_meeting(sign_in_f
 
 
 def test_someone_for_two_agencies_accepts_again_for_the_one_still_invited(
-        sign_in_fully, rep_accepted, coordinator, agency_rep, area, police, idva, childrens_services, case_a):
+    sign_in_fully, rep_accepted, coordinator, agency_rep, area, police, idva, childrens_services, case_a
+):
     Membership.objects.create(user=agency_rep, agency=idva, area=area, role=Role.AGENCY_REP)  # a second hat
     meetings.meeting_invitations_change(meeting=rep_accepted, agencies=[police, idva], by=coordinator)  # withdraws theirs
     rep = sign_in_fully(agency_rep)
@@ -162,13 +168,18 @@ def test_accepting_for_an_agency_withdrawn_a_moment_ago_is_refused(issued, coord
     assert not Attendance.objects.exists()
 
 
-def test_what_a_withdrawn_agency_said_stays_in_the_minutes(sign_in_fully, rep_accepted, chair, coordinator, police, idva,
-                                                            childrens_services, case_a):
+def test_what_a_withdrawn_agency_said_stays_in_the_minutes(
+    sign_in_fully, rep_accepted, chair, coordinator, police, idva, childrens_services, case_a
+):
     meetings.meeting_advance(meeting=rep_accepted, by=chair)
     client = sign_in_fully(chair)
     minutes_url = f"/meetings/{rep_accepted.pk}/cases/{case_a.reference}/minutes/"
-    said = {shared_field(childrens_services.name): "Two children on plans", shared_field(police.name): "Three call-outs",
-            "risks": "R", "row_version": 0}
+    said = {
+        shared_field(childrens_services.name): "Two children on plans",
+        shared_field(police.name): "Three call-outs",
+        "risks": "R",
+        "row_version": 0,
+    }
     assert client.post(minutes_url, said).status_code == 302
     meetings.meeting_invitations_change(meeting=rep_accepted, agencies=[police, idva], by=coordinator)
     page = client.get(minutes_url).content.decode()

@@ -6,20 +6,32 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from audit.models import AccessEvent
-from marac.meetings.forms import shared_field
-from marac.meetings.models import Action, AgendaItem, Attendance, CaseMinutes, Meeting, ResearchReturn
+from meetings.forms import shared_field
+from meetings.models import Action, AgendaItem, Attendance, CaseMinutes, Meeting, ResearchReturn
 from referrals.models import Referral
 from tests.conftest import sign_in_with_both_factors
 
 
-def test_a_coordinator_schedules_a_meeting_and_accepted_referrals_are_listed_for_it(sign_in_fully, coordinator, chair, area, police,
-                                                                                      idva, childrens_services, case_a, referrer):
+def test_a_coordinator_schedules_a_meeting_and_accepted_referrals_are_listed_for_it(
+    sign_in_fully, coordinator, chair, area, police, idva, childrens_services, case_a, referrer
+):
     from tests.meetings.conftest import accepted
 
     client = sign_in_fully(coordinator)
     day = date.today() + timedelta(days=30)
-    response = client.post("/meetings/new/", {"area": area.pk, "day_day": day.day, "day_month": day.month, "day_year": day.year, "starts": "09:30",
-                                              "venue": "Room 4", "chair": chair.pk, "agencies": [police.pk, idva.pk, childrens_services.pk]})
+    response = client.post(
+        "/meetings/new/",
+        {
+            "area": area.pk,
+            "day_day": day.day,
+            "day_month": day.month,
+            "day_year": day.year,
+            "starts": "09:30",
+            "venue": "Room 4",
+            "chair": chair.pk,
+            "agencies": [police.pk, idva.pk, childrens_services.pk],
+        },
+    )
     meeting = Meeting.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/meetings/{meeting.pk}/"
     referral = accepted(case_a, referrer=referrer, agency=idva, coordinator=coordinator)
@@ -32,8 +44,19 @@ def test_a_coordinator_schedules_a_meeting_and_accepted_referrals_are_listed_for
 
 def test_scheduling_refuses_bad_input_and_keeps_what_was_typed(sign_in_fully, coordinator, chair, area, police):
     client = sign_in_fully(coordinator)
-    response = client.post("/meetings/new/", {"area": area.pk, "day_day": "31", "day_month": "2", "day_year": "2027", "starts": "25:99",
-                                              "venue": "Room <script>", "chair": chair.pk, "agencies": [police.pk]})
+    response = client.post(
+        "/meetings/new/",
+        {
+            "area": area.pk,
+            "day_day": "31",
+            "day_month": "2",
+            "day_year": "2027",
+            "starts": "25:99",
+            "venue": "Room <script>",
+            "chair": chair.pk,
+            "agencies": [police.pk],
+        },
+    )
     page = response.content.decode()
     assert response.status_code == 200 and "govuk-error-summary" in page
     assert "Enter the start time as hours and minutes" in page and "Room &lt;script&gt;" in page
@@ -44,7 +67,7 @@ def test_the_agenda_lists_children_cases_first(listed, case_a, case_b, referrer)
     from referrals import services
 
     services.household_member_add(case=case_b, details={"name": "Child B"}, is_child=True, by=referrer, today=date.today())
-    from marac.meetings import services as meetings
+    from meetings import services as meetings
 
     meetings.agenda_remove(item=listed.agenda_items.get(case=case_b), because="added_in_error", by=listed.coordinator)
     meetings.agenda_add(meeting=listed, case=case_b, because="review", by=listed.coordinator)
@@ -52,7 +75,9 @@ def test_the_agenda_lists_children_cases_first(listed, case_a, case_b, referrer)
     assert sections == {case_b.reference: AgendaItem.Section.CHILDREN, case_a.reference: AgendaItem.Section.ADULTS}
 
 
-def test_a_representative_sees_no_case_content_until_they_accept_the_statement(sign_in_fully, issued, agency_rep, case_a, childrens_services):
+def test_a_representative_sees_no_case_content_until_they_accept_the_statement(
+    sign_in_fully, issued, agency_rep, case_a, childrens_services
+):
     client = sign_in_fully(agency_rep)
     before = client.get(f"/meetings/{issued.pk}/").content.decode()
     assert "Sarah Mitchell" not in before and case_a.reference not in before and "confidentiality statement" in before
@@ -81,20 +106,32 @@ def test_a_scheduled_meeting_is_invisible_to_representatives(sign_in_fully, list
 def test_research_then_minutes_then_issue_locks_them(sign_in_fully, rep_accepted, agency_rep, chair, case_a, police, client):
     meeting = rep_accepted
     sign_in_fully(agency_rep)
-    response = client.post(f"/meetings/{meeting.pk}/cases/{case_a.reference}/research/",
-                           {"facts": "Two children on a plan", "opinion": "Escalating", "not_shared": "Health details: consent"})
+    response = client.post(
+        f"/meetings/{meeting.pk}/cases/{case_a.reference}/research/",
+        {"facts": "Two children on a plan", "opinion": "Escalating", "not_shared": "Health details: consent"},
+    )
     assert response.status_code == 302
     assert ResearchReturn.objects.get().facts == "Two children on a plan"
     sign_in_with_both_factors(client, chair)
     client.post(f"/meetings/{meeting.pk}/advance/")  # start the meeting
     page = client.get(f"/meetings/{meeting.pk}/cases/{case_a.reference}/").content.decode()
     assert "Health details: consent" in page  # the chair reads what was not shared, and why
-    minutes = {"risks": "Stalking at work", "decisions": ["mappa"], "decision_notes": "Refer today",
-               shared_field(police.name): "3 call-outs"}
+    minutes = {
+        "risks": "Stalking at work",
+        "decisions": ["mappa"],
+        "decision_notes": "Refer today",
+        shared_field(police.name): "3 call-outs",
+    }
     assert client.post(f"/meetings/{meeting.pk}/cases/{case_a.reference}/minutes/", minutes).status_code == 302
     due = date.today() + timedelta(days=14)
-    action = {"agency": police.pk, "owner": "DC Patel", "description": "Flag the address", "due_on_day": due.day, "due_on_month": due.month,
-              "due_on_year": due.year}
+    action = {
+        "agency": police.pk,
+        "owner": "DC Patel",
+        "description": "Flag the address",
+        "due_on_day": due.day,
+        "due_on_month": due.month,
+        "due_on_year": due.year,
+    }
     assert client.post(f"/meetings/{meeting.pk}/cases/{case_a.reference}/actions/new/", action).status_code == 302
     client.post(f"/meetings/{meeting.pk}/advance/")  # end it
     client.post(f"/meetings/{meeting.pk}/minutes/issue/")
@@ -112,27 +149,37 @@ def test_research_then_minutes_then_issue_locks_them(sign_in_fully, rep_accepted
 
 
 def test_other_agencies_never_read_what_an_agency_chose_not_to_share(sign_in_fully, rep_accepted, agency_rep, case_a, police, area):
-    from marac.meetings import services as meetings
     from marac.models import Role
+    from meetings import services as meetings
     from tests.conftest import make_person
 
-    meetings.research_save(meeting=rep_accepted, case=case_a, agency=agency_rep.memberships.get().agency, facts="F", opinion="O",
-                           not_shared="SECRET REASON", by=agency_rep)
+    meetings.research_save(
+        meeting=rep_accepted,
+        case=case_a,
+        agency=agency_rep.memberships.get().agency,
+        facts="F",
+        opinion="O",
+        not_shared="SECRET REASON",
+        by=agency_rep,
+    )
     police_rep = make_person("police_rep", Role.AGENCY_REP, police, area)
     meetings.confidentiality_accept(meeting=rep_accepted, user=police_rep, agency=police)
     page = sign_in_fully(police_rep).get(f"/meetings/{rep_accepted.pk}/cases/{case_a.reference}/").content.decode()
     assert "F" in page and "SECRET REASON" not in page and "Withheld" in page
 
 
-def test_a_representative_updates_only_their_own_agencys_actions(sign_in_fully, rep_accepted, agency_rep, chair, case_a, police,
-                                                              childrens_services):
-    from marac.meetings import services as meetings
+def test_a_representative_updates_only_their_own_agencys_actions(
+    sign_in_fully, rep_accepted, agency_rep, chair, case_a, police, childrens_services
+):
+    from meetings import services as meetings
 
     meetings.meeting_advance(meeting=rep_accepted, by=chair)
-    theirs = meetings.action_add(meeting=rep_accepted, case=case_a, agency=childrens_services, owner="SW Jones", description="Visit",
-                                 due_on=date.today(), by=chair)
-    other = meetings.action_add(meeting=rep_accepted, case=case_a, agency=police, owner="DC Patel", description="Flag",
-                                due_on=date.today(), by=chair)
+    theirs = meetings.action_add(
+        meeting=rep_accepted, case=case_a, agency=childrens_services, owner="SW Jones", description="Visit", due_on=date.today(), by=chair
+    )
+    other = meetings.action_add(
+        meeting=rep_accepted, case=case_a, agency=police, owner="DC Patel", description="Flag", due_on=date.today(), by=chair
+    )
     meetings.meeting_advance(meeting=rep_accepted, by=chair)
     meetings.minutes_issue(meeting=rep_accepted, by=chair)  # representatives track actions once the minutes are issued
     client = sign_in_fully(agency_rep)
@@ -144,18 +191,34 @@ def test_a_representative_updates_only_their_own_agencys_actions(sign_in_fully, 
     assert theirs.updates.get().note == "Visited"
 
 
-def test_incomplete_actions_are_carried_to_the_next_agenda_and_overdue_ones_marked(sign_in_fully, rep_accepted, chair, coordinator,
-                                                                                   case_a, police, area, time_machine):
+def test_incomplete_actions_are_carried_to_the_next_agenda_and_overdue_ones_marked(
+    sign_in_fully, rep_accepted, chair, coordinator, case_a, police, area, time_machine
+):
     from django.utils import timezone
 
-    from marac.meetings import services as meetings
+    from meetings import services as meetings
 
     meetings.meeting_advance(meeting=rep_accepted, by=chair)
-    meetings.action_add(meeting=rep_accepted, case=case_a, agency=police, owner="DC Patel", description="Flag the address",
-                        due_on=date.today() + timedelta(days=1), by=chair)
+    meetings.action_add(
+        meeting=rep_accepted,
+        case=case_a,
+        agency=police,
+        owner="DC Patel",
+        description="Flag the address",
+        due_on=date.today() + timedelta(days=1),
+        by=chair,
+    )
     time_machine.move_to(timezone.now() + timedelta(days=40))
-    later = meetings.meeting_schedule(area=area, starts_at=timezone.now() + timedelta(days=7), venue="Room 4", online=False,
-                                      chair=chair, coordinator=coordinator, agencies=[police], by=coordinator)
+    later = meetings.meeting_schedule(
+        area=area,
+        starts_at=timezone.now() + timedelta(days=7),
+        venue="Room 4",
+        online=False,
+        chair=chair,
+        coordinator=coordinator,
+        agencies=[police],
+        by=coordinator,
+    )
     page = sign_in_fully(coordinator).get(f"/meetings/{later.pk}/").content.decode()
     assert "Flag the address" in page and "Overdue" in page
 
@@ -169,40 +232,67 @@ def test_access_events_name_the_fields_a_meeting_page_revealed(sign_in_fully, re
 def test_accepting_after_the_cutoff_waits_for_the_following_meeting(meeting, case_a, referrer, idva, coordinator, time_machine):
     from django.utils import timezone
 
-    from marac.meetings.selectors import cutoff_for
+    from meetings.selectors import cutoff_for
     from tests.meetings.conftest import accepted
 
-    time_machine.move_to(timezone.make_aware(timezone.datetime.combine(cutoff_for(meeting) + timedelta(days=1), timezone.datetime.min.time())) + timedelta(hours=10))
+    time_machine.move_to(
+        timezone.make_aware(timezone.datetime.combine(cutoff_for(meeting) + timedelta(days=1), timezone.datetime.min.time()))
+        + timedelta(hours=10)
+    )
     referral = accepted(case_a, referrer=referrer, agency=idva, coordinator=coordinator)
     assert referral.meeting is None and Referral.objects.get().status == "accepted"
 
 
-def test_my_referrals_shows_the_meeting_date_and_the_agencys_open_actions(sign_in_fully, rep_accepted, referrer, chair, case_a,
-                                                                           idva, police):
-    from marac.meetings import services as meetings
+def test_my_referrals_shows_the_meeting_date_and_the_agencys_open_actions(
+    sign_in_fully, rep_accepted, referrer, chair, case_a, idva, police
+):
+    from meetings import services as meetings
 
     meetings.meeting_advance(meeting=rep_accepted, by=chair)
-    meetings.action_add(meeting=rep_accepted, case=case_a, agency=idva, owner="Priya", description="Safety plan review",
-                        due_on=date.today() + timedelta(days=5), by=chair)
-    meetings.action_add(meeting=rep_accepted, case=case_a, agency=police, owner="DC Patel", description="Police only",
-                        due_on=date.today() + timedelta(days=5), by=chair)
+    meetings.action_add(
+        meeting=rep_accepted,
+        case=case_a,
+        agency=idva,
+        owner="Priya",
+        description="Safety plan review",
+        due_on=date.today() + timedelta(days=5),
+        by=chair,
+    )
+    meetings.action_add(
+        meeting=rep_accepted,
+        case=case_a,
+        agency=police,
+        owner="DC Patel",
+        description="Police only",
+        due_on=date.today() + timedelta(days=5),
+        by=chair,
+    )
     page = sign_in_fully(referrer).get("/referrals/").content.decode()
     assert f"{timezone.localtime(rep_accepted.starts_at):%-d %B %Y}" in page
     assert "Safety plan review" in page and "Police only" not in page
 
 
-def test_minutes_and_actions_follow_a_transferred_case_to_its_new_area(sign_in_fully, rep_accepted, chair, coordinator, case_a,
-                                                                       police, other_area):
-    from marac.meetings import services as meetings
+def test_minutes_and_actions_follow_a_transferred_case_to_its_new_area(
+    sign_in_fully, rep_accepted, chair, coordinator, case_a, police, other_area
+):
     from marac.models import Role
+    from meetings import services as meetings
     from referrals import services
     from tests.conftest import make_person
 
     meetings.meeting_advance(meeting=rep_accepted, by=chair)
-    meetings.minutes_save(meeting=rep_accepted, case=case_a, information_shared={}, risks="Stalking at work", decisions=["dvds"],
-                          decision_notes="", by=chair)
-    meetings.action_add(meeting=rep_accepted, case=case_a, agency=police, owner="DC Patel", description="Flag the address",
-                        due_on=date.today() + timedelta(days=5), by=chair)
+    meetings.minutes_save(
+        meeting=rep_accepted, case=case_a, information_shared={}, risks="Stalking at work", decisions=["dvds"], decision_notes="", by=chair
+    )
+    meetings.action_add(
+        meeting=rep_accepted,
+        case=case_a,
+        agency=police,
+        owner="DC Patel",
+        description="Flag the address",
+        due_on=date.today() + timedelta(days=5),
+        by=chair,
+    )
     services.case_transfer(case=case_a, to_area=other_area, reason="victim_moved", by=coordinator)
     their_coordinator = make_person("cha_coordinator", Role.COORDINATOR, police, other_area)
     page = sign_in_fully(their_coordinator).get(f"/cases/{case_a.reference}/").content.decode()
@@ -211,8 +301,9 @@ def test_minutes_and_actions_follow_a_transferred_case_to_its_new_area(sign_in_f
     assert {"minutes.risks", "action.description"} <= set(event.fields)
 
 
-def test_a_representatives_cases_go_when_they_stop_representing_the_agency_they_attended_for(sign_in_fully, rep_accepted, agency_rep,
-                                                                                             case_a, area, police, coordinator):
+def test_a_representatives_cases_go_when_they_stop_representing_the_agency_they_attended_for(
+    sign_in_fully, rep_accepted, agency_rep, case_a, area, police, coordinator
+):
     from marac.models import Membership, Role
 
     Membership.objects.create(user=agency_rep, agency=police, area=area, role=Role.AGENCY_REP)  # a second hat
@@ -223,7 +314,8 @@ def test_a_representatives_cases_go_when_they_stop_representing_the_agency_they_
     assert client.get(f"/cases/{case_a.reference}/").status_code == 404
 
 
-def test_a_representatives_cases_go_when_their_agency_is_no_longer_invited(sign_in_fully, rep_accepted, agency_rep, case_a,
-                                                                           childrens_services):
+def test_a_representatives_cases_go_when_their_agency_is_no_longer_invited(
+    sign_in_fully, rep_accepted, agency_rep, case_a, childrens_services
+):
     rep_accepted.invited_agencies.remove(childrens_services)
     assert sign_in_fully(agency_rep).get(f"/cases/{case_a.reference}/").status_code == 404

@@ -9,8 +9,8 @@ import pytest
 from django.urls import get_resolver
 
 from audit.models import AccessEvent
-from marac.meetings import services as meetings
-from marac.signin_views import REAUTHENTICATED_AT
+from marac.reauth import REAUTHENTICATED_AT
+from meetings import services as meetings
 
 # URL name -> (persona who may open it, path template).
 SHOWS_VICTIM_DATA = {
@@ -24,18 +24,40 @@ SHOWS_VICTIM_DATA = {
 }
 # Pages that show no victim data (references, people who work here, empty forms), or only act.
 NO_VICTIM_DATA = {
-    "meeting-list", "meeting-new", "meeting-invitations", "agenda-build", "agenda-add", "agenda-remove", "agenda-move", "agenda-issue",
-    "meeting-confidentiality", "meeting-register", "meeting-advance", "minutes-issue", "meeting-action-new", "meeting-addendum",
+    "meeting-list",
+    "meeting-new",
+    "meeting-invitations",
+    "agenda-build",
+    "agenda-add",
+    "agenda-remove",
+    "agenda-move",
+    "agenda-issue",
+    "meeting-confidentiality",
+    "meeting-register",
+    "meeting-advance",
+    "minutes-issue",
+    "meeting-action-new",
+    "meeting-addendum",
 }
 WITH_OBJECT = {
-    "meeting-detail": "/meetings/{m}/", "meeting-invitations": "/meetings/{m}/invitations/", "agenda-build": "/meetings/{m}/agenda/build/", "agenda-add": "/meetings/{m}/agenda/add/",
-    "agenda-remove": "/meetings/{m}/agenda/{item}/remove/", "agenda-move": "/meetings/{m}/agenda/{item}/move/",
-    "agenda-issue": "/meetings/{m}/agenda/issue/", "meeting-confidentiality": "/meetings/{m}/confidentiality/",
-    "meeting-register": "/meetings/{m}/register/", "meeting-advance": "/meetings/{m}/advance/",
-    "minutes-issue": "/meetings/{m}/minutes/issue/", "meeting-pdf": "/meetings/{m}/documents/pack.pdf",
-    "meeting-case": "/meetings/{m}/cases/{ref}/", "meeting-research": "/meetings/{m}/cases/{ref}/research/",
-    "meeting-minutes": "/meetings/{m}/cases/{ref}/minutes/", "meeting-action-new": "/meetings/{m}/cases/{ref}/actions/new/",
-    "meeting-addendum": "/meetings/{m}/cases/{ref}/addendum/", "action-update": "/meetings/actions/{action}/",
+    "meeting-detail": "/meetings/{m}/",
+    "meeting-invitations": "/meetings/{m}/invitations/",
+    "agenda-build": "/meetings/{m}/agenda/build/",
+    "agenda-add": "/meetings/{m}/agenda/add/",
+    "agenda-remove": "/meetings/{m}/agenda/{item}/remove/",
+    "agenda-move": "/meetings/{m}/agenda/{item}/move/",
+    "agenda-issue": "/meetings/{m}/agenda/issue/",
+    "meeting-confidentiality": "/meetings/{m}/confidentiality/",
+    "meeting-register": "/meetings/{m}/register/",
+    "meeting-advance": "/meetings/{m}/advance/",
+    "minutes-issue": "/meetings/{m}/minutes/issue/",
+    "meeting-pdf": "/meetings/{m}/documents/pack.pdf",
+    "meeting-case": "/meetings/{m}/cases/{ref}/",
+    "meeting-research": "/meetings/{m}/cases/{ref}/research/",
+    "meeting-minutes": "/meetings/{m}/cases/{ref}/minutes/",
+    "meeting-action-new": "/meetings/{m}/cases/{ref}/actions/new/",
+    "meeting-addendum": "/meetings/{m}/cases/{ref}/addendum/",
+    "action-update": "/meetings/actions/{action}/",
 }
 POST_ONLY = {"agenda-build", "agenda-move", "agenda-issue", "meeting-advance", "minutes-issue"}
 GET_ONLY = {"meeting-detail", "meeting-pdf", "meeting-case"}
@@ -46,7 +68,7 @@ def meeting_url_names() -> set[str]:
         for entry in resolver.url_patterns:
             if hasattr(entry, "url_patterns"):
                 yield from walk(entry)
-            elif entry.name and entry.callback.__module__.startswith("marac.meetings."):
+            elif entry.name and entry.callback.__module__.startswith("meetings."):
                 yield entry.name
 
     return set(walk(get_resolver()))
@@ -63,8 +85,15 @@ def objects(rep_accepted, agency_rep, chair, case_a, childrens_services):
     meetings.research_save(meeting=meeting, case=case_a, agency=childrens_services, facts="F", opinion="O", not_shared="N", by=agency_rep)
     meetings.meeting_advance(meeting=meeting, by=chair)
     meetings.minutes_save(meeting=meeting, case=case_a, information_shared={}, risks="R", decisions=[], decision_notes="", by=chair)
-    action = meetings.action_add(meeting=meeting, case=case_a, agency=childrens_services, owner="W", description="D",
-                                 due_on=date.today() + timedelta(days=3), by=chair)
+    action = meetings.action_add(
+        meeting=meeting,
+        case=case_a,
+        agency=childrens_services,
+        owner="W",
+        description="D",
+        due_on=date.today() + timedelta(days=3),
+        by=chair,
+    )
     meetings.meeting_advance(meeting=meeting, by=chair)
     meetings.minutes_issue(meeting=meeting, by=chair)  # so representatives see the minutes and actions too
     return {"m": meeting.pk, "ref": case_a.reference, "action": action.pk, "item": meeting.agenda_items.get(case=case_a).pk}

@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AccessEvent
-from marac.management.commands._demo import current_code
-from marac.meetings import services as meetings
-from marac.meetings.access import meeting_access_for
-from marac.meetings.packs import pack_for
+from demo.management.commands._demo import current_code
+from meetings import services as meetings
+from meetings.access import meeting_access_for
+from meetings.packs import pack_for
 from tests.conftest import make_case
 from tests.meetings.conftest import accepted
 
@@ -26,14 +26,29 @@ VICTIM_CONTACT = ("14 Belvoir Road", "07700 900123", "07700 900456", "Flat 2, 9 
 def heard(rep_accepted, agency_rep, chair, case_a, childrens_services, police):
     """A meeting with research returned, minutes recorded and issued, and an action each for two agencies."""
     meeting = rep_accepted
-    meetings.research_save(meeting=meeting, case=case_a, agency=childrens_services, facts="Known to CSC since 2024", opinion="Worried",
-                           not_shared="Sibling's medical history", by=agency_rep)
+    meetings.research_save(
+        meeting=meeting,
+        case=case_a,
+        agency=childrens_services,
+        facts="Known to CSC since 2024",
+        opinion="Worried",
+        not_shared="Sibling's medical history",
+        by=agency_rep,
+    )
     meetings.meeting_advance(meeting=meeting, by=chair)
-    meetings.minutes_save(meeting=meeting, case=case_a, information_shared={"Leicestershire Police": "Three call-outs"},
-                          risks="Stalking", decisions=["mappa"], decision_notes="", by=chair)
+    meetings.minutes_save(
+        meeting=meeting,
+        case=case_a,
+        information_shared={"Leicestershire Police": "Three call-outs"},
+        risks="Stalking",
+        decisions=["mappa"],
+        decision_notes="",
+        by=chair,
+    )
     for agency, text in ((childrens_services, "Visit the children"), (police, "Flag the address")):
-        meetings.action_add(meeting=meeting, case=case_a, agency=agency, owner="Worker", description=text,
-                            due_on=date.today() + timedelta(days=7), by=chair)
+        meetings.action_add(
+            meeting=meeting, case=case_a, agency=agency, owner="Worker", description=text, due_on=date.today() + timedelta(days=7), by=chair
+        )
     meetings.meeting_advance(meeting=meeting, by=chair)
     return meetings.minutes_issue(meeting=meeting, by=chair)
 
@@ -100,7 +115,9 @@ def test_downloading_needs_a_fresh_security_code_and_is_logged(heard, agency_rep
     assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
     assert download["Content-Disposition"] == f'attachment; filename="NWL-MARAC-{heard.starts_at:%Y-%m-%d}-pack.pdf"'
     assert AccessEvent.objects.filter(event="pdf_download", user=agency_rep).count() == 1
-    read = AccessEvent.objects.get(event="case_read", user=agency_rep, purpose__startswith="pdf pack", case_reference=heard.agenda_items.first().case.reference)
+    read = AccessEvent.objects.get(
+        event="case_read", user=agency_rep, purpose__startswith="pdf pack", case_reference=heard.agenda_items.first().case.reference
+    )
     assert "name" in read.fields and "address" not in read.fields and "research.facts" in read.fields
 
 

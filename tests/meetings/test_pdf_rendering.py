@@ -20,19 +20,16 @@ from django.conf import settings as django_settings
 from django.template import engines
 from weasyprint.urls import URLFetcher
 
-from marac.meetings import pdf, pdf_worker
-from marac.meetings.pdf import STATIC_BASE, PdfRenderError, render_pdf
-from marac.meetings.pdf_worker import fetch_static, url_fetcher
+from marac import pdf, pdf_worker
+from marac.pdf import STATIC_BASE, PdfRenderError, render_pdf
+from marac.pdf_worker import fetch_static, url_fetcher
 
 RECIPIENT = {
     "recipient_name": "Priya Chowdhury-Fairweather",
     "recipient_agency": "Leicestershire Children's Social Care",
     "prepared_on": date(2027, 3, 12),
 }
-RECIPIENT_LINE = (
-    "Prepared for Priya Chowdhury-Fairweather, Leicestershire Children's Social Care on 12 March 2027"
-    " — do not copy or forward"
-)
+RECIPIENT_LINE = "Prepared for Priya Chowdhury-Fairweather, Leicestershire Children's Social Care on 12 March 2027 — do not copy or forward"
 VICTIM = "Alice Thornbury"
 PROJECT_STATIC = [str(path) for path in django_settings.STATICFILES_DIRS]
 
@@ -62,10 +59,7 @@ def flat(text: str) -> str:
 
 def page_html(content: str, *, title: str = "MARAC agenda", **context) -> str:
     """pdf/base.html with a child template's content, as a caller would render it."""
-    source = (
-        '{% extends "pdf/base.html" %}{% block title %}' + title + "{% endblock %}"
-        "{% block content %}" + content + "{% endblock %}"
-    )
+    source = '{% extends "pdf/base.html" %}{% block title %}' + title + "{% endblock %}{% block content %}" + content + "{% endblock %}"
     return engines["django"].from_string(source).render({"pdf_static": STATIC_BASE, **RECIPIENT, **context})
 
 
@@ -306,19 +300,17 @@ def test_the_child_gets_none_of_the_parents_secrets(monkeypatch):
 
 def test_the_worker_never_imports_django(tmp_path):
     check = (
-        "import sys; import marac.meetings.pdf_worker as worker; worker.render('<p>x</p>', []);"
+        "import sys; import marac.pdf_worker as worker; worker.render('<p>x</p>', []);"
         "print(sorted(name for name in sys.modules if name.split('.')[0] == 'django'))"
     )
     environment = pdf.child_environment(str(tmp_path))
-    result = subprocess.run(
-        [sys.executable, "-c", check], env=environment, cwd=tmp_path, capture_output=True, text=True, check=True
-    )
+    result = subprocess.run([sys.executable, "-c", check], env=environment, cwd=tmp_path, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 
 
 def test_the_worker_command_carries_the_limits_and_static_directories(settings):
     command = pdf.worker_command(memory_mb=512, cpu_seconds=9)
-    assert command[:3] == [sys.executable, "-m", "marac.meetings.pdf_worker"]
+    assert command[:3] == [sys.executable, "-m", "marac.pdf_worker"]
     assert "--memory-mb=512" in command and "--cpu-seconds=9" in command
     assert command.count("--static-dir") == len(pdf.static_dirs()) > 0
     assert os.path.join(settings.BASE_DIR, "static") in command

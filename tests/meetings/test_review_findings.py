@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from audit.models import AccessEvent
-from marac.meetings import pdf
-from marac.meetings import services as meetings
+from marac import pdf
 from marac.models import Role
+from meetings import services as meetings
 from referrals import services
 from tests.conftest import make_case, make_person
 from tests.meetings.conftest import accepted
@@ -20,10 +20,18 @@ from tests.meetings.conftest import accepted
 @pytest.fixture
 def in_progress(rep_accepted, chair, case_a, childrens_services):
     meetings.meeting_advance(meeting=rep_accepted, by=chair)
-    meetings.minutes_save(meeting=rep_accepted, case=case_a, information_shared={}, risks="DRAFT RISKS", decisions=[],
-                          decision_notes="", by=chair)
-    meetings.action_add(meeting=rep_accepted, case=case_a, agency=childrens_services, owner="SW", description="DRAFT ACTION",
-                        due_on=date.today() + timedelta(days=3), by=chair)
+    meetings.minutes_save(
+        meeting=rep_accepted, case=case_a, information_shared={}, risks="DRAFT RISKS", decisions=[], decision_notes="", by=chair
+    )
+    meetings.action_add(
+        meeting=rep_accepted,
+        case=case_a,
+        agency=childrens_services,
+        owner="SW",
+        description="DRAFT ACTION",
+        due_on=date.today() + timedelta(days=3),
+        by=chair,
+    )
     return rep_accepted
 
 
@@ -42,20 +50,44 @@ def test_representatives_see_minutes_and_actions_only_once_issued(sign_in_fully,
     assert "DRAFT ACTION" in client.get("/meetings/actions/").content.decode()
 
 
-def test_the_carried_over_list_names_no_case_a_representative_is_not_tied_to(sign_in_fully, area, idva, referrer, coordinator, chair,
-                                                                            agency_rep, police, childrens_services, time_machine):
+def test_the_carried_over_list_names_no_case_a_representative_is_not_tied_to(
+    sign_in_fully, area, idva, referrer, coordinator, chair, agency_rep, police, childrens_services, time_machine
+):
     elsewhere = make_case(area, idva, referrer, name="Not On This Agenda")
-    earlier = meetings.meeting_schedule(area=area, starts_at=timezone.now() + timedelta(days=2), venue="Room", online=False, chair=chair,
-                                        coordinator=coordinator, agencies=[police], by=coordinator)
+    earlier = meetings.meeting_schedule(
+        area=area,
+        starts_at=timezone.now() + timedelta(days=2),
+        venue="Room",
+        online=False,
+        chair=chair,
+        coordinator=coordinator,
+        agencies=[police],
+        by=coordinator,
+    )
     accepted(elsewhere, referrer=referrer, agency=idva, coordinator=coordinator)
     meetings.agenda_add(meeting=earlier, case=elsewhere, because="urgent", by=coordinator)
     meetings.agenda_issue(meeting=earlier, by=coordinator)
     meetings.meeting_advance(meeting=earlier, by=chair)
-    meetings.action_add(meeting=earlier, case=elsewhere, agency=police, owner="DS Owner Name", description="Police task",
-                        due_on=date.today() + timedelta(days=5), by=chair)
+    meetings.action_add(
+        meeting=earlier,
+        case=elsewhere,
+        agency=police,
+        owner="DS Owner Name",
+        description="Police task",
+        due_on=date.today() + timedelta(days=5),
+        by=chair,
+    )
     time_machine.move_to(timezone.now() + timedelta(days=3))
-    later = meetings.meeting_schedule(area=area, starts_at=timezone.now() + timedelta(days=20), venue="Room", online=False, chair=chair,
-                                      coordinator=coordinator, agencies=[childrens_services], by=coordinator)
+    later = meetings.meeting_schedule(
+        area=area,
+        starts_at=timezone.now() + timedelta(days=20),
+        venue="Room",
+        online=False,
+        chair=chair,
+        coordinator=coordinator,
+        agencies=[childrens_services],
+        by=coordinator,
+    )
     ours = make_case(area, idva, referrer, name="On This Agenda")
     meetings.agenda_add(meeting=later, case=ours, because="urgent", by=coordinator)
     meetings.agenda_issue(meeting=later, by=coordinator)
@@ -66,8 +98,12 @@ def test_the_carried_over_list_names_no_case_a_representative_is_not_tied_to(sig
 
 
 def test_a_perpetrators_address_is_withheld_from_representatives(sign_in_fully, rep_accepted, agency_rep, referrer, case_a):
-    services.perpetrator_add(case=case_a, details={"name": "Darren Cole", "address": "11 Hermitage Road", "relationship_to_victim": "partner"},
-                             by=referrer, today=date.today())
+    services.perpetrator_add(
+        case=case_a,
+        details={"name": "Darren Cole", "address": "11 Hermitage Road", "relationship_to_victim": "partner"},
+        by=referrer,
+        today=date.today(),
+    )
     page = sign_in_fully(agency_rep).get(f"/cases/{case_a.reference}/").content.decode()
     assert "Darren Cole" in page and "11 Hermitage Road" not in page
 
@@ -100,8 +136,16 @@ def test_before_accepting_listed_and_unlisted_references_look_the_same(sign_in_f
 
 def test_a_deferred_case_is_picked_up_by_the_next_meeting(listed, case_a, coordinator, chair, area, police):
     meetings.agenda_remove(item=listed.agenda_items.get(case=case_a), because="deferred", by=coordinator)
-    following = meetings.meeting_schedule(area=area, starts_at=listed.starts_at + timedelta(days=28), venue="Room", online=False,
-                                          chair=chair, coordinator=coordinator, agencies=[police], by=coordinator)
+    following = meetings.meeting_schedule(
+        area=area,
+        starts_at=listed.starts_at + timedelta(days=28),
+        venue="Room",
+        online=False,
+        chair=chair,
+        coordinator=coordinator,
+        agencies=[police],
+        by=coordinator,
+    )
     assert meetings.agenda_build(meeting=following, by=coordinator) == 1
     assert following.agenda_items.get().case == case_a
     assert case_a.referrals.get().history.first().history_user == coordinator
@@ -117,8 +161,9 @@ def test_a_busy_renderer_says_so_rather_than_piling_up(monkeypatch):
     slots.release()
 
 
-def test_research_is_refused_once_the_person_no_longer_represents_the_agency_they_attended_for(sign_in_fully, rep_accepted, agency_rep,
-                                                                                                case_a, area, police):
+def test_research_is_refused_once_the_person_no_longer_represents_the_agency_they_attended_for(
+    sign_in_fully, rep_accepted, agency_rep, case_a, area, police
+):
     from marac.models import Membership
 
     Membership.objects.create(user=agency_rep, agency=police, area=area, role=Role.AGENCY_REP)
@@ -128,14 +173,26 @@ def test_research_is_refused_once_the_person_no_longer_represents_the_agency_the
     assert not rep_accepted.research_returns.exists()
 
 
-@pytest.mark.parametrize("data", [
-    {"chair": "99999999999999999999999", "agencies": ["99999999999999999999999"]},
-    {"area": "99999999999999999999999"},
-    {"chair": "1e9", "agencies": ["-1"]},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"chair": "99999999999999999999999", "agencies": ["99999999999999999999999"]},
+        {"area": "99999999999999999999999"},
+        {"chair": "1e9", "agencies": ["-1"]},
+    ],
+)
 def test_absurd_ids_are_form_errors_not_crashes(sign_in_fully, coordinator, chair, area, police, data):
-    form = {"area": area.pk, "day_day": "1", "day_month": "1", "day_year": "2030", "starts": "09:30", "venue": "Room", "chair": chair.pk,
-            "agencies": [police.pk], **data}
+    form = {
+        "area": area.pk,
+        "day_day": "1",
+        "day_month": "1",
+        "day_year": "2030",
+        "starts": "09:30",
+        "venue": "Room",
+        "chair": chair.pk,
+        "agencies": [police.pk],
+        **data,
+    }
     response = sign_in_fully(coordinator).post("/meetings/new/", form)
     assert response.status_code == 200 and "govuk-error-summary" in response.content.decode()
 
@@ -145,8 +202,16 @@ def test_the_chair_must_chair_the_chosen_area(sign_in_fully, coordinator, area, 
 
     Membership.objects.create(user=coordinator, agency=police, area=other_area, role=Role.COORDINATOR)
     elsewhere_chair = make_person("cha_chair", Role.CHAIR, police, other_area)
-    form = {"area": area.pk, "day_day": "1", "day_month": "1", "day_year": "2030", "starts": "09:30", "venue": "Room",
-            "chair": elsewhere_chair.pk, "agencies": [police.pk]}
+    form = {
+        "area": area.pk,
+        "day_day": "1",
+        "day_month": "1",
+        "day_year": "2030",
+        "starts": "09:30",
+        "venue": "Room",
+        "chair": elsewhere_chair.pk,
+        "agencies": [police.pk],
+    }
     client = sign_in_fully(coordinator)
     response = client.post("/meetings/new/", form)
     assert "Choose someone who chairs the North West Leicestershire MARAC" in response.content.decode()
@@ -157,16 +222,33 @@ def test_a_transfer_with_an_absurd_area_id_is_a_form_error(sign_in_fully, coordi
     assert response.status_code == 200 and "govuk-error-summary" in response.content.decode()
 
 
-def test_research_saved_over_a_colleagues_later_save_is_refused_and_the_text_kept(sign_in_fully, rep_accepted, agency_rep, case_a,
-                                                                                  childrens_services, client):
-    meetings.research_save(meeting=rep_accepted, case=case_a, agency=childrens_services, facts="First", opinion="", not_shared="",
-                           by=agency_rep, expected_version=0)
+def test_research_saved_over_a_colleagues_later_save_is_refused_and_the_text_kept(
+    sign_in_fully, rep_accepted, agency_rep, case_a, childrens_services, client
+):
+    meetings.research_save(
+        meeting=rep_accepted,
+        case=case_a,
+        agency=childrens_services,
+        facts="First",
+        opinion="",
+        not_shared="",
+        by=agency_rep,
+        expected_version=0,
+    )
     sign_in_fully(agency_rep)
     url = f"/meetings/{rep_accepted.pk}/cases/{case_a.reference}/research/"
     opened = client.get(url).content.decode()
     assert 'name="row_version" value="1"' in opened
-    meetings.research_save(meeting=rep_accepted, case=case_a, agency=childrens_services, facts="A colleague's", opinion="",
-                           not_shared="", by=agency_rep, expected_version=1)
+    meetings.research_save(
+        meeting=rep_accepted,
+        case=case_a,
+        agency=childrens_services,
+        facts="A colleague's",
+        opinion="",
+        not_shared="",
+        by=agency_rep,
+        expected_version=1,
+    )
     response = client.post(url, {"facts": "Mine, typed meanwhile", "opinion": "", "not_shared": "", "row_version": "1"})
     page = response.content.decode()
     assert response.status_code == 200 and "Someone else saved this" in page and "Mine, typed meanwhile" in page
@@ -177,27 +259,38 @@ def test_research_saved_over_a_colleagues_later_save_is_refused_and_the_text_kep
 
 def test_minutes_saved_over_a_later_save_are_refused(sign_in_fully, rep_accepted, chair, case_a):
     meetings.meeting_advance(meeting=rep_accepted, by=chair)
-    meetings.minutes_save(meeting=rep_accepted, case=case_a, information_shared={}, risks="First", decisions=[], decision_notes="",
-                          by=chair)
-    meetings.minutes_save(meeting=rep_accepted, case=case_a, information_shared={}, risks="Coordinator's", decisions=[],
-                          decision_notes="", by=chair, expected_version=1)
-    response = sign_in_fully(chair).post(f"/meetings/{rep_accepted.pk}/cases/{case_a.reference}/minutes/",
-                                         {"risks": "Chair's", "row_version": "1"})
+    meetings.minutes_save(
+        meeting=rep_accepted, case=case_a, information_shared={}, risks="First", decisions=[], decision_notes="", by=chair
+    )
+    meetings.minutes_save(
+        meeting=rep_accepted,
+        case=case_a,
+        information_shared={},
+        risks="Coordinator's",
+        decisions=[],
+        decision_notes="",
+        by=chair,
+        expected_version=1,
+    )
+    response = sign_in_fully(chair).post(
+        f"/meetings/{rep_accepted.pk}/cases/{case_a.reference}/minutes/", {"risks": "Chair's", "row_version": "1"}
+    )
     assert "Someone else saved this" in response.content.decode() and "Chair&#x27;s" in response.content.decode()
     assert rep_accepted.minutes.get().risks == "Coordinator's"
 
 
-def test_a_pdf_that_cannot_be_prepared_is_a_clear_page_and_no_download_is_logged(sign_in_fully, client, rep_accepted, agency_rep,
-                                                                                  coordinator, monkeypatch):
+def test_a_pdf_that_cannot_be_prepared_is_a_clear_page_and_no_download_is_logged(
+    sign_in_fully, client, rep_accepted, agency_rep, coordinator, monkeypatch
+):
     import time
 
-    from marac.signin_views import REAUTHENTICATED_AT
+    from marac.reauth import REAUTHENTICATED_AT
 
     def refuse(html, **limits):
         raise pdf.PdfRenderError("The PDF took too long to prepare.")
 
-    monkeypatch.setattr("marac.meetings.packs.render_pdf", refuse)
-    monkeypatch.setattr("marac.reports.views.render_pdf", refuse)
+    monkeypatch.setattr("meetings.packs.render_pdf", refuse)
+    monkeypatch.setattr("reports.views.render_pdf", refuse)
     for user, path in ((agency_rep, f"/meetings/{rep_accepted.pk}/documents/pack.pdf"), (coordinator, "/reports/NWL/data-return.pdf")):
         sign_in_fully(user)
         session = client.session

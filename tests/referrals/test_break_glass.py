@@ -1,6 +1,6 @@
 """Emergency access: asked for with a reason, limited in time and fields, flagged for auditors."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -8,7 +8,7 @@ import time_machine
 from audit.models import AccessEvent
 from referrals.models import BreakGlassGrant
 
-NOW = datetime(2026, 11, 21, 2, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 2, 30, tzinfo=UTC)
 
 
 def ask(client, reference, **overrides):
@@ -39,12 +39,15 @@ def test_break_glass_is_flagged_for_auditors(sign_in_fully, unrelated, auditor, 
     assert [e.case_reference for e in anomalies["break_glass"]] == [case_a.reference]
 
 
-@pytest.mark.parametrize("data,message", [
-    ({"reference": "NWL-2099-0001"}, "No open case has that reference"),
-    ({"reference": "nwl-2026-0001"}, "like NWL-2026-0001"),
-    ({"reason": "curious"}, "Select a valid choice"),
-    ({"understood": ""}, "Confirm that you understand"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ({"reference": "NWL-2099-0001"}, "No open case has that reference"),
+        ({"reference": "nwl-2026-0001"}, "like NWL-2026-0001"),
+        ({"reason": "curious"}, "Select a valid choice"),
+        ({"understood": ""}, "Confirm that you understand"),
+    ],
+)
 def test_bad_requests_are_refused_and_unknown_references_are_logged(sign_in_fully, unrelated, case_a, data, message):
     fields = {"reference": case_a.reference, **data}
     response = ask(sign_in_fully(unrelated), fields.pop("reference"), **fields)
@@ -71,8 +74,9 @@ def test_an_erased_case_cannot_be_opened(sign_in_fully, unrelated, coordinator, 
 def test_break_glass_never_shows_a_childs_school(sign_in_fully, unrelated, referrer, case_a):
     from referrals.services import household_member_add
 
-    household_member_add(case=case_a, details={"name": "Mia Cole", "school": "Greenhill Primary School"}, is_child=True,
-                         by=referrer, today=NOW.date())
+    household_member_add(
+        case=case_a, details={"name": "Mia Cole", "school": "Greenhill Primary School"}, is_child=True, by=referrer, today=NOW.date()
+    )
     client = sign_in_fully(unrelated)
     ask(client, case_a.reference)
     page = client.get(f"/cases/{case_a.reference}/").content.decode()

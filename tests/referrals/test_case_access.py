@@ -59,7 +59,9 @@ def test_a_superuser_flag_grants_nothing(sign_in_fully, unrelated, case_a):
     assert page(sign_in_fully(unrelated), case_a).status_code == 404
 
 
-def test_the_case_list_costs_the_same_queries_for_3_or_30_cases(sign_in_fully, coordinator, area, idva, referrer, django_assert_max_num_queries):
+def test_the_case_list_costs_the_same_queries_for_3_or_30_cases(
+    sign_in_fully, coordinator, area, idva, referrer, django_assert_max_num_queries
+):
     from tests.conftest import make_case
 
     client = sign_in_fully(coordinator)

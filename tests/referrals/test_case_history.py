@@ -36,19 +36,31 @@ def test_history_names_the_right_person_when_two_peoples_edits_interleave(referr
     for n, person in enumerate([referrer, coordinator, referrer, coordinator]):
         latest = case_a.victim.__class__.objects.get(pk=case_a.victim.pk).row_version
         data = {k: v for k, v in forms[person].initial.items() if isinstance(v, str)} | {
-            "phone": f"07700 90{n:04d}", "row_version": latest, "date_of_birth_day": "14", "date_of_birth_month": "3",
-            "date_of_birth_year": "1989"}
+            "phone": f"07700 90{n:04d}",
+            "row_version": latest,
+            "date_of_birth_day": "14",
+            "date_of_birth_month": "3",
+            "date_of_birth_year": "1989",
+        }
         assert browsers[person].post(f"/cases/{case_a.reference}/victim/", data).status_code == 302
     rows = case_a.victim.history.order_by("history_id")
     assert [(row.history_user, row.phone) for row in rows.select_related("case__data_key")][1:] == [
-        (referrer, "07700 900000"), (coordinator, "07700 900001"), (referrer, "07700 900002"), (coordinator, "07700 900003")]
+        (referrer, "07700 900000"),
+        (coordinator, "07700 900001"),
+        (referrer, "07700 900002"),
+        (coordinator, "07700 900003"),
+    ]
 
 
 def test_history_rows_record_the_client_address_of_the_change(sign_in_fully, referrer, case_a):
     client = sign_in_fully(referrer)
     form = client.get(f"/cases/{case_a.reference}/victim/").context["form"]
     data = {k: v for k, v in form.initial.items() if isinstance(v, str)} | {
-        "phone": "07700 900777", "row_version": form.initial["row_version"], "date_of_birth_day": "14",
-        "date_of_birth_month": "3", "date_of_birth_year": "1989"}
+        "phone": "07700 900777",
+        "row_version": form.initial["row_version"],
+        "date_of_birth_day": "14",
+        "date_of_birth_month": "3",
+        "date_of_birth_year": "1989",
+    }
     client.post(f"/cases/{case_a.reference}/victim/", data, REMOTE_ADDR="198.51.100.23")
     assert case_a.victim.history.order_by("-history_id").first().history_client_ip == "198.51.100.23"

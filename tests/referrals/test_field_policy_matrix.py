@@ -8,9 +8,9 @@ import pytest
 
 from audit.models import AccessEvent
 from marac.security.policy import POLICY
-from referrals.forms import EDITABLE
 from referrals import services
-from tests.conftest import make_case, grant_hearing
+from referrals.forms import EDITABLE
+from tests.conftest import grant_hearing, make_case
 
 MARKERS = {
     "name": "Name Marker",
@@ -31,14 +31,29 @@ MARKERS = {
     "language": "Language Marker",
     "needs_interpreter": True,
 }
-SHOWN_AS = {"date_of_birth": "2 January 1980", "aliases": "Alias Marker", "alternative_dates_of_birth": "4 March 1981",
-            "gender": "Non-binary or other", "ethnic_group": "Black, Black British, Caribbean or African"}
+SHOWN_AS = {
+    "date_of_birth": "2 January 1980",
+    "aliases": "Alias Marker",
+    "alternative_dates_of_birth": "4 March 1981",
+    "gender": "Non-binary or other",
+    "ethnic_group": "Black, Black British, Caribbean or African",
+}
 # "Yes" appears on the page for other reasons too, so these are checked through the count of
 # "Withheld" tags instead of by their text.
 NOT_UNIQUE = {"disabled", "lgbt", "needs_interpreter"}
 
-IDENTITY = {"name", "aliases", "date_of_birth", "alternative_dates_of_birth",
-            "gender", "ethnic_group", "disabled", "lgbt", "language", "needs_interpreter"}
+IDENTITY = {
+    "name",
+    "aliases",
+    "date_of_birth",
+    "alternative_dates_of_birth",
+    "gender",
+    "ethnic_group",
+    "disabled",
+    "lgbt",
+    "language",
+    "needs_interpreter",
+}
 CONTACT = {"address", "phone", "email"}
 SAFE = {"safe_address", "safe_phone", "safe_times", "do_not_contact_via"}
 ALL = IDENTITY | CONTACT | SAFE
@@ -51,8 +66,14 @@ EXPECTED_READ = {
     "break_glass": IDENTITY | CONTACT,
 }
 EXPECTED_WRITE = {"referrer": ALL, "coordinator": ALL, "chair": set(), "meeting_rep": set(), "auditor": set(), "break_glass": set()}
-PERSONA = {"referrer": "referrer", "coordinator": "coordinator", "chair": "chair", "meeting_rep": "agency_rep", "auditor": "auditor",
-           "break_glass": "unrelated"}
+PERSONA = {
+    "referrer": "referrer",
+    "coordinator": "coordinator",
+    "chair": "chair",
+    "meeting_rep": "agency_rep",
+    "auditor": "auditor",
+    "break_glass": "unrelated",
+}
 
 
 def shown(field: str) -> str:
@@ -71,7 +92,9 @@ def reader(request, sign_in_fully, marked_case):
         if role == "meeting_rep":
             grant_hearing(user, marked_case)
         if role == "break_glass":
-            services.break_glass(user=user, memberships=list(user.active_memberships()), reference=marked_case.reference, reason="emergency")
+            services.break_glass(
+                user=user, memberships=list(user.active_memberships()), reference=marked_case.reference, reason="emergency"
+            )
         return user, sign_in_fully(user)
 
     return as_role
@@ -130,10 +153,20 @@ def test_fields_outside_the_form_cannot_be_smuggled_in(reader, marked_case):
     from referrals.models import Victim
 
     _, client = reader("referrer")
-    form = {"name": "Name Marker", "date_of_birth_day": "2", "date_of_birth_month": "1", "date_of_birth_year": "1980",
-            "gender": "non_binary", "ethnic_group": "black", "disabled": "yes", "lgbt": "yes",
-            "aliases": '["Injected"]', "case": "999", "row_version": str(marked_case.victim.row_version),
-            "uuid": "00000000-0000-0000-0000-000000000000"}
+    form = {
+        "name": "Name Marker",
+        "date_of_birth_day": "2",
+        "date_of_birth_month": "1",
+        "date_of_birth_year": "1980",
+        "gender": "non_binary",
+        "ethnic_group": "black",
+        "disabled": "yes",
+        "lgbt": "yes",
+        "aliases": '["Injected"]',
+        "case": "999",
+        "row_version": str(marked_case.victim.row_version),
+        "uuid": "00000000-0000-0000-0000-000000000000",
+    }
     response = client.post(f"/cases/{marked_case.reference}/victim/", form)
     assert response.status_code == 302
     victim = Victim.objects.select_related("case__data_key").get(pk=marked_case.victim.pk)

@@ -5,19 +5,33 @@ from datetime import date
 import pytest
 
 from audit.models import AccessEvent
-from tests.conftest import grant_hearing
 from referrals.models import HouseholdMember, Perpetrator
+from tests.conftest import grant_hearing
 
 
 def add_perpetrator(client, case, **overrides):
-    data = {"name": "Darren Cole", "date_of_birth_day": "2", "date_of_birth_month": "2", "date_of_birth_year": "1984",
-            "address": "11 Hermitage Road, Whitwick", "relationship_to_victim": "ex_partner", **overrides}
+    data = {
+        "name": "Darren Cole",
+        "date_of_birth_day": "2",
+        "date_of_birth_month": "2",
+        "date_of_birth_year": "1984",
+        "address": "11 Hermitage Road, Whitwick",
+        "relationship_to_victim": "ex_partner",
+        **overrides,
+    }
     return client.post(f"/cases/{case.reference}/perpetrators/new/", data)
 
 
 def add_child(client, case, **overrides):
-    data = {"name": "Mia Cole", "date_of_birth_day": "5", "date_of_birth_month": "6", "date_of_birth_year": "2018",
-            "school": "Greenhill Primary School", "relationship_to_victim": "daughter", **overrides}
+    data = {
+        "name": "Mia Cole",
+        "date_of_birth_day": "5",
+        "date_of_birth_month": "6",
+        "date_of_birth_year": "2018",
+        "school": "Greenhill Primary School",
+        "relationship_to_victim": "daughter",
+        **overrides,
+    }
     return client.post(f"/cases/{case.reference}/household/new/", data)
 
 
@@ -66,23 +80,29 @@ def test_only_the_case_owners_may_add_people(sign_in_fully, chair, unrelated, ca
     assert sign_in_fully(unrelated).get(f"/cases/{case_a.reference}/{url}").status_code == 404
 
 
-@pytest.mark.parametrize("overrides,message", [
-    ({"name": ""}, "Enter the perpetrator&#x27;s name"),
-    ({"date_of_birth_year": "2099"}, "today or in the past"),
-    ({"relationship_to_victim": "landlord"}, "Select a valid choice"),
-    ({"address": "a" * 2001}, "at most 2000 characters"),
-])
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        ({"name": ""}, "Enter the perpetrator&#x27;s name"),
+        ({"date_of_birth_year": "2099"}, "today or in the past"),
+        ({"relationship_to_victim": "landlord"}, "Select a valid choice"),
+        ({"address": "a" * 2001}, "at most 2000 characters"),
+    ],
+)
 def test_bad_perpetrator_details_are_refused_and_kept(sign_in_fully, referrer, case_a, overrides, message):
     response = add_perpetrator(sign_in_fully(referrer), case_a, **overrides)
     assert response.status_code == 200 and message in response.content.decode()
     assert not Perpetrator.objects.exists()
 
 
-@pytest.mark.parametrize("overrides,message", [
-    ({"name": ""}, "Enter their name"),
-    ({"date_of_birth_day": "30", "date_of_birth_month": "2"}, "must be a real date"),
-    ({"school": "s" * 2001}, "at most 2000 characters"),
-])
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        ({"name": ""}, "Enter their name"),
+        ({"date_of_birth_day": "30", "date_of_birth_month": "2"}, "must be a real date"),
+        ({"school": "s" * 2001}, "at most 2000 characters"),
+    ],
+)
 def test_bad_household_details_are_refused_and_kept(sign_in_fully, referrer, case_a, overrides, message):
     response = add_child(sign_in_fully(referrer), case_a, relationship_to_victim="<b>niece</b>", **overrides)
     html = response.content.decode()

@@ -1,7 +1,7 @@
 from datetime import date
 
 from marac.security.policy import WITHHELD
-from marac.templatetags.records import shown
+from referrals.templatetags.records import shown
 
 
 def test_values_are_shown_for_people():

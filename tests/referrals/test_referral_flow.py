@@ -1,7 +1,7 @@
 """The outreach worker's and coordinator's path through the pages, and its hostile twin."""
 
 import re
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 from django.test import Client
@@ -10,12 +10,19 @@ from referrals import services
 from referrals.checklists import DASH_2009
 from referrals.forms import QUESTIONS_PER_STEP
 from referrals.models import Case, Incident, Referral, RiskAssessment
-from tests.conftest import sign_in_with_both_factors, grant_hearing
+from tests.conftest import grant_hearing, sign_in_with_both_factors
 
 
 def start(client, **overrides):
-    data = {"area": str(client.membership_pk), "name": "Leanne Hart", "date_of_birth_day": "4", "date_of_birth_month": "5",
-            "date_of_birth_year": "1990", "address": "5 Hotel Street, Coalville", **overrides}
+    data = {
+        "area": str(client.membership_pk),
+        "name": "Leanne Hart",
+        "date_of_birth_day": "4",
+        "date_of_birth_month": "5",
+        "date_of_birth_year": "1990",
+        "address": "5 Hotel Street, Coalville",
+        **overrides,
+    }
     return client.post("/cases/new-checklist/", data)
 
 
@@ -83,14 +90,17 @@ def test_declining_needs_a_reason_and_the_declined_referral_is_kept(case_a, refe
     assert "already been decided" in again.content.decode()
 
 
-@pytest.mark.parametrize("overrides,message", [
-    ({"name": ""}, "Enter the victim&#x27;s name"),
-    ({"name": "x" * 201}, "at most 200 characters"),
-    ({"date_of_birth_year": "2090"}, "today or in the past"),
-    ({"date_of_birth_day": "31", "date_of_birth_month": "2"}, "must be a real date"),
-    ({"date_of_birth_year": "1850"}, "after 1900"),
-    ({"area": "999999"}, "Select a valid choice"),
-])
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        ({"name": ""}, "Enter the victim&#x27;s name"),
+        ({"name": "x" * 201}, "at most 200 characters"),
+        ({"date_of_birth_year": "2090"}, "today or in the past"),
+        ({"date_of_birth_day": "31", "date_of_birth_month": "2"}, "must be a real date"),
+        ({"date_of_birth_year": "1850"}, "after 1900"),
+        ({"area": "999999"}, "Select a valid choice"),
+    ],
+)
 def test_starting_refuses_bad_input_and_keeps_what_was_typed(worker, overrides, message):
     response = start(worker, **{"address": "<script>alert(1)</script>", **overrides})
     html = response.content.decode()
@@ -130,11 +140,17 @@ def test_judgement_cannot_lower_and_needs_a_reason(worker):
     assert "raised to high by professional judgement" in worker.get(base).content.decode()
 
 
-@pytest.mark.parametrize("data,message", [
-    ({"occurred_on_day": "1", "occurred_on_month": "1", "occurred_on_year": "2099", "kind": "violence"}, "today or in the past"),
-    ({"occurred_on_day": "1", "occurred_on_month": "1", "occurred_on_year": "2026", "kind": "arson"}, "Select a valid choice"),
-    ({"occurred_on_day": "1", "occurred_on_month": "1", "occurred_on_year": "2026", "kind": "violence", "summary": "s" * 2001}, "at most 2000"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ({"occurred_on_day": "1", "occurred_on_month": "1", "occurred_on_year": "2099", "kind": "violence"}, "today or in the past"),
+        ({"occurred_on_day": "1", "occurred_on_month": "1", "occurred_on_year": "2026", "kind": "arson"}, "Select a valid choice"),
+        (
+            {"occurred_on_day": "1", "occurred_on_month": "1", "occurred_on_year": "2026", "kind": "violence", "summary": "s" * 2001},
+            "at most 2000",
+        ),
+    ],
+)
 def test_incidents_refuse_bad_input(sign_in_fully, referrer, case_a, data, message):
     response = sign_in_fully(referrer).post(f"/cases/{case_a.reference}/incidents/new/", data)
     assert response.status_code == 200 and message in response.content.decode()
@@ -148,9 +164,16 @@ def test_an_invited_agency_records_an_incident_and_is_told_it_is_a_repeat(sign_i
     grant_hearing(agency_rep, case_a)
     client = sign_in_fully(agency_rep)
     today = date.today()
-    response = client.post(f"/cases/{case_a.reference}/incidents/new/", {
-        "occurred_on_day": str(today.day), "occurred_on_month": str(today.month), "occurred_on_year": str(today.year),
-        "kind": "unwanted_contact"}, follow=True)
+    response = client.post(
+        f"/cases/{case_a.reference}/incidents/new/",
+        {
+            "occurred_on_day": str(today.day),
+            "occurred_on_month": str(today.month),
+            "occurred_on_year": str(today.year),
+            "kind": "unwanted_contact",
+        },
+        follow=True,
+    )
     assert "Incident recorded." in response.content.decode()
     assert Incident.objects.get().recording_agency == agency_rep.memberships.get().agency
     assert ("repeat case" in response.content.decode()) is (today <= date(2027, 6, 1))
@@ -189,15 +212,17 @@ def test_an_unrelated_coordinator_cannot_decide_another_areas_referral(sign_in_f
     assert referral.case.reference not in client.get("/referrals/triage/").content.decode()
 
 
-@pytest.mark.parametrize("persona,path", [("chair", "checklists/{pk}/"), ("auditor", "checklists/{pk}/step-1/"),
-                                           ("auditor", "incidents/new/")])
+@pytest.mark.parametrize(
+    "persona,path", [("chair", "checklists/{pk}/"), ("auditor", "checklists/{pk}/step-1/"), ("auditor", "incidents/new/")]
+)
 def test_the_wrong_role_gets_403(request, sign_in_fully, case_a, draft, persona, path):
     client = sign_in_fully(request.getfixturevalue(persona))
     assert client.get(f"/cases/{case_a.reference}/" + path.format(pk=draft.pk)).status_code == 403
 
 
-@pytest.mark.parametrize("persona,url", [("coordinator", "/cases/new-checklist/"), ("referrer", "/referrals/triage/"),
-                                          ("coordinator", "/referrals/")])
+@pytest.mark.parametrize(
+    "persona,url", [("coordinator", "/cases/new-checklist/"), ("referrer", "/referrals/triage/"), ("coordinator", "/referrals/")]
+)
 def test_role_pages_are_403_for_other_roles(request, sign_in_fully, persona, url):
     assert sign_in_fully(request.getfixturevalue(persona)).get(url).status_code == 403
 
@@ -207,7 +232,9 @@ def test_post_only_views_refuse_get(sign_in_fully, referrer, case_a, draft, path
     assert sign_in_fully(referrer).get(f"/cases/{case_a.reference}/" + path.format(pk=draft.pk)).status_code == 405
 
 
-def test_triage_costs_the_same_queries_for_5_or_25_referrals(sign_in_fully, coordinator, area, idva, referrer, django_assert_max_num_queries):
+def test_triage_costs_the_same_queries_for_5_or_25_referrals(
+    sign_in_fully, coordinator, area, idva, referrer, django_assert_max_num_queries
+):
     from tests.conftest import make_case
 
     def refer(first, count):  # distinct people, so no cross-area matches change the picture
@@ -229,18 +256,26 @@ def test_triage_costs_the_same_queries_for_5_or_25_referrals(sign_in_fully, coor
 
 @pytest.mark.parametrize("days_after,repeat", [(364, True), (365, True), (366, False)])
 def test_the_incident_page_applies_the_repeat_window_on_todays_date(sign_in_fully, referrer, idva, case_a, days_after, repeat):
+    from datetime import datetime, timedelta
+
     import time_machine
-    from datetime import datetime, timedelta, timezone as tz
 
     referred_on = date(2025, 3, 1)
     assessment = services.assessment_start(case=case_a, by=referrer, on=referred_on)
     services.assessment_answer(assessment=assessment, answers={q.id: {"answer": "yes"} for q in DASH_2009.questions}, by=referrer)
     services.referral_submit(assessment=assessment, by=referrer, agency=idva, consent="given", today=referred_on)
     today = referred_on + timedelta(days=days_after)
-    with time_machine.travel(datetime(today.year, today.month, today.day, 12, tzinfo=tz.utc), tick=False):
+    with time_machine.travel(datetime(today.year, today.month, today.day, 12, tzinfo=UTC), tick=False):
         client = sign_in_fully(referrer)
-        response = client.post(f"/cases/{case_a.reference}/incidents/new/", {
-            "occurred_on_day": str(today.day), "occurred_on_month": str(today.month), "occurred_on_year": str(today.year),
-            "kind": "violence"}, follow=True)
+        response = client.post(
+            f"/cases/{case_a.reference}/incidents/new/",
+            {
+                "occurred_on_day": str(today.day),
+                "occurred_on_month": str(today.month),
+                "occurred_on_year": str(today.year),
+                "kind": "violence",
+            },
+            follow=True,
+        )
     assert "Incident recorded." in response.content.decode()
     assert ("makes it a repeat case" in response.content.decode()) is repeat

@@ -128,8 +128,15 @@ def test_a_future_incident_date_is_refused(case_a, referrer, idva):
 
 
 def test_a_victim_referred_in_another_area_is_found_through_an_alias_and_another_date_of_birth(other_area, area, idva, referrer, unrelated):
-    charnwood = make_case(other_area, idva, unrelated, name="Joanne Price", aliases=["Jo Pryce"], date_of_birth=date(1985, 1, 9),
-                          alternative_dates_of_birth=["1985-09-01"])
+    charnwood = make_case(
+        other_area,
+        idva,
+        unrelated,
+        name="Joanne Price",
+        aliases=["Jo Pryce"],
+        date_of_birth=date(1985, 1, 9),
+        alternative_dates_of_birth=["1985-09-01"],
+    )
     older = make_case(other_area, idva, unrelated, name="Jo Pryce", date_of_birth=date(1985, 9, 1))
     for case, referred in ((charnwood, date(2026, 3, 2)), (older, date(2025, 10, 1))):
         assessment = services.assessment_start(case=case, by=unrelated, on=referred)
@@ -196,7 +203,11 @@ def test_a_referrer_cannot_learn_whether_someone_was_referred_elsewhere(referred
         with pytest.raises(ValidationError) as refused:
             submit(assessment, referrer, idva)
         outcomes.append((shown, refused.value.messages))
-    assert outcomes[0] == outcomes[1] == (set(), ["This case meets no MARAC referral criterion. Use professional judgement if you are worried."])
+    assert (
+        outcomes[0]
+        == outcomes[1]
+        == (set(), ["This case meets no MARAC referral criterion. Use professional judgement if you are worried."])
+    )
 
 
 def test_a_referral_that_goes_still_records_the_match_for_the_coordinator_and_ni32(referred_elsewhere, area, idva, referrer):

@@ -8,17 +8,17 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
+from guardian.shortcuts import assign_perm
 
 from audit.models import AccessEvent
-from tests.conftest import grant_hearing
+from marac.models import Role
 from marac.security import datakeys
 from marac.security.crypto import IntegrityFailure
 from marac.security.keyring import Keyring, keyring_with_new_primary
 from marac.security.models import BlindIndexEntry, DataKey
-from marac.models import Role
 from referrals import services
 from referrals.models import Victim
-from guardian.shortcuts import assign_perm
+from tests.conftest import grant_hearing
 
 
 def fresh(victim):
@@ -27,8 +27,14 @@ def fresh(victim):
 
 def as_opened(form, **changes) -> dict:
     """What the victim form posts when saved as it was opened (case A's victim), with `changes`."""
-    return {**{k: v for k, v in form.initial.items() if isinstance(v, str)}, "row_version": form.initial["row_version"],
-            "date_of_birth_day": "14", "date_of_birth_month": "3", "date_of_birth_year": "1989", **changes}
+    return {
+        **{k: v for k, v in form.initial.items() if isinstance(v, str)},
+        "row_version": form.initial["row_version"],
+        "date_of_birth_day": "14",
+        "date_of_birth_month": "3",
+        "date_of_birth_year": "1989",
+        **changes,
+    }
 
 
 def test_a_key_shredded_while_rotation_runs_stays_shredded(case_a, case_b, monkeypatch):
@@ -61,8 +67,9 @@ def test_dumpdata_writes_no_plaintext_and_survives_a_shredded_case(case_a, case_
 def test_an_old_form_cannot_undo_a_newer_safe_address(sign_in_fully, referrer, coordinator, case_a):
     client = sign_in_fully(referrer)
     opened = client.get(f"/cases/{case_a.reference}/victim/").context["form"]
-    services.victim_update(victim=fresh(case_a.victim), changes={"safe_address": "NEW REFUGE"},
-                           expected_version=case_a.victim.row_version, by=coordinator)
+    services.victim_update(
+        victim=fresh(case_a.victim), changes={"safe_address": "NEW REFUGE"}, expected_version=case_a.victim.row_version, by=coordinator
+    )
     post = as_opened(opened, phone="07700 900999")
     response = client.post(f"/cases/{case_a.reference}/victim/", post)
     assert response.status_code == 200
@@ -78,8 +85,12 @@ def test_an_old_form_cannot_undo_a_newer_safe_address(sign_in_fully, referrer, c
 def test_a_field_both_people_changed_is_marked_and_the_second_save_decides(sign_in_fully, referrer, coordinator, case_a):
     client = sign_in_fully(referrer)
     opened = client.get(f"/cases/{case_a.reference}/victim/").context["form"]
-    services.victim_update(victim=fresh(case_a.victim), changes={"safe_address": "NEW REFUGE", "needs_interpreter": True},
-                           expected_version=case_a.victim.row_version, by=coordinator)
+    services.victim_update(
+        victim=fresh(case_a.victim),
+        changes={"safe_address": "NEW REFUGE", "needs_interpreter": True},
+        expected_version=case_a.victim.row_version,
+        by=coordinator,
+    )
     post = as_opened(opened, safe_address="MY REFUGE")
     response = client.post(f"/cases/{case_a.reference}/victim/", post)
     form = response.context["form"]
@@ -121,7 +132,9 @@ def test_a_key_missing_from_the_keyring_is_an_integrity_failure_page_and_event(s
 
 
 @pytest.mark.parametrize("reference", ["NWL%00x", "nwl-2026-0001", "N" * 5000, "%E2%80%AE", "..%2F..%2Fadmin"])
-def test_references_that_are_not_references_are_404_without_reaching_the_database(sign_in_fully, referrer, case_a, reference, django_assert_max_num_queries):
+def test_references_that_are_not_references_are_404_without_reaching_the_database(
+    sign_in_fully, referrer, case_a, reference, django_assert_max_num_queries
+):
     client = sign_in_fully(referrer)
     with django_assert_max_num_queries(5):  # the session, user and memberships, nothing about cases
         assert client.get(f"/cases/{reference}/").status_code == 404
@@ -172,8 +185,9 @@ def test_being_refused_the_edit_page_is_recorded(sign_in_fully, chair, case_a):
 def test_with_no_record_of_the_opened_version_every_difference_is_marked(sign_in_fully, referrer, coordinator, case_a):
     client = sign_in_fully(referrer)
     opened = client.get(f"/cases/{case_a.reference}/victim/").context["form"]
-    services.victim_update(victim=fresh(case_a.victim), changes={"safe_address": "NEW REFUGE"},
-                           expected_version=case_a.victim.row_version, by=coordinator)
+    services.victim_update(
+        victim=fresh(case_a.victim), changes={"safe_address": "NEW REFUGE"}, expected_version=case_a.victim.row_version, by=coordinator
+    )
     post = as_opened(opened, row_version="999")
     form = client.post(f"/cases/{case_a.reference}/victim/", post).context["form"]
     assert "Someone else changed this too" in " ".join(form.errors["safe_address"])
@@ -185,8 +199,9 @@ def test_an_old_version_typed_in_by_hand_cannot_test_guesses_at_old_values(sign_
     signature is not believed, so the answer is the same whether a guess was right or wrong."""
     client = sign_in_fully(referrer)
     opened = client.get(f"/cases/{case_a.reference}/victim/").context["form"]
-    services.victim_update(victim=fresh(case_a.victim), changes={"address": "2 New Street"},
-                           expected_version=opened.initial["row_version"], by=coordinator)
+    services.victim_update(
+        victim=fresh(case_a.victim), changes={"address": "2 New Street"}, expected_version=opened.initial["row_version"], by=coordinator
+    )
     client.get(f"/cases/{case_a.reference}/victim/")  # the referrer now sees only the new address
     marked = []
     for guess in ("14 Belvoir Road, Coalville", "99 Wrong Lane"):  # the old address, and a wrong guess

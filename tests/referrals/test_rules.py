@@ -5,9 +5,10 @@ from datetime import date, timedelta
 import pytest
 
 from marac.models import MaracArea, RepeatDefinition
+from marac.periods import add_months
 from referrals.checklists import DASH_2009, Answer, Band
 from referrals.models import Incident
-from referrals.rules import Criterion, add_months, is_repeat, referral_criteria, within_repeat_window
+from referrals.rules import Criterion, is_repeat, referral_criteria, within_repeat_window
 
 
 def answers_with(yes: int) -> dict[str, Answer]:
@@ -15,7 +16,9 @@ def answers_with(yes: int) -> dict[str, Answer]:
     return {q: (Answer.YES if i < yes else Answer.NO) for i, q in enumerate(questions)}
 
 
-@pytest.mark.parametrize("yes,band", [(0, Band.STANDARD), (9, Band.STANDARD), (10, Band.MEDIUM), (13, Band.MEDIUM), (14, Band.HIGH), (24, Band.HIGH)])
+@pytest.mark.parametrize(
+    "yes,band", [(0, Band.STANDARD), (9, Band.STANDARD), (10, Band.MEDIUM), (13, Band.MEDIUM), (14, Band.HIGH), (24, Band.HIGH)]
+)
 def test_scores_and_bands_at_their_edges(yes, band):
     score = DASH_2009.score(answers_with(yes))
     assert score == yes
@@ -52,7 +55,9 @@ def test_escalation_at_the_areas_number_of_callouts(callouts, escalation):
 
 def test_a_repeat_and_professional_judgement_qualify_whatever_the_score():
     assert referral_criteria(score=0, area=AREA, judgement=False, callouts_last_12_months=0, repeat=True) == {Criterion.REPEAT}
-    assert referral_criteria(score=2, area=AREA, judgement=True, callouts_last_12_months=0, repeat=False) == {Criterion.PROFESSIONAL_JUDGEMENT}
+    assert referral_criteria(score=2, area=AREA, judgement=True, callouts_last_12_months=0, repeat=False) == {
+        Criterion.PROFESSIONAL_JUDGEMENT
+    }
     assert referral_criteria(score=2, area=AREA, judgement=False, callouts_last_12_months=0, repeat=False) == set()
 
 
@@ -60,13 +65,13 @@ def test_a_repeat_and_professional_judgement_qualify_whatever_the_score():
     "referred,days_later,within",
     [
         (date(2025, 3, 1), 364, True),
-        (date(2025, 3, 1), 365, True),   # 1 March 2026: the same date 12 months on
+        (date(2025, 3, 1), 365, True),  # 1 March 2026: the same date 12 months on
         (date(2025, 3, 1), 366, False),
-        (date(2023, 3, 1), 366, True),   # across 29 February 2024: 1 March 2024 is day 366
+        (date(2023, 3, 1), 366, True),  # across 29 February 2024: 1 March 2024 is day 366
         (date(2023, 3, 1), 367, False),
         (date(2024, 2, 29), 365, True),  # 28 February 2025
         (date(2024, 2, 29), 366, False),  # 1 March 2025
-        (date(2025, 3, 1), 0, False),    # the referral's own day is not a further incident
+        (date(2025, 3, 1), 0, False),  # the referral's own day is not a further incident
     ],
 )
 def test_the_repeat_window_edges(referred, days_later, within):

@@ -63,11 +63,16 @@ def test_a_coordinator_transfers_a_case_with_its_history(sign_in_fully, coordina
     assert case_a.referrals.get() == referral
 
 
-@pytest.mark.parametrize("data,message", [({"to_area": "", "reason": "other"}, "Choose the MARAC area"),
-                                          ({"to_area": "999", "reason": "other"}, "Select a valid choice"),
-                                          ({"to_area": "SELF", "reason": "other"}, "Select a valid choice"),
-                                          ({"to_area": "OTHER", "reason": ""}, "Give the reason"),
-                                          ({"to_area": "OTHER", "reason": "She is at 4 Elm Road"}, "Select a valid choice")])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ({"to_area": "", "reason": "other"}, "Choose the MARAC area"),
+        ({"to_area": "999", "reason": "other"}, "Select a valid choice"),
+        ({"to_area": "SELF", "reason": "other"}, "Select a valid choice"),
+        ({"to_area": "OTHER", "reason": ""}, "Give the reason"),
+        ({"to_area": "OTHER", "reason": "She is at 4 Elm Road"}, "Select a valid choice"),
+    ],
+)
 def test_transfers_refuse_bad_input(sign_in_fully, coordinator, case_a, other_area, data, message):
     data = {**data, "to_area": {"SELF": case_a.area.pk, "OTHER": other_area.pk}.get(data["to_area"], data["to_area"])}
     response = sign_in_fully(coordinator).post(f"/cases/{case_a.reference}/transfer/", data)
@@ -109,7 +114,9 @@ def test_both_areas_coordinators_see_a_cross_area_match(sign_in_fully, coordinat
     assert there.reference not in nwl_page and "Jo Pryce" not in nwl_page  # nothing but area and date
 
 
-def test_only_coordinators_and_chairs_are_shown_a_match_and_each_is_logged(sign_in_fully, referrer, coordinator, area, other_area, idva, unrelated):
+def test_only_coordinators_and_chairs_are_shown_a_match_and_each_is_logged(
+    sign_in_fully, referrer, coordinator, area, other_area, idva, unrelated
+):
     from audit.models import AccessEvent
     from tests.conftest import make_case
 
@@ -119,8 +126,16 @@ def test_only_coordinators_and_chairs_are_shown_a_match_and_each_is_logged(sign_
     services.referral_submit(assessment=assessment, by=unrelated, agency=idva, consent="given", today=date.today())
     # A referrer types in any name and date of birth: they must learn nothing about other areas.
     client = sign_in_fully(referrer)
-    start = client.post("/cases/new-checklist/", {"area": str(referrer.memberships.get().pk), "name": "joanne price",
-                        "date_of_birth_day": "9", "date_of_birth_month": "1", "date_of_birth_year": "1985"})
+    start = client.post(
+        "/cases/new-checklist/",
+        {
+            "area": str(referrer.memberships.get().pk),
+            "name": "joanne price",
+            "date_of_birth_day": "9",
+            "date_of_birth_month": "1",
+            "date_of_birth_year": "1985",
+        },
+    )
     summary = client.get(start.url.removesuffix("step-1/")).content.decode()
     assert "Charnwood" not in summary and "may already be known" not in summary
     here = start.url.split("/")[2]

@@ -8,16 +8,21 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from demo.synthetic import Hearing, bulk_hearings
 from marac.models import RepeatDefinition
-from marac.reports.periods import between, financial_year, financial_year_of, quarter, quarter_of, quarters_to, rolling_year
-from marac.reports.selectors import Ni32, ni32_across, ni32_by_area, per_10000
-from marac.reports.synthetic import Hearing, bulk_hearings
+from marac.periods import between, financial_year, financial_year_of, quarter, quarter_of, quarters_to, rolling_year
+from reports.selectors import Ni32, ni32_across, ni32_by_area, per_10000
 
 
 def heard(meeting, *, repeats: int, total: int, agency, by, first_number=1, **repeat):
     flags = repeat or {"repeat_current": True, "repeat_ni32": True}
-    return bulk_hearings(meeting=meeting, hearings=[Hearing(**flags)] * repeats + [Hearing()] * (total - repeats), agency=agency, by=by,
-                         first_number=first_number)
+    return bulk_hearings(
+        meeting=meeting,
+        hearings=[Hearing(**flags)] * repeats + [Hearing()] * (total - repeats),
+        agency=agency,
+        by=by,
+        first_number=first_number,
+    )
 
 
 @pytest.mark.parametrize("repeats, total, expected", [(25, 183, 13.7), (33, 293, 11.3)])
@@ -48,7 +53,7 @@ def test_a_hearing_on_the_last_day_of_march_counts_in_the_old_year_and_one_on_th
 
 
 def test_a_case_heard_twice_in_one_period_counts_twice(hold, area, idva, coordinator):
-    from marac.meetings.models import AgendaItem
+    from meetings.models import AgendaItem
     from referrals.models import Referral
 
     (case,) = heard(hold(date(2026, 5, 5)), repeats=0, total=1, agency=idva, by=coordinator)
@@ -56,14 +61,32 @@ def test_a_case_heard_twice_in_one_period_counts_twice(hold, area, idva, coordin
     from referrals.models import RiskAssessment
 
     # One referral per checklist: the repeat referral comes from a new checklist.
-    assessment = RiskAssessment(case=case, checklist_version="dash-2009", answers={}, score=14, status="complete", assessed_by=coordinator,
-                                assessed_on=date(2026, 5, 20))
+    assessment = RiskAssessment(
+        case=case,
+        checklist_version="dash-2009",
+        answers={},
+        score=14,
+        status="complete",
+        assessed_by=coordinator,
+        assessed_on=date(2026, 5, 20),
+    )
     assessment.save()
-    repeat = Referral(case=case, assessment=assessment, criteria=["repeat"], referring_agency=idva, referred_by=coordinator,
-                      consent="given", status="accepted", repeat_current=True, repeat_ni32=True, meeting=again)
+    repeat = Referral(
+        case=case,
+        assessment=assessment,
+        criteria=["repeat"],
+        referring_agency=idva,
+        referred_by=coordinator,
+        consent="given",
+        status="accepted",
+        repeat_current=True,
+        repeat_ni32=True,
+        meeting=again,
+    )
     repeat.save()
-    AgendaItem.objects.create(meeting=again, case=case, referral=repeat, section=2, position=1, added_because="made_cutoff",
-                              added_by=coordinator)
+    AgendaItem.objects.create(
+        meeting=again, case=case, referral=repeat, section=2, position=1, added_because="made_cutoff", added_by=coordinator
+    )
     assert ni32_by_area(quarter(2026, 1), [area])[0].own == Ni32(1, 2)
 
 
@@ -85,8 +108,16 @@ def test_across_areas_each_area_counts_under_its_own_definition(hold, area, othe
     other_area.repeat_definition = RepeatDefinition.NI32_2008
     other_area.save()
     heard(hold(date(2026, 5, 5)), repeats=1, total=2, agency=idva, by=coordinator, repeat_current=True, repeat_ni32=False)
-    heard(hold(date(2026, 5, 6), other_area), repeats=1, total=2, agency=idva, by=coordinator, first_number=3,
-          repeat_current=True, repeat_ni32=False)
+    heard(
+        hold(date(2026, 5, 6), other_area),
+        repeats=1,
+        total=2,
+        agency=idva,
+        by=coordinator,
+        first_number=3,
+        repeat_current=True,
+        repeat_ni32=False,
+    )
     assert ni32_across(ni32_by_area(financial_year(2026), [area, other_area])) == Ni32(1, 4)
 
 
@@ -108,15 +139,25 @@ def test_the_command_prints_numerator_denominator_and_percentage(hold, area, idv
     assert out.getvalue().strip() == "NWL 2025-04-01 to 2026-03-31: 25 repeat cases of 183 heard = 13.7%"
     out = StringIO()
     call_command("ni32", "--json", area="NWL", start="2025-04-01", end="2026-03-31", stdout=out)
-    assert json.loads(out.getvalue()) == {"area": "NWL", "from": "2025-04-01", "to": "2026-03-31", "definition": "current",
-                                          "numerator": 25, "denominator": 183, "percentage": 13.7}
+    assert json.loads(out.getvalue()) == {
+        "area": "NWL",
+        "from": "2025-04-01",
+        "to": "2026-03-31",
+        "definition": "current",
+        "numerator": 25,
+        "denominator": 183,
+        "percentage": 13.7,
+    }
 
 
-@pytest.mark.parametrize("args, message", [
-    ({"area": "ZZZ", "start": "2025-04-01", "end": "2026-03-31"}, "No MARAC area"),
-    ({"area": "NWL", "start": "2025-13-01", "end": "2026-03-31"}, "is not a date"),
-    ({"area": "NWL", "start": "2026-04-01", "end": "2025-03-31"}, "before --from"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"area": "ZZZ", "start": "2025-04-01", "end": "2026-03-31"}, "No MARAC area"),
+        ({"area": "NWL", "start": "2025-13-01", "end": "2026-03-31"}, "is not a date"),
+        ({"area": "NWL", "start": "2026-04-01", "end": "2025-03-31"}, "before --from"),
+    ],
+)
 def test_the_command_refuses_bad_input_clearly(area, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("ni32", **args)
@@ -125,7 +166,7 @@ def test_the_command_refuses_bad_input_clearly(area, args, message):
 def test_meetings_not_held_and_cases_taken_off_do_not_count(hold, area, idva, coordinator):
     from django.utils import timezone
 
-    from marac.meetings.models import Meeting
+    from meetings.models import Meeting
 
     scheduled = hold(date(2026, 5, 5))
     Meeting.objects.filter(pk=scheduled.pk).update(status=Meeting.Status.AGENDA_ISSUED)

@@ -10,9 +10,9 @@ from datetime import date
 import pytest
 
 from audit.models import AccessEvent
-from marac.reports.periods import financial_year_of, quarter_number_of
-from marac.reports.synthetic import Hearing, bulk_hearings
-from marac.signin_views import REAUTHENTICATED_AT
+from demo.synthetic import Hearing, bulk_hearings
+from marac.periods import financial_year_of, quarter_number_of
+from marac.reauth import REAUTHENTICATED_AT
 from referrals.models import AgeBand, EthnicGroup, Gender, YesNoNotKnown
 
 TODAY = date.today()
@@ -24,11 +24,16 @@ def figures(hold, area, idva, police, coordinator):
     area.adult_female_population = 42_000
     area.save()
     meeting = hold(TODAY)
-    bulk_hearings(meeting=meeting, agency=idva, by=coordinator, hearings=[
-        Hearing(repeat_current=True, repeat_ni32=True, children=2, ethnic_group=EthnicGroup.ASIAN),
-        Hearing(gender=Gender.MALE, age_band=AgeBand.AGED_16_17, lgbt=YesNoNotKnown.YES, young_perpetrator=True),
-        Hearing(ethnic_group=EthnicGroup.NOT_KNOWN, disabled=YesNoNotKnown.YES, age_band=AgeBand.NOT_KNOWN),
-    ])
+    bulk_hearings(
+        meeting=meeting,
+        agency=idva,
+        by=coordinator,
+        hearings=[
+            Hearing(repeat_current=True, repeat_ni32=True, children=2, ethnic_group=EthnicGroup.ASIAN),
+            Hearing(gender=Gender.MALE, age_band=AgeBand.AGED_16_17, lgbt=YesNoNotKnown.YES, young_perpetrator=True),
+            Hearing(ethnic_group=EthnicGroup.NOT_KNOWN, disabled=YesNoNotKnown.YES, age_band=AgeBand.NOT_KNOWN),
+        ],
+    )
     bulk_hearings(meeting=meeting, agency=police, by=coordinator, hearings=[Hearing()], first_number=4)
     return meeting
 
@@ -47,11 +52,12 @@ def test_the_coordinator_sees_ni32_with_numerator_denominator_and_a_chart(sign_i
 
 
 def test_the_data_return_counts_what_the_quarter_heard(sign_in_fully, coordinator, figures):
-    from marac.reports.periods import quarter, rolling_year
-    from marac.reports.selectors import data_return
+    from marac.periods import quarter, rolling_year
+    from reports.selectors import data_return
 
-    r = data_return(coordinator.memberships.get().area, quarter(financial_year_of(TODAY), quarter_number_of(TODAY)),
-                    year_to_date=rolling_year(TODAY))
+    r = data_return(
+        coordinator.memberships.get().area, quarter(financial_year_of(TODAY), quarter_number_of(TODAY)), year_to_date=rolling_year(TODAY)
+    )
     assert (r.meetings_held, r.heard, r.ni32.repeats, r.from_partners, r.children) == (1, 4, 1, 3, 2)
     assert (r.minoritised, r.lgbt, r.disabled, r.male, r.aged_16_17, r.young_perpetrators) == (1, 1, 1, 1, 1, 1)
     assert r.per_10000_year == 1.0 and r.share(r.male) == 25.0
@@ -100,7 +106,10 @@ def test_another_areas_coordinator_gets_404(sign_in_fully, figures, other_area, 
     assert AccessEvent.objects.filter(event="report_access_denied", user=elsewhere).exists()
 
 
-@pytest.mark.parametrize("query", ["?from=2026-99-01&to=x", "?from=2027-01-01&to=2026-01-01", "?year=abc&quarter=9", "?year=99999999999999999999", "?year=²&quarter=٣"])
+@pytest.mark.parametrize(
+    "query",
+    ["?from=2026-99-01&to=x", "?from=2027-01-01&to=2026-01-01", "?year=abc&quarter=9", "?year=99999999999999999999", "?year=²&quarter=٣"],
+)
 def test_nonsense_in_the_query_is_ignored_not_a_500(sign_in_fully, coordinator, figures, query):
     client = sign_in_fully(coordinator)
     for path in ("/reports/", "/reports/NWL/repeats/", "/reports/NWL/data-return/"):
@@ -108,7 +117,7 @@ def test_nonsense_in_the_query_is_ignored_not_a_500(sign_in_fully, coordinator, 
 
 
 def test_the_data_return_defaults_to_the_last_complete_quarter(sign_in_fully, coordinator, figures):
-    from marac.reports.views import last_complete_quarter
+    from reports.views import last_complete_quarter
 
     due = last_complete_quarter(TODAY)
     page = sign_in_fully(coordinator).get("/reports/NWL/data-return/").content.decode()

@@ -7,13 +7,13 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from audit.models import AccessEvent
-from marac.meetings.models import AgendaItem
-from marac.reports.periods import financial_year, quarter, rolling_year
-from marac.reports.selectors import Ni32, data_return, ni32_by_area
-from marac.reports.synthetic import Hearing, bulk_hearings
+from demo.synthetic import Hearing, bulk_hearings
+from marac.periods import financial_year, quarter, rolling_year
+from meetings.models import AgendaItem
 from referrals import services
 from referrals.checklists import DASH_2009
 from referrals.models import Referral, Victim
+from reports.selectors import Ni32, data_return, ni32_by_area
 from tests.conftest import make_case
 
 TODAY = date.today()
@@ -34,8 +34,15 @@ def test_a_range_ending_in_year_9999_is_ignored_or_refused(sign_in_fully, coordi
 
 def test_a_review_of_a_case_already_heard_is_not_counted_again(hold, area, idva, coordinator):
     (case,) = bulk_hearings(meeting=hold(date(2026, 5, 5)), hearings=[Hearing(repeat_current=True)], agency=idva, by=coordinator)
-    AgendaItem.objects.create(meeting=hold(date(2026, 6, 2)), case=case, referral=case.referrals.get(), section=2, position=1,
-                              added_because=AgendaItem.AddedBecause.REVIEW, added_by=coordinator)
+    AgendaItem.objects.create(
+        meeting=hold(date(2026, 6, 2)),
+        case=case,
+        referral=case.referrals.get(),
+        section=2,
+        position=1,
+        added_because=AgendaItem.AddedBecause.REVIEW,
+        added_by=coordinator,
+    )
     assert ni32_by_area(quarter(2026, 1), [area])[0].own == Ni32(1, 1)
 
 
@@ -63,15 +70,16 @@ def test_a_victim_referred_in_another_area_within_12_months_makes_a_repeat(area,
 def test_a_referral_more_than_12_months_after_the_last_is_not_a_repeat(case_a, referrer, idva):
     first = date(2025, 1, 10)
     refer(case_a, referrer, idva, first)
-    services.incident_record(case=case_a, occurred_on=date(2025, 3, 1), kind="violence", police_callout=True, agency=idva,
-                             by=referrer, today=date(2025, 3, 1))
+    services.incident_record(
+        case=case_a, occurred_on=date(2025, 3, 1), kind="violence", police_callout=True, agency=idva, by=referrer, today=date(2025, 3, 1)
+    )
     later = refer(case_a, referrer, idva, date(2026, 6, 1))
     assert not later.repeat_current and not later.repeat_ni32
 
 
 def test_the_trend_rate_counts_only_areas_whose_population_is_known(sign_in_fully, hold, area, other_area, police, idva, coordinator):
     from marac.models import Membership, Role
-    from marac.reports.views import _trend
+    from reports.views import _trend
 
     area.adult_female_population = 10_000
     area.save()
@@ -96,8 +104,9 @@ def test_the_rolling_year_is_365_days_or_366_across_a_29_february():
 
 def test_recompute_fills_in_flags_and_age_bands_for_records_made_before_they_existed(case_a, referrer, idva):
     refer(case_a, referrer, idva, date(2026, 1, 10))
-    services.incident_record(case=case_a, occurred_on=date(2026, 2, 1), kind="threats", police_callout=False, agency=idva,
-                             by=referrer, today=date(2026, 2, 1))
+    services.incident_record(
+        case=case_a, occurred_on=date(2026, 2, 1), kind="threats", police_callout=False, agency=idva, by=referrer, today=date(2026, 2, 1)
+    )
     later = refer(case_a, referrer, idva, date(2026, 3, 1))
     Referral.objects.filter(pk=later.pk).update(repeat_current=False, repeat_ni32=False)
     Victim.objects.filter(case=case_a).update(age_band="not_known")

@@ -2,10 +2,10 @@ from io import StringIO
 
 from django.core.management import call_command
 
-from marac.reports.periods import rolling_year
-from marac.reports.selectors import ni32_across, ni32_by_area
 from marac.models import MaracArea
+from marac.periods import rolling_year
 from referrals.models import Referral, Victim
+from reports.selectors import ni32_across, ni32_by_area
 
 
 def test_seed_scale_creates_encrypted_referrals_heard_across_areas(db):

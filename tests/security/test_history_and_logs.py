@@ -8,7 +8,7 @@ from django.apps import apps
 from django.core.management import call_command
 
 from marac.models import User
-from marac.signin_views import REAUTHENTICATED_AT
+from marac.reauth import REAUTHENTICATED_AT
 from tests.conftest import sign_in_with_both_factors
 
 # Tables without their own history, and why each needs none.
@@ -35,8 +35,17 @@ def test_every_record_a_person_can_change_keeps_history():
     assert not missing, f"No history and no reason given in NO_HISTORY: {missing}"
 
 
-VICTIM_DATA = ("Sarah Mitchell", "Belvoir Road", "07700 900123", "07700 900456", "Ashby Road", "Darren Cole", "Mia Cole",
-               "Greenhill Primary", "he answers it")
+VICTIM_DATA = (
+    "Sarah Mitchell",
+    "Belvoir Road",
+    "07700 900123",
+    "07700 900456",
+    "Ashby Road",
+    "Darren Cole",
+    "Mia Cole",
+    "Greenhill Primary",
+    "he answers it",
+)
 
 
 @pytest.mark.django_db
@@ -45,7 +54,7 @@ def test_a_busy_session_writes_no_victim_data_to_any_log(client, caplog, tmp_pat
     and fail at things, checked for the demo victims' names, addresses and phone numbers."""
     caplog.set_level(logging.DEBUG)
     call_command("seed_demo", stdout=open("/dev/null", "w"))
-    from marac.meetings.models import Meeting
+    from meetings.models import Meeting
     from referrals.models import Case
 
     case = Case.objects.order_by("pk").first()
@@ -55,10 +64,19 @@ def test_a_busy_session_writes_no_victim_data_to_any_log(client, caplog, tmp_pat
         session = client.session
         session[REAUTHENTICATED_AT] = time.time()
         session.save()
-        for path in (f"/cases/{case.reference}/", f"/cases/{case.reference}/history/", f"/meetings/{past.pk}/",
-                     f"/meetings/{past.pk}/cases/{case.reference}/", f"/meetings/{past.pk}/documents/pack.pdf",
-                     f"/cases/{case.reference}/victim/", "/meetings/actions/", "/referrals/triage/", "/reports/NWL/repeats/",
-                     "/cases/NWL-2099-0001/", f"/meetings/{past.pk}/cases/NWL-2099-0001/"):
+        for path in (
+            f"/cases/{case.reference}/",
+            f"/cases/{case.reference}/history/",
+            f"/meetings/{past.pk}/",
+            f"/meetings/{past.pk}/cases/{case.reference}/",
+            f"/meetings/{past.pk}/documents/pack.pdf",
+            f"/cases/{case.reference}/victim/",
+            "/meetings/actions/",
+            "/referrals/triage/",
+            "/reports/NWL/repeats/",
+            "/cases/NWL-2099-0001/",
+            f"/meetings/{past.pk}/cases/NWL-2099-0001/",
+        ):
             client.get(path)
         client.post(f"/cases/{case.reference}/victim/", {"name": "", "row_version": "0"})  # a refused change
     call_command("render_pack", meeting=past.pk, username="coordinator", kind="pack", output=str(tmp_path / "p.pdf"))

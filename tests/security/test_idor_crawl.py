@@ -9,7 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from marac.meetings import services as meetings
+from meetings import services as meetings
 from referrals import services
 from tests.meetings.conftest import accepted
 
@@ -30,26 +30,54 @@ def patterns(resolver=None, prefix=""):
 def objects(case_a, referrer, idva, coordinator, chair, agency_rep, childrens_services, police, area):
     draft = services.assessment_start(case=case_a, by=referrer, on=date.today())
     referral = accepted(case_a, referrer=referrer, agency=idva, coordinator=coordinator)
-    meeting = meetings.meeting_schedule(area=area, starts_at=timezone.now() + timedelta(days=21), venue="Room", online=False, chair=chair,
-                                        coordinator=coordinator, agencies=[police, idva, childrens_services], by=coordinator)
+    meeting = meetings.meeting_schedule(
+        area=area,
+        starts_at=timezone.now() + timedelta(days=21),
+        venue="Room",
+        online=False,
+        chair=chair,
+        coordinator=coordinator,
+        agencies=[police, idva, childrens_services],
+        by=coordinator,
+    )
     meetings.agenda_build(meeting=meeting, by=coordinator)
     meetings.agenda_issue(meeting=meeting, by=coordinator)
     meetings.meeting_advance(meeting=meeting, by=chair)
-    action = meetings.action_add(meeting=meeting, case=case_a, agency=police, owner="DC", description="Flag",
-                                 due_on=date.today() + timedelta(days=3), by=chair)
-    return {"reference": case_a.reference, "pk": {"checklist": draft.pk, "referral": referral.pk, "meeting": meeting.pk,
-            "action": action.pk}, "item": meeting.agenda_items.get().pk, "kind": "pack", "username": "referrer", "code": area.short_code,
-            "step": 1}
+    action = meetings.action_add(
+        meeting=meeting, case=case_a, agency=police, owner="DC", description="Flag", due_on=date.today() + timedelta(days=3), by=chair
+    )
+    return {
+        "reference": case_a.reference,
+        "pk": {"checklist": draft.pk, "referral": referral.pk, "meeting": meeting.pk, "action": action.pk},
+        "item": meeting.agenda_items.get().pk,
+        "kind": "pack",
+        "username": "referrer",
+        "code": area.short_code,
+        "step": 1,
+    }
 
 
 def fill(name: str, route: str, objects: dict, *, made_up: bool = False) -> str:
     """The route with its parameters filled from `objects` (or with ones that exist nowhere)."""
-    owner = {"checklist-summary": "checklist", "checklist-step": "checklist", "checklist-judgement": "checklist",
-             "checklist-refer": "checklist", "referral-decide": "referral", "referral-resubmit": "referral",
-             "referral-withdraw": "referral", "action-update": "action"}.get(name, "meeting")
-    values = {"reference": "NWL-2099-9999" if made_up else objects["reference"], "pk": 999999 if made_up else objects["pk"][owner],
-              "item": 999999 if made_up else objects["item"], "kind": objects["kind"], "code": "ZZZ" if made_up else objects["code"],
-              "username": "nobody-at-all" if made_up else objects["username"], "step": objects["step"]}
+    owner = {
+        "checklist-summary": "checklist",
+        "checklist-step": "checklist",
+        "checklist-judgement": "checklist",
+        "checklist-refer": "checklist",
+        "referral-decide": "referral",
+        "referral-resubmit": "referral",
+        "referral-withdraw": "referral",
+        "action-update": "action",
+    }.get(name, "meeting")
+    values = {
+        "reference": "NWL-2099-9999" if made_up else objects["reference"],
+        "pk": 999999 if made_up else objects["pk"][owner],
+        "item": 999999 if made_up else objects["item"],
+        "kind": objects["kind"],
+        "code": "ZZZ" if made_up else objects["code"],
+        "username": "nobody-at-all" if made_up else objects["username"],
+        "step": objects["step"],
+    }
     path = route
     for converter_name in re.findall(r"<(?:\w+:)?(\w+)>", route):
         assert converter_name in values, f"The crawl cannot fill <{converter_name}> in {name}: teach it"

@@ -11,8 +11,11 @@ class Command(BaseCommand):
     help = "Check the access log's hash chain. Exits 0 if intact, 1 naming the first broken event."
 
     def add_arguments(self, parser):
-        parser.add_argument("--digest", metavar="SEQUENCE:HASH",
-                            help="a digest kept elsewhere (export_audit_digest): also proves no events were cut off the end")
+        parser.add_argument(
+            "--digest",
+            metavar="SEQUENCE:HASH",
+            help="a digest kept elsewhere (export_audit_digest): also proves no events were cut off the end",
+        )
 
     def handle(self, *args, digest=None, **options):
         started = time.perf_counter()

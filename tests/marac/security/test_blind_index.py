@@ -23,8 +23,15 @@ def test_a_different_date_or_name_does_not_match(case_a):
 
 
 def test_a_match_is_found_across_areas_through_an_alias_and_an_alternative_date(other_area, idva, unrelated):
-    charnwood = make_case(other_area, idva, unrelated, name="Joanne Price", aliases=["Jo Pryce"],
-                          date_of_birth=date(1985, 1, 9), alternative_dates_of_birth=["1985-09-01"])
+    charnwood = make_case(
+        other_area,
+        idva,
+        unrelated,
+        name="Joanne Price",
+        aliases=["Jo Pryce"],
+        date_of_birth=date(1985, 1, 9),
+        alternative_dates_of_birth=["1985-09-01"],
+    )
     assert matches("Jo Pryce", date(1985, 1, 9)) == {charnwood.uuid}
     assert matches("Joanne Price", date(1985, 9, 1)) == {charnwood.uuid}
     assert matches("Jo Pryce", date(1985, 9, 1)) == {charnwood.uuid}

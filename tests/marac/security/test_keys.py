@@ -30,8 +30,9 @@ def rotated_keyring() -> Keyring:
 
 
 def without(keyring: Keyring, key_id: str) -> Keyring:
-    return Keyring(primary_id=keyring.primary_id, keys={k: v for k, v in keyring.keys.items() if k != key_id},
-                   index_keys=keyring.index_keys)
+    return Keyring(
+        primary_id=keyring.primary_id, keys={k: v for k, v in keyring.keys.items() if k != key_id}, index_keys=keyring.index_keys
+    )
 
 
 def field_ciphertexts() -> list[bytes]:
@@ -144,15 +145,18 @@ def test_no_key_material_in_the_repository_or_migrations():
         assert not BASE64_KEY.search(data), f"{path} holds something shaped like a 256-bit key"
 
 
-
 def test_shredding_blanks_the_one_free_text_field_kept_in_clear(case_a, case_b, referrer):
     from referrals.models import Victim
     from referrals.services import case_shred, victim_update
 
     for case in (case_a, case_b):
         victim = Victim.objects.select_related("case__data_key").get(case=case)
-        victim_update(victim=victim, changes={"language": "Tigrinya - only via sister Senait 07700 900999"},
-                      expected_version=victim.row_version, by=referrer)
+        victim_update(
+            victim=victim,
+            changes={"language": "Tigrinya - only via sister Senait 07700 900999"},
+            expected_version=victim.row_version,
+            by=referrer,
+        )
     case_shred(case=case_a, by=None)
     assert set(Victim.history.filter(case_id=case_a.pk).values_list("language", flat=True)) == {""}
     assert Victim.objects.filter(case=case_a).values_list("language", flat=True).get() == ""

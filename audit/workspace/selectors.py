@@ -1,0 +1,92 @@
+"""What an auditor may see of the access log: events about their areas' cases and people.
+Events hold no victim data, so auditors read every event in scope in full."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models.functions import ExtractHour, TruncHour
+from django.utils import timezone
+
+from audit.models import AccessEvent
+from marac.models import Membership, Role
+from referrals.models import Case
+
+
+def auditor_areas(memberships) -> set[int]:
+    return {m.area_id for m in memberships if m.role == Role.AUDITOR}
+
+
+def events_in_scope(areas: set[int]) -> QuerySet[AccessEvent]:
+    """Events about cases in the areas; every event by people who work in them (including probes
+    of references that do not exist); and events by nobody signed in (failed sign-ins,
+    lockouts), which carry only an address and are every auditor's concern."""
+    references = Case.objects.filter(area_id__in=areas).values("reference")
+    people = Membership.objects.filter(area_id__in=areas).values("user_id")
+    return AccessEvent.objects.filter(Q(case_reference__in=references) | Q(user_id__in=people) | Q(user__isnull=True))
+
+
+def search(
+    events: QuerySet[AccessEvent], *, username: str = "", case_reference: str = "", event: str = "", since=None, until=None
+) -> QuerySet[AccessEvent]:
+    if username:
+        events = events.filter(user__username=username)
+    if case_reference:
+        events = events.filter(case_reference=case_reference)
+    if event:
+        events = events.filter(event=event)
+    if since:
+        events = events.filter(at__gte=timezone.make_aware(datetime.combine(since, time.min)))
+    if until and until < date.max:
+        events = events.filter(at__lt=timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min)))
+    return events.select_related("user").order_by("-sequence")
+
+
+def who_accessed(events: QuerySet[AccessEvent], case_reference: str) -> list[dict]:
+    """For a subject access request: each person who touched the case, how often, first and last."""
+    return list(
+        events.filter(case_reference=case_reference)
+        .values("user__username", "user__first_name", "user__last_name")
+        .annotate(count=Count("pk"), first=Min("at"), last=Max("at"))
+        .order_by("-last")
+    )
+
+
+def anomalies(events: QuerySet[AccessEvent], *, now=None) -> dict[str, list]:
+    """Patterns worth an auditor's look over the last 30 days (DESIGN 4.5)."""
+    now = now or timezone.now()
+    recent = events.filter(at__gte=now - timedelta(days=30))
+    start, end = settings.MARAC_AUDIT_WORKING_HOURS
+    return {
+        # Refused asks too: probing references through emergency access uses none of the daily limit.
+        "break_glass": list(
+            recent.filter(event__in=("break_glass", "break_glass_refused")).select_related("user").order_by("-sequence")[:100]
+        ),
+        "denied": _bursts(recent.filter(outcome=AccessEvent.Outcome.DENIED), settings.MARAC_AUDIT_DENIED_BURST),
+        "many_views": _bursts(recent.filter(event="case_read"), settings.MARAC_AUDIT_VIEWS_PER_HOUR),
+        # Filtered and counted in the database, before any limit: a month of routine reads must
+        # not push the newest anomalies out of a capped list.
+        "out_of_hours": list(
+            recent.filter(event="case_read")
+            .annotate(local_hour=ExtractHour("at"))
+            .exclude(local_hour__gte=start, local_hour__lt=end)
+            .select_related("user")
+            .order_by("-sequence")[:100]
+        ),
+    }
+
+
+def _bursts(events: QuerySet[AccessEvent], threshold: int) -> list[dict]:
+    """People with at least `threshold` of these events within one clock hour (local time), the
+    latest first."""
+    hours = (
+        events.annotate(hour=TruncHour("at"))
+        .values("user_id", "user__username", "hour")
+        .annotate(count=Count("pk"))
+        .filter(count__gte=threshold)
+        .order_by("-hour", "user_id")[:100]
+    )
+    return [
+        {"user_id": row["user_id"], "username": row["user__username"] or "(not signed in)", "hour": row["hour"], "count": row["count"]}
+        for row in hours
+    ]

@@ -1,0 +1,162 @@
+"""Demo meetings for seed_demo: one held about six months ago, with its minutes issued and actions
+in every state, and one coming up with its agenda issued. Everything goes through the services,
+as a coordinator, chair and representative would do it on the pages."""
+
+import random
+from datetime import timedelta
+
+from django.utils import timezone
+
+from demo.synthetic import bulk_hearings, held_meeting, random_hearing
+from marac.models import User
+from marac.periods import quarters_to
+from meetings import services as meetings
+from referrals.models import Case
+
+MINUTES = {
+    "information_shared": {
+        "Leicestershire Police": "Three call-outs in six months; the last a breach of a non-molestation order.",
+        "Leicestershire Children's Social Care": "Mia is on a child in need plan; the school reports she is withdrawn.",
+        "Loughborough Women's Aid": "The IDVA is in weekly contact; the victim is frightened he will find the new address.",
+    },
+    "risks": "Escalating stalking since separation; child contact handovers used to find out where she lives.",
+    "decisions": ["mappa", "dvds"],
+    "decision_notes": "MAPPA referral by the police today; the disclosure application is to confirm his history.",
+}
+ACTIONS = [  # agency, owner, what, due in days from the meeting, final status, progress note
+    (
+        "Leicestershire Police",
+        "DC Amy Patel",
+        "Flag the safe address for a priority response",
+        7,
+        "done",
+        "Flag in place on the police system.",
+    ),
+    ("Leicestershire Children's Social Care", "Tom Okafor", "Review the plan for Mia with the school", 28, "open", ""),
+    (
+        "North West Leicestershire District Council Housing",
+        "Lee Grant",
+        "Fit sanctuary measures at the new address",
+        14,
+        "not_possible",
+        "She moved again before the work could be done.",
+    ),
+    (
+        "Loughborough Women's Aid",
+        "Priya Shah",
+        "Support her to apply for a non-molestation order renewal",
+        21,
+        "not_done",
+        "Court date not yet set; carried to the next meeting.",
+    ),
+]
+
+
+def seed_meetings(area, agencies) -> None:
+    people = {u.username: u for u in User.objects.filter(username__in=["coordinator", "chair", "agency_rep"])}
+    _past_meeting(area, agencies, people)
+    _upcoming_meeting(area, agencies, people)
+    _earlier_quarters(area, agencies, people)  # last: its referrals are already heard, so no agenda picks them up
+
+
+def _earlier_quarters(area, agencies, people) -> None:
+    """A meeting in each of the seven quarters before this one, with a few synthetic cases each
+    (named "Synthetic person N"), so the NI 32 trend chart has something to show."""
+    # Repeatable demo data, nothing secret
+    rng = random.Random(2026)  # nosec B311
+    police = agencies["Leicestershire Police"]
+    for quarter in quarters_to(timezone.localdate(), 8)[:-1]:
+        meeting = held_meeting(
+            area=area, on=quarter.start + timedelta(days=40), chair=people["chair"], coordinator=people["coordinator"], agencies=[police]
+        )
+        bulk_hearings(
+            meeting=meeting,
+            hearings=[random_hearing(rng) for _ in range(rng.randrange(4, 9))],
+            by=people["coordinator"],
+            agency=rng.choice([police, agencies["Loughborough Women's Aid"]]),
+            first_number=Case.objects.count() + 1,
+        )
+
+
+def _past_meeting(area, agencies, people) -> None:
+    coordinator, chair, rep = people["coordinator"], people["chair"], people["agency_rep"]
+    invited = [
+        agencies[name]
+        for name in (
+            "Leicestershire Police",
+            "Loughborough Women's Aid",
+            "Leicestershire Children's Social Care",
+            "North West Leicestershire District Council Housing",
+        )
+    ]
+    held = timezone.now().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=190)
+    meeting = meetings.meeting_schedule(
+        area=area,
+        starts_at=held,
+        venue="Coalville Police Station, meeting room 2",
+        online=False,
+        chair=chair,
+        coordinator=coordinator,
+        agencies=invited,
+        by=coordinator,
+        held_before_go_live=True,
+    )
+    case = Case.objects.get(area=area, referrals__status="accepted", referrals__submitted_on__lt=held.date())  # Sarah Mitchell
+    meetings.agenda_add(meeting=meeting, case=case, because="made_cutoff", by=coordinator)
+    meetings.agenda_issue(meeting=meeting, by=coordinator)
+    csc = agencies["Leicestershire Children's Social Care"]
+    meetings.confidentiality_accept(meeting=meeting, user=rep, agency=csc)
+    meetings.research_save(
+        meeting=meeting,
+        case=case,
+        agency=csc,
+        facts="Mia (7) on a child in need plan since March.",
+        opinion="Mia's worries are growing; contact handovers are the main risk.",
+        not_shared="Mia's health records: no consent and not needed for safety planning.",
+        by=rep,
+    )
+    meetings.meeting_advance(meeting=meeting, by=chair)
+    meetings.attendance_register(meeting=meeting, present=set(meeting.attendances.values_list("pk", flat=True)), by=chair)
+    meetings.minutes_save(meeting=meeting, case=case, by=chair, **MINUTES)
+    for agency, owner, text, due_in, status, note in ACTIONS:
+        action = meetings.action_add(
+            meeting=meeting,
+            case=case,
+            agency=agencies[agency],
+            owner=owner,
+            description=text,
+            due_on=held.date() + timedelta(days=due_in),
+            by=chair,
+            held_before_go_live=True,
+        )
+        if status != "open" or note:
+            meetings.action_update(action=action, status=status, note=note, by=chair)
+    meetings.meeting_advance(meeting=meeting, by=chair)
+    minutes = meetings.minutes_issue(meeting=meeting, by=chair).minutes.get(case=case)
+    meetings.addendum_add(minutes=minutes, text="Correction: the police call-outs were four, not three.", by=chair)
+
+
+def _upcoming_meeting(area, agencies, people) -> None:
+    coordinator, chair = people["coordinator"], people["chair"]
+    invited = [
+        agencies[name]
+        for name in (
+            "Leicestershire Police",
+            "Loughborough Women's Aid",
+            "Leicestershire Children's Social Care",
+            "Leicestershire Partnership NHS Trust",
+        )
+    ]
+    starts = (timezone.now() + timedelta(days=14)).replace(hour=10, minute=0, second=0, microsecond=0)
+    meeting = meetings.meeting_schedule(
+        area=area,
+        starts_at=starts,
+        venue="Coalville Police Station, meeting room 2",
+        online=True,
+        chair=chair,
+        coordinator=coordinator,
+        agencies=invited,
+        by=coordinator,
+    )
+    meetings.agenda_build(meeting=meeting, by=coordinator)
+    meetings.agenda_issue(meeting=meeting, by=coordinator)

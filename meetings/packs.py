@@ -1,0 +1,79 @@
+"""PDFs of a meeting — agenda, meeting pack, minutes and an agency's action extract — prepared
+for one recipient: redacted for them by the field policy, marked with their name on every page,
+and rendered in a limited child process (pdf.py). The download view and `manage.py render_pack`
+both call `pack_for`, so the command renders exactly what the person would download."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from marac.pdf import STATIC_BASE, recipient_line, render_pdf
+from meetings import selectors
+from meetings.access import MeetingAccess
+from meetings.models import Attendance, Decision
+from meetings.presenters import carried_over_for, case_at_meeting, reads_of, with_meeting_records
+from referrals.access import grants_for
+
+KINDS = {"agenda": "agenda", "pack": "meeting pack", "minutes": "minutes", "actions": "action extract"}
+
+
+class PackNotAvailable(Exception):
+    """This person may not have this kind of PDF for this meeting, or not yet."""
+
+
+@dataclass
+class Pack:
+    html: str
+    filename: str
+    reads: dict[str, set[str]]
+
+    def pdf(self) -> bytes:
+        return render_pdf(self.html)
+
+
+def may_have(access: MeetingAccess, kind: str) -> bool:
+    if kind not in KINDS or not access.sees_cases:
+        return False
+    if kind in ("minutes", "actions"):
+        return access.minutes or access.meeting.minutes_locked  # representatives get issued minutes only
+    return True
+
+
+def pack_for(access: MeetingAccess, user, memberships, kind: str, *, today: date | None = None) -> Pack:
+    """Everything one person may see of this meeting in one kind of PDF, as HTML to render."""
+    if not may_have(access, kind):
+        raise PackNotAvailable(kind)
+    meeting = access.meeting
+    grants = grants_for(user, memberships)
+    rows = [case_at_meeting(item, access, memberships, grants) for item in selectors.agenda(meeting)]
+    records = selectors.meeting_records(meeting, {row.case_id for row in rows})
+    rows = [with_meeting_records(row, access, **records.for_case(row.case_id)) for row in rows]
+    carried = carried_over_for(meeting, memberships, grants, access)
+    context = {
+        "kind": kind,
+        "kind_label": KINDS[kind],
+        "meeting": meeting,
+        "rows": rows,
+        "carried_over": carried,
+        "closing": selectors.windows_closing(meeting),
+        "decisions": dict(Decision.choices),
+        "pdf_static": STATIC_BASE,
+        "attendances": Attendance.objects.filter(meeting=meeting, present=True).select_related("user", "agency"),
+        "agencies": _extract_agencies(access, kind),
+        "prepared_on": today or timezone.localdate(),
+        **recipient_line(user, memberships, meeting.area_id, access.attendance.agency if access.attendance else None),
+    }
+    html = render_to_string(f"pdf/meeting_{kind}.html", context)
+    reads = reads_of(rows)
+    for action in carried:
+        reads.setdefault(action.reference, set()).update(action.view.revealed)
+    day = timezone.localtime(meeting.starts_at).date()
+    return Pack(html=html, filename=f"{meeting.area.short_code}-MARAC-{day:%Y-%m-%d}-{kind}.pdf", reads=reads)
+
+
+def _extract_agencies(access: MeetingAccess, kind: str) -> set[int] | None:
+    """Whose actions an action extract holds: a representative's own agency; everyone's for the
+    coordinator and chair (None)."""
+    return None if access.minutes or kind != "actions" else set(access.rep_agencies)

@@ -1,0 +1,36 @@
+"""Downloading a meeting's PDFs. Nothing is emailed (DESIGN 2.4): recipients sign in, confirm it
+is them, and download a copy prepared for them alone; every download is an access event."""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+import audit
+from marac.pdf import PdfRenderError
+from marac.reauth import reauthentication_redirect, recently_reauthenticated
+from meetings.access import meeting_get_for_user, refuse_meeting_unless
+from meetings.packs import KINDS, may_have, pack_for
+
+
+@require_GET
+def meeting_pdf(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    if kind not in KINDS:
+        raise Http404("No such document")
+    access = meeting_get_for_user(request, pk, purpose=f"download {kind}")
+    refuse_meeting_unless(may_have(access, kind), request, access, event="pdf_download_denied", purpose=f"download {kind}")
+    if not recently_reauthenticated(request):
+        return reauthentication_redirect(request)
+    pack = pack_for(access, request.user, request.memberships, kind)
+    try:
+        pdf = pack.pdf()
+    except PdfRenderError as error:
+        audit.record(event="pdf_render_failed", request=request, purpose=f"{kind} of meeting {pk}")
+        return render(
+            request, "components/pdf_failed.html", {"message": str(error), "back_url": reverse("meeting-detail", args=[pk])}, status=503
+        )
+    audit.record(event="pdf_download", request=request, purpose=f"{kind} of meeting {pk}")
+    audit.record_case_reads(request=request, reads=pack.reads, purpose=f"pdf {kind} of meeting {pk}")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{pack.filename}"'
+    return response

@@ -1,0 +1,235 @@
+"""What meeting pages and packs show about each case: plain facts that identify nobody, and every
+personal value through the field policy, with the fields revealed collected for the access log.
+One builder for pages and PDFs, so they cannot differ. Templates never receive a Case, Action or
+other model whose relations would let them reach around the policy (as referrals.presenters)."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+from marac.security.policy import RedactedView, Rel
+from meetings.access import MeetingAccess, with_own_agency
+from meetings.models import Action, AgendaItem, CaseMinutes, Decision, Meeting, MinutesAddendum, ResearchReturn
+from referrals.access import Grants, relationships_to_case
+from referrals.rules import CRITERION_LABELS
+
+ISSUED = (Meeting.Status.MINUTES_ISSUED, Meeting.Status.CLOSED)
+
+
+@dataclass(frozen=True)
+class ResearchShown:
+    agency: str
+    agency_id: int
+    returned_at: datetime
+    view: RedactedView
+
+
+@dataclass(frozen=True)
+class ActionShown:
+    pk: int
+    reference: str
+    agency: str
+    agency_id: int
+    owner: str
+    due_on: date
+    status: str
+    status_label: str
+    agreed_on: date
+    view: RedactedView
+
+    @property
+    def overdue(self) -> bool:
+        return self.status in Action.INCOMPLETE and self.due_on < timezone.localdate()
+
+
+@dataclass(frozen=True)
+class AddendumShown:
+    added_at: datetime
+    added_by: str
+    view: RedactedView
+
+
+@dataclass(frozen=True)
+class MinutesShown:
+    decisions: list[str]
+    view: RedactedView
+    addenda: list[AddendumShown]
+
+
+@dataclass
+class CaseAtMeeting:
+    item_pk: int
+    case_id: int
+    reference: str
+    section: int
+    section_label: str
+    criteria: list[str]
+    level: str
+    score: int | None
+    relationships: set[Rel]
+    victim: RedactedView
+    perpetrators: list[RedactedView]
+    children: list[RedactedView]
+    research: list[ResearchShown] = field(default_factory=list)
+    minutes: MinutesShown | None = None
+    actions: list[ActionShown] = field(default_factory=list)
+
+    def views(self) -> list[RedactedView]:
+        views = [self.victim, *self.perpetrators, *self.children, *(r.view for r in self.research), *(a.view for a in self.actions)]
+        if self.minutes:
+            views += [self.minutes.view, *(a.view for a in self.minutes.addenda)]
+        return views
+
+    def revealed(self) -> set[str]:
+        return set().union(*(view.revealed for view in self.views()))
+
+
+def case_at_meeting(item: AgendaItem, access: MeetingAccess, memberships, grants: Grants) -> CaseAtMeeting:
+    case, referral = item.case, item.referral
+    assessment = referral.assessment if referral else None
+    relationships = relationships_to_case(memberships, case, grants)
+    return CaseAtMeeting(
+        item_pk=item.pk,
+        case_id=case.pk,
+        reference=case.reference,
+        section=item.section,
+        section_label=item.get_section_display(),
+        criteria=[CRITERION_LABELS.get(c, c) for c in referral.criteria] if referral else [],
+        level=assessment.level.value if assessment else "",
+        score=assessment.score if assessment else None,
+        relationships=relationships,
+        victim=RedactedView(case.victim, relationships),
+        perpetrators=[RedactedView(p, relationships, "perpetrator.") for p in case.perpetrators.all()],
+        children=[RedactedView(m, relationships, "household.") for m in case.household.all() if m.is_child],
+    )
+
+
+def action_shown(action: Action, relationships: set[Rel]) -> ActionShown:
+    return ActionShown(
+        pk=action.pk,
+        reference=action.case.reference,
+        agency=action.agency.name,
+        agency_id=action.agency_id,
+        owner=action.owner,
+        due_on=action.due_on,
+        status=action.status,
+        status_label=action.get_status_display(),
+        agreed_on=timezone.localtime(action.meeting.starts_at).date(),
+        view=RedactedView(action, relationships, "action."),
+    )
+
+
+def with_meeting_records(
+    row: CaseAtMeeting,
+    access: MeetingAccess,
+    *,
+    research: list[ResearchReturn],
+    minutes: CaseMinutes | None,
+    addenda: list[MinutesAddendum],
+    actions: list[Action],
+) -> CaseAtMeeting:
+    """Add the meeting's own records about the case, each read with the agency's own tie to it.
+    Minutes and actions reach representatives only once the minutes are issued: a draft is the
+    chair's until then."""
+    if not (access.minutes or access.meeting.minutes_locked):
+        minutes, addenda, actions = None, [], [a for a in actions if a.meeting_id != access.meeting.pk and a.meeting.minutes_locked]
+    row.research = [
+        ResearchShown(
+            r.agency.name,
+            r.agency_id,
+            r.returned_at,
+            RedactedView(r, with_own_agency(row.relationships, access.rep_agencies, r.agency_id), "research."),
+        )
+        for r in research
+    ]
+    if minutes is not None:
+        labels = dict(Decision.choices)
+        addenda_shown = [
+            AddendumShown(a.added_at, a.added_by.get_full_name() or a.added_by.username, RedactedView(a, row.relationships, "addendum."))
+            for a in addenda
+        ]
+        row.minutes = MinutesShown(
+            [labels.get(d, d) for d in minutes.decisions], RedactedView(minutes, row.relationships, "minutes."), addenda_shown
+        )
+    row.actions = [action_shown(a, with_own_agency(row.relationships, access.rep_agencies, a.agency_id)) for a in actions]
+    return row
+
+
+def reads_of(rows: list[CaseAtMeeting]) -> dict[str, set[str]]:
+    return {row.reference: row.revealed() for row in rows}
+
+
+@dataclass(frozen=True)
+class HeardAt:
+    """A meeting that heard the case, as the case page shows it: it follows the case when it
+    moves to another area (DESIGN 2.4)."""
+
+    area: str
+    held_on: date
+    minutes: MinutesShown | None
+    actions: list[ActionShown]
+
+
+def case_meeting_history(case, relationships: set[Rel]) -> list[HeardAt]:
+    """Every meeting's minutes and actions on this case, oldest first, through the field policy.
+    Drafts only for the coordinator and chair: a draft is the chair's until it is issued."""
+    issued = Q() if relationships & {Rel.COORDINATOR, Rel.CHAIR} else Q(meeting__status__in=ISSUED)
+    minutes = {m.meeting_id: m for m in CaseMinutes.objects.filter(issued, case=case).select_related("case__data_key", "meeting__area")}
+    addenda: dict[int, list[MinutesAddendum]] = {}
+    for addendum in MinutesAddendum.objects.filter(case=case).select_related("case__data_key", "added_by"):
+        addenda.setdefault(addendum.minutes_id, []).append(addendum)
+    actions: dict[int, list[Action]] = {}
+    meetings = {m.meeting_id: m.meeting for m in minutes.values()}
+    for action in Action.objects.filter(issued, case=case).select_related("case__data_key", "agency", "meeting__area"):
+        actions.setdefault(action.meeting_id, []).append(action)
+        meetings[action.meeting_id] = action.meeting
+    labels = dict(Decision.choices)
+    history = []
+    for meeting in sorted(meetings.values(), key=lambda m: m.starts_at):
+        record = minutes.get(meeting.pk)
+        shown = None
+        if record is not None:
+            shown = MinutesShown(
+                [labels.get(d, d) for d in record.decisions],
+                RedactedView(record, relationships, "minutes."),
+                [
+                    AddendumShown(
+                        a.added_at, a.added_by.get_full_name() or a.added_by.username, RedactedView(a, relationships, "addendum.")
+                    )
+                    for a in addenda.get(record.pk, [])
+                ],
+            )
+        history.append(
+            HeardAt(
+                meeting.area.name,
+                timezone.localtime(meeting.starts_at).date(),
+                shown,
+                [action_shown(a, relationships) for a in actions.get(meeting.pk, [])],
+            )
+        )
+    return history
+
+
+def history_views(history: list[HeardAt]) -> list[RedactedView]:
+    views = []
+    for heard in history:
+        if heard.minutes:
+            views += [heard.minutes.view, *(a.view for a in heard.minutes.addenda)]
+        views += [a.view for a in heard.actions]
+    return views
+
+
+def carried_over_for(meeting, memberships, grants: Grants, access: MeetingAccess) -> list[ActionShown]:
+    """Incomplete actions from earlier meetings: all of them for the coordinator and chair; for a
+    representative only those on cases they are tied to or owned by their agency, so the list
+    names no other case."""
+    from meetings.selectors import carried_over_actions
+
+    shown = []
+    for action in carried_over_actions(meeting):
+        relationships = with_own_agency(relationships_to_case(memberships, action.case, grants), access.rep_agencies, action.agency_id)
+        if access.minutes or relationships:
+            shown.append(action_shown(action, relationships))
+    return shown

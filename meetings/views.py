@@ -1,0 +1,294 @@
+"""Meeting pages: scheduling, the agenda, the confidentiality statement, the register and the
+meeting's progress. Every meeting is fetched through meetings.access, and every page that
+shows case content goes through the field policy and writes access events."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+import audit
+from marac.models import Role
+from meetings import selectors, services
+from meetings.access import MeetingAccess, meeting_get_for_user, meetings_for_user, refuse_meeting_unless
+from meetings.forms import AddCaseForm, ConfidentialityForm, InvitationsChangeForm, RegisterForm, RemoveCaseForm, ScheduleForm
+from meetings.packs import KINDS, may_have
+from meetings.presenters import carried_over_for, case_at_meeting, reads_of
+from referrals.access import case_get_for_user, grants_for
+
+CONFIDENTIALITY_STATEMENT = (
+    "Information shared at this MARAC is confidential. It is shared only to reduce the risk of serious harm to the people "
+    "discussed, under the information-sharing agreement of this MARAC. You will not share it outside the meeting except "
+    "with colleagues who need it to carry out the actions agreed, and you will keep any notes or packs securely. Packs are "
+    "prepared for you alone: do not copy or forward them."
+)
+
+
+def _manage(request: HttpRequest, pk: int, purpose: str) -> MeetingAccess:
+    access = meeting_get_for_user(request, pk, purpose=purpose)
+    refuse_meeting_unless(access.manages, request, access, event="meeting_change_denied", purpose=purpose)
+    return access
+
+
+def _done(request: HttpRequest, access: MeetingAccess, message: str) -> HttpResponse:
+    messages.success(request, message)
+    return redirect("meeting-detail", pk=access.meeting.pk)
+
+
+def _refused(request: HttpRequest, access: MeetingAccess, error: ValidationError) -> HttpResponse:
+    messages.error(request, " ".join(error.messages))
+    return redirect("meeting-detail", pk=access.meeting.pk)
+
+
+@require_GET
+def meeting_list(request: HttpRequest) -> HttpResponse:
+    roles = {m.role for m in request.memberships}
+    if not roles & {Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP}:
+        raise PermissionDenied
+    meetings = meetings_for_user(request.memberships).select_related("area").order_by("-starts_at")[:100]
+    return render(request, "meetings/meeting_list.html", {"meetings": meetings, "can_schedule": Role.COORDINATOR in roles})
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_new(request: HttpRequest) -> HttpResponse:
+    areas = [m.area for m in request.memberships if m.role == Role.COORDINATOR]
+    if not areas:
+        raise PermissionDenied
+    form = ScheduleForm(request.POST or None, areas=areas)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            meeting = services.meeting_schedule(
+                area=data["area"],
+                starts_at=data["starts_at"],
+                venue=data["venue"],
+                online=data["online"],
+                chair=data["chair"],
+                coordinator=request.user,
+                agencies=list(data["agencies"]),
+                by=request.user,
+            )
+            messages.success(request, "The meeting has been scheduled. Build its agenda when the cut-off has passed.")
+            return redirect("meeting-detail", pk=meeting.pk)
+        except ValidationError as error:
+            form.add_error(None, error)
+    return render(request, "meetings/form.html", {"form": form, "title": "Schedule a MARAC meeting", "button": "Schedule the meeting"})
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_invitations(request: HttpRequest, pk: int) -> HttpResponse:
+    access = _manage(request, pk, purpose="change invitations")
+    meeting = access.meeting
+    if meeting.status not in services.INVITATIONS_OPEN:
+        messages.error(request, "Invitations cannot be changed once the meeting has ended.")
+        return redirect("meeting-detail", pk=meeting.pk)
+    current = list(meeting.invited_agencies.all())
+    # Bound on any POST: unticking every box sends no agencies at all, which must be an error.
+    form = InvitationsChangeForm(
+        request.POST if request.method == "POST" else None,
+        initial={"agencies": current, "invited_when_opened": InvitationsChangeForm.opened_with(current)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            invited, withdrawn = services.meeting_invitations_change(
+                meeting=meeting,
+                agencies=list(form.cleaned_data["agencies"]),
+                by=request.user,
+                invited_when_opened=form.cleaned_opened_with(),
+            )
+            return _done(request, access, _invitations_message(invited, withdrawn))
+        except ValidationError as error:
+            form.add_error(None, error)
+    if form.is_bound and form.errors:
+        # The person's ticks stay; saving again applies them over the invitations as they are now.
+        form.data = form.data.copy()
+        form.data["invited_when_opened"] = InvitationsChangeForm.opened_with(current)
+    return render(
+        request,
+        "meetings/form.html",
+        {
+            "form": form,
+            "meeting": meeting,
+            "title": "Change the invited agencies",
+            "button": "Save the invitations",
+            "intro": "Representatives of an agency you withdraw lose this meeting and its cases straight away; what their "
+            "agency has returned is kept, and its actions stay with it. If you invite it again, those who accepted the "
+            "confidentiality statement for it see the cases again without accepting it a second time.",
+        },
+    )
+
+
+def _invitations_message(invited, withdrawn) -> str:
+    if not invited and not withdrawn:
+        return "The invitations are unchanged."
+    parts = [
+        f"{verb} {', '.join(sorted(a.name for a in group))}" for verb, group in (("Invited", invited), ("Withdrew", withdrawn)) if group
+    ]
+    return "; ".join(parts) + "."
+
+
+@require_GET
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    access = meeting_get_for_user(request, pk, purpose="view meeting")
+    meeting = access.meeting
+    context = {
+        "access": access,
+        "meeting": meeting,
+        "cutoff": selectors.cutoff_for(meeting),
+        "rows": [],
+        "invited": meeting.invited_agencies.all(),
+        "can_change_invitations": access.manages and meeting.status in services.INVITATIONS_OPEN,
+    }
+    if access.sees_cases:
+        grants = grants_for(request.user, request.memberships)
+        context["rows"] = [case_at_meeting(item, access, request.memberships, grants) for item in selectors.agenda(meeting)]
+        context["carried_over"] = carried_over_for(meeting, request.memberships, grants, access)
+        context["closing"] = selectors.windows_closing(meeting)
+        context["removed"] = selectors.removed_items(meeting) if access.manages else []
+        context["returned"] = _returns_by_case(meeting) if access.minutes else {}
+        context["waiting"] = selectors.referrals_for_agenda(meeting).count() if access.manages else 0
+        context["documents"] = [(kind, label) for kind, label in KINDS.items() if may_have(access, kind)]
+    response = render(request, "meetings/meeting_detail.html", context)
+    reads = reads_of(context["rows"])
+    for action in context.get("carried_over", []):
+        reads.setdefault(action.reference, set()).update(action.view.revealed)
+    audit.record_case_reads(request=request, reads=reads, purpose=f"agenda of meeting {meeting.pk}")
+    return response
+
+
+def _returns_by_case(meeting) -> dict[str, list[str]]:
+    returned: dict[str, list[str]] = {}
+    for reference, agency in meeting.research_returns.values_list("case__reference", "agency__name").order_by("agency__name"):
+        returned.setdefault(reference, []).append(agency)
+    return returned
+
+
+@require_POST
+def agenda_build(request: HttpRequest, pk: int) -> HttpResponse:
+    access = _manage(request, pk, "build agenda")
+    try:
+        added = services.agenda_build(meeting=access.meeting, by=request.user)
+    except ValidationError as error:
+        return _refused(request, access, error)
+    return _done(request, access, f"{added} accepted referrals added to the agenda.")
+
+
+@require_http_methods(["GET", "POST"])
+def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
+    access = _manage(request, pk, "add to agenda")
+    form = AddCaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            # Through the getter like anywhere else: another area's case is "not found" (and logged).
+            case, _ = case_get_for_user(request, form.cleaned_data["reference"], purpose="add to agenda")
+            services.agenda_add(meeting=access.meeting, case=case, because=form.cleaned_data["because"], by=request.user)
+            return _done(request, access, f"{case.reference} has been added to the agenda.")
+        except Http404:
+            form.add_error("reference", "There is no case with that reference in your MARAC area")
+        except ValidationError as error:
+            form.add_error(None, error)
+    return render(
+        request,
+        "meetings/form.html",
+        {"form": form, "title": "Add a case to the agenda", "button": "Add the case", "meeting": access.meeting},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def agenda_remove(request: HttpRequest, pk: int, item: int) -> HttpResponse:
+    access = _manage(request, pk, "remove from agenda")
+    agenda_item = access.meeting.agenda_items.filter(pk=item, removed_at=None).select_related("case", "meeting").first()
+    if agenda_item is None:
+        return redirect("meeting-detail", pk=pk)
+    form = RemoveCaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agenda_remove(item=agenda_item, because=form.cleaned_data["because"], by=request.user)
+            return _done(request, access, f"{agenda_item.case.reference} has been taken off the agenda.")
+        except ValidationError as error:
+            form.add_error(None, error)
+    return render(
+        request,
+        "meetings/form.html",
+        {"form": form, "title": f"Take {agenda_item.case.reference} off the agenda", "button": "Take it off", "meeting": access.meeting},
+    )
+
+
+@require_POST
+def agenda_move(request: HttpRequest, pk: int, item: int) -> HttpResponse:
+    access = _manage(request, pk, "reorder agenda")
+    agenda_item = access.meeting.agenda_items.filter(pk=item, removed_at=None).select_related("meeting").first()
+    if agenda_item is not None:
+        try:
+            services.agenda_move(item=agenda_item, up=request.POST.get("direction") == "up", by=request.user)
+        except ValidationError as error:
+            return _refused(request, access, error)
+    return redirect("meeting-detail", pk=pk)
+
+
+@require_POST
+def agenda_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    access = _manage(request, pk, "issue agenda")
+    try:
+        services.agenda_issue(meeting=access.meeting, by=request.user)
+    except ValidationError as error:
+        return _refused(request, access, error)
+    return _done(request, access, "The agenda has been issued. Invited representatives can now see the meeting.")
+
+
+@require_POST
+def meeting_advance(request: HttpRequest, pk: int) -> HttpResponse:
+    access = meeting_get_for_user(request, pk, purpose="meeting progress")
+    refuse_meeting_unless(access.minutes, request, access, event="meeting_change_denied", purpose="meeting progress")
+    try:
+        meeting = services.meeting_advance(meeting=access.meeting, by=request.user)
+    except ValidationError as error:
+        return _refused(request, access, error)
+    return _done(request, access, f"The meeting is now: {meeting.get_status_display().lower()}.")
+
+
+@require_POST
+def minutes_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    access = meeting_get_for_user(request, pk, purpose="issue minutes")
+    refuse_meeting_unless(access.minutes, request, access, event="meeting_change_denied", purpose="issue minutes")
+    try:
+        services.minutes_issue(meeting=access.meeting, by=request.user)
+    except ValidationError as error:
+        return _refused(request, access, error)
+    return _done(request, access, "The minutes have been issued and are now locked. Corrections are added as addenda.")
+
+
+@require_http_methods(["GET", "POST"])
+def confidentiality(request: HttpRequest, pk: int) -> HttpResponse:
+    access = meeting_get_for_user(request, pk, purpose="confidentiality statement")
+    refuse_meeting_unless(access.representative, request, access, event="meeting_change_denied", purpose="confidentiality statement")
+    if access.attendance is not None:
+        return redirect("meeting-detail", pk=pk)
+    form = ConfidentialityForm(request.POST or None, agencies=access.rep_agencies)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.confidentiality_accept(meeting=access.meeting, user=request.user, agency=form.cleaned_data["agency"], request=request)
+            return _done(request, access, f"You accepted the confidentiality statement at {timezone.localtime():%H:%M}.")
+        except ValidationError as error:
+            form.add_error(None, error)
+    return render(
+        request, "meetings/confidentiality.html", {"form": form, "meeting": access.meeting, "statement": CONFIDENTIALITY_STATEMENT}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest, pk: int) -> HttpResponse:
+    access = meeting_get_for_user(request, pk, purpose="attendance register")
+    refuse_meeting_unless(access.minutes, request, access, event="meeting_change_denied", purpose="attendance register")
+    attendances = list(access.meeting.attendances.select_related("user", "agency"))
+    initial = {"present": [str(a.pk) for a in attendances if a.present]}
+    form = RegisterForm(request.POST or None, attendances=attendances, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.attendance_register(meeting=access.meeting, present={int(p) for p in form.cleaned_data["present"]}, by=request.user)
+            return _done(request, access, "The attendance register has been saved.")
+        except ValidationError as error:
+            form.add_error(None, error)
+    return render(request, "meetings/register.html", {"form": form, "meeting": access.meeting, "attendances": attendances})
