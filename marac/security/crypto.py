@@ -23,6 +23,9 @@ KEY_BYTES = 32
 class IntegrityFailure(Exception):
     """A stored value failed to authenticate. Never carries the value or the key."""
 
+    # Set by the field that failed, so the access log can name the case (marac.middleware).
+    case_reference: str = ""
+
 
 def encrypt(key: bytes, plaintext: bytes, associated_data: bytes) -> bytes:
     nonce = os.urandom(NONCE_BYTES)  # random 96-bit nonce per write; 2^32 writes per key is far off

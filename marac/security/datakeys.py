@@ -10,7 +10,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from marac.security import crypto
-from marac.security.keyring import KeyringError
+from marac.security.keyring import Keyring, KeyringError
 from marac.security.models import DataKey
 
 logger = logging.getLogger("marac.security")
@@ -96,7 +96,11 @@ def data_keys_rotate(*, batch_size: int = 2000) -> dict[str, int]:
     return {"rewrapped": rewrapped, **data_keys_by_kek()}
 
 
-def _rewrapped_row(keyring, pk, key_uuid, case_uuid, kek_id, wrapped) -> tuple:
+def _rewrapped_row(
+    keyring: Keyring, pk: int, key_uuid: uuid.UUID, case_uuid: uuid.UUID, kek_id: str, wrapped: bytes | memoryview | None
+) -> tuple[str, bytes, int, str]:
+    if wrapped is None:  # the batch selects wrapped keys only; a shredded one has nothing to re-wrap
+        raise DataKeyShredded("the case's data key was destroyed")
     plain = crypto.decrypt(keyring.key(kek_id), bytes(wrapped), _wrap_context(case_uuid, key_uuid, kek_id))
     new = crypto.encrypt(keyring.primary_key, plain, _wrap_context(case_uuid, key_uuid, keyring.primary_id))
     return (keyring.primary_id, new, pk, kek_id)

@@ -20,12 +20,16 @@ import datetime
 import json
 import logging
 import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any, NoReturn, Protocol
+from uuid import UUID
 
 from django import forms
 from django.db import models
 
 from marac.security import crypto
 from marac.security.datakeys import data_key_bytes
+from marac.security.models import DataKey
 
 logger = logging.getLogger("marac.security")
 
@@ -38,26 +42,45 @@ class Ciphertext(bytes):
     """A stored value as loaded from the database, not yet decrypted."""
 
 
-def logical_model(instance) -> type[models.Model]:
+class EncryptedRow(Protocol):
+    """A live row of an EncryptedModel or one of its history rows. simple-history copies the
+    fields into another class, not EncryptedModel itself, so both are known by what they carry:
+    the logical id and the version that a value's associated data binds it to."""
+
+    @property
+    def uuid(self) -> UUID: ...
+
+    @property
+    def row_version(self) -> int: ...
+
+    def refresh_from_db(self, using: str | None = None, fields: Iterable[str] | None = None) -> None: ...
+
+
+def logical_model(instance: EncryptedRow) -> type["EncryptedModel"]:
     """The live model for a live row or one of its history rows (simple-history's instance_type)."""
-    return getattr(type(instance), "instance_type", type(instance))
+    model: type = getattr(type(instance), "instance_type", type(instance))
+    if not issubclass(model, EncryptedModel):
+        raise TypeError(f"{model.__name__} is not an encrypted model or the history of one")
+    return model
 
 
-def case_of(instance):
+def case_of(instance: EncryptedRow) -> Any:
+    """The object holding the row's data key: a case, from the referrals app, which the security
+    core does not import (hence Any)."""
     path = logical_model(instance).ENCRYPTION_CASE_PATH
     return getattr(instance, path) if path else instance
 
 
-def data_key_of(instance):
+def data_key_of(instance: EncryptedRow) -> DataKey:
     case = case_of(instance)
-    key = case.data_key
+    key: DataKey = case.data_key
     if key.case_uuid != case.uuid:
         # A data key moved under another case (database write access) is refused, not used.
         raise crypto.IntegrityFailure("data key belongs to another case")
     return key
 
 
-def associated_data(instance, field_name: str, data_key) -> bytes:
+def associated_data(instance: EncryptedRow, field_name: str, data_key: DataKey) -> bytes:
     """model | field | logical row id | row version | data key id, as bytes."""
     # Formatting UUIDs dominated decryption time, so the row's part is built once per version.
     identity = (instance.uuid, instance.row_version, data_key.uuid)
@@ -72,10 +95,10 @@ def associated_data(instance, field_name: str, data_key) -> bytes:
 class EncryptedAttribute:
     """Replaces Django's field descriptor: decrypts on read, remembers plaintext assigned."""
 
-    def __init__(self, field: "EncryptedField"):
+    def __init__(self, field: "EncryptedField") -> None:
         self.field = field
 
-    def __get__(self, instance, owner=None):
+    def __get__(self, instance: EncryptedRow | None, owner: type | None = None) -> Any:
         if instance is None:
             return self
         name = self.field.attname
@@ -90,7 +113,7 @@ class EncryptedAttribute:
         cache[name] = self.field.decrypt(instance, stored)
         return cache[name]
 
-    def __set__(self, instance, value):
+    def __set__(self, instance: EncryptedRow, value: object) -> None:
         instance.__dict__[self.field.attname] = value
         instance.__dict__.setdefault(PLAIN_CACHE, {}).pop(self.field.attname, None)
 
@@ -98,43 +121,44 @@ class EncryptedAttribute:
 class EncryptedField(models.BinaryField):
     """Base class: subclasses say how a value becomes bytes and which form field edits it."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("editable", True)
         kwargs["null"] = False
         super().__init__(*args, **kwargs)
 
-    def deconstruct(self):
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         kwargs.pop("null", None)
         kwargs.pop("editable", None)
         return name, path, args, kwargs
 
-    def contribute_to_class(self, cls, name, **kwargs):
-        super().contribute_to_class(cls, name, **kwargs)
+    def contribute_to_class(self, cls: type[models.Model], name: str, private_only: bool = False) -> None:
+        super().contribute_to_class(cls, name, private_only=private_only)
         setattr(cls, self.attname, EncryptedAttribute(self))
 
-    def get_lookup(self, lookup_name):
+    def get_lookup(self, lookup_name: str) -> NoReturn:
         raise TypeError(f"{self.name} is encrypted and cannot be searched; use a blind index.")
 
-    empty_value = None
+    empty_value: str | None = None
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> Any:
         return value  # model validation sees the plaintext; BinaryField would base64-decode it
 
-    def get_default(self):
-        # BinaryField's default is b""; an encrypted field's is its type's own empty value.
-        return self._get_default() if self.has_default() else self.empty_value
+    def get_default(self) -> Any:
+        # BinaryField's default is b""; an encrypted field's is its type's own empty value. A
+        # declared default is Field's own (BinaryField's would turn "" into b"").
+        return models.Field.get_default(self) if self.has_default() else self.empty_value
 
-    def from_db_value(self, value, expression, connection):
+    def from_db_value(self, value: bytes | memoryview | None, expression: object, connection: object) -> Ciphertext | None:
         return None if value is None else Ciphertext(bytes(value))
 
     # --- the two directions -------------------------------------------------------------
-    def encrypt(self, instance, value) -> bytes:
+    def encrypt(self, instance: EncryptedRow, value: object) -> bytes:
         data_key = data_key_of(instance)
         plaintext = NONE_MARKER if value is None else VALUE_MARKER + self.to_bytes(value)
         return crypto.encrypt(data_key_bytes(data_key), plaintext, associated_data(instance, self.name, data_key))
 
-    def decrypt(self, instance, stored):
+    def decrypt(self, instance: EncryptedRow, stored: bytes) -> Any:
         try:
             data_key = data_key_of(instance)
             plaintext = crypto.decrypt(data_key_bytes(data_key), stored, associated_data(instance, self.name, data_key))
@@ -146,31 +170,33 @@ class EncryptedField(models.BinaryField):
             return None
         return self.from_bytes(plaintext[1:])
 
-    def pre_save(self, model_instance, add):
+    def pre_save(self, model_instance: models.Model, add: bool) -> Ciphertext:
         stored = model_instance.__dict__.get(self.attname)
         if isinstance(stored, Ciphertext) and not isinstance(model_instance, EncryptedModel):
             return stored  # a history row: the live row's ciphertext, copied as it is
         if not isinstance(model_instance, EncryptedModel):
             raise TypeError("History rows hold ciphertext only.")
+        if model_instance._marac_pending is None:
+            raise TypeError("An encrypted row is written by save(), or after encrypt_for_write().")
         # In place before post_save, where simple-history copies it into the history row.
         stored = model_instance.__dict__[self.attname] = Ciphertext(model_instance._marac_pending[self.attname])
         return stored
 
-    def value_from_object(self, obj):
+    def value_from_object(self, obj: models.Model) -> Ciphertext | None:
         # What leaves through serialisation (dumpdata, fixtures) is the stored ciphertext: never
         # decrypted, and unaffected by shredding. Forms read attributes instead (referrals.forms).
         return obj.__dict__.get(self.attname)
 
-    def value_to_string(self, obj):
+    def value_to_string(self, obj: models.Model) -> str | None:  # type: ignore[override]  # None: no stored value yet
         # Serialisation (dumpdata, fixtures) carries ciphertext, never plaintext.
         stored = obj.__dict__.get(self.attname)
         return base64.b64encode(stored).decode("ascii") if isinstance(stored, Ciphertext) else None
 
     # --- per type -----------------------------------------------------------------------
-    def to_bytes(self, value) -> bytes:
+    def to_bytes(self, value: Any) -> bytes:
         raise NotImplementedError
 
-    def from_bytes(self, data: bytes):
+    def from_bytes(self, data: bytes) -> Any:
         raise NotImplementedError
 
 
@@ -178,7 +204,7 @@ class EncryptedTextField(EncryptedField):
     empty_value = ""
     DEFAULT_MAX_LENGTH = 2000  # a form limit: no record field needs more, and it bounds abuse
 
-    def to_bytes(self, value) -> bytes:
+    def to_bytes(self, value: object) -> bytes:
         if not isinstance(value, str):  # not str(value): bytes would be stored as "b'...'"
             raise TypeError(f"{self.name} needs text")
         return value.encode("utf-8")
@@ -186,19 +212,25 @@ class EncryptedTextField(EncryptedField):
     def from_bytes(self, data: bytes) -> str:
         return data.decode("utf-8")
 
-    def formfield(self, **kwargs):
-        kwargs.setdefault("widget", forms.TextInput)
-        return forms.CharField(
-            required=not self.blank,
-            label=self.verbose_name.capitalize(),
-            help_text=self.help_text,
-            max_length=self.max_length or self.DEFAULT_MAX_LENGTH,
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.ChoiceField] | None = None,
+        **kwargs: Any,
+    ) -> forms.Field:
+        defaults: dict[str, Any] = {
+            "required": not self.blank,
+            "label": self.verbose_name.capitalize(),
+            "help_text": self.help_text,
+            "max_length": self.max_length or self.DEFAULT_MAX_LENGTH,
+            "widget": forms.TextInput,
             **kwargs,
-        )
+        }
+        return (form_class or forms.CharField)(**defaults)
 
 
 class EncryptedDateField(EncryptedField):
-    def to_bytes(self, value) -> bytes:
+    def to_bytes(self, value: object) -> bytes:
         if not isinstance(value, datetime.date):
             raise TypeError(f"{self.name} needs a date")
         return value.isoformat().encode("ascii")
@@ -206,24 +238,40 @@ class EncryptedDateField(EncryptedField):
     def from_bytes(self, data: bytes) -> datetime.date:
         return datetime.date.fromisoformat(data.decode("ascii"))
 
-    def formfield(self, **kwargs):
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.ChoiceField] | None = None,
+        **kwargs: Any,
+    ) -> forms.Field:
         from marac.govuk_forms import GovukDateField
 
-        return GovukDateField(required=not self.blank, label=self.verbose_name.capitalize(), help_text=self.help_text, **kwargs)
+        defaults: dict[str, Any] = {
+            "required": not self.blank,
+            "label": self.verbose_name.capitalize(),
+            "help_text": self.help_text,
+            **kwargs,
+        }
+        return (form_class or GovukDateField)(**defaults)
 
 
 class EncryptedJSONField(EncryptedField):
-    def to_bytes(self, value) -> bytes:
+    def to_bytes(self, value: object) -> bytes:
         return json.dumps(value, sort_keys=True, default=_json_default).encode("utf-8")
 
-    def from_bytes(self, data: bytes):
+    def from_bytes(self, data: bytes) -> Any:
         return json.loads(data.decode("utf-8"))
 
-    def formfield(self, **kwargs):
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.ChoiceField] | None = None,
+        **kwargs: Any,
+    ) -> None:
         return None  # edited through purpose-built form fields, not raw JSON
 
 
-def _json_default(value):
+def _json_default(value: object) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
@@ -238,6 +286,9 @@ class EncryptedModel(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     row_version = models.PositiveIntegerField(default=0, editable=False)
 
+    # Every value encrypted under the next version, between encrypt_for_write() and the write.
+    _marac_pending: dict[str, bytes] | None = None
+
     class Meta:
         abstract = True
 
@@ -245,7 +296,9 @@ class EncryptedModel(models.Model):
     def encrypted_fields(cls) -> list[EncryptedField]:
         return [f for f in cls._meta.concrete_fields if isinstance(f, EncryptedField)]
 
-    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+    def refresh_from_db(
+        self, using: str | None = None, fields: Iterable[str] | None = None, from_queryset: models.QuerySet[Any] | None = None
+    ) -> None:
         """Reload stored ciphertext as it is: Django's own refresh copies each field through its
         descriptor, which would decrypt everything (and fail for an erased case)."""
         encrypted = [f.attname for f in self.encrypted_fields() if fields is None or f.attname in fields]
@@ -263,7 +316,7 @@ class EncryptedModel(models.Model):
                 self.__dict__[name] = value
                 self.__dict__.get(PLAIN_CACHE, {}).pop(name, None)
 
-    def save(self, *args, update_fields=None, **kwargs):
+    def save(self, *args: Any, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
         if update_fields is not None:
             # Every encrypted value is re-encrypted under the new version, so all of them, and the
             # version, must be written together; a partial save would leave the row unreadable.
@@ -285,7 +338,7 @@ class EncryptedModel(models.Model):
         self.__dict__[PLAIN_CACHE] = plaintexts
 
 
-def copy_ciphertext_to_history(sender, instance, history_instance, **kwargs) -> None:
+def copy_ciphertext_to_history(sender: type[models.Model], instance: models.Model, history_instance: models.Model, **kwargs: Any) -> None:
     if isinstance(instance, EncryptedModel):
         for field in instance.encrypted_fields():
             history_instance.__dict__[field.attname] = instance.__dict__[field.attname]

@@ -77,7 +77,7 @@ class Keyring:
             raise KeyringError('The keyring needs a "keys" object.')
         keys = {key_id: _decode_key(key_id, value) for key_id, value in data["keys"].items()}
         primary_id = data.get("primary")
-        if primary_id not in keys:
+        if not isinstance(primary_id, str) or primary_id not in keys:
             raise KeyringError('The keyring\'s "primary" must name one of its keys.')
         index_data = data.get("index_keys", {})
         if not isinstance(index_data, dict):

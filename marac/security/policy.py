@@ -8,7 +8,9 @@ as "Withheld", never as blank, and never decrypted.
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
+from django.db.models import Model
 from django.utils.html import format_html
 
 
@@ -146,14 +148,14 @@ class RedactedView:
     out, for the access log, each with `log_prefix` in front ("perpetrator.name").
     """
 
-    def __init__(self, obj, relationships: set[Rel], log_prefix: str = ""):
+    def __init__(self, obj: Model, relationships: set[Rel], log_prefix: str = "") -> None:
         self._obj = obj
         self._label = obj._meta.label_lower
         self._readable = set(readable_fields(self._label, relationships))
         self._log_prefix = log_prefix
         self.revealed: set[str] = set()
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:  # the field's value, whatever its type, or WITHHELD
         if name not in field_rules(self._label):
             raise AttributeError(f"{name} is not a field the policy knows; add it to marac/security/policy.py")
         if name not in self._readable:
