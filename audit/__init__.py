@@ -1,9 +1,24 @@
 """Everything writes to the audit log through audit.record(); this app imports nothing from
 the others (DESIGN section 3)."""
 
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the auth models cannot load while the app registry is filling
+    # _User is the stubs' name for AUTH_USER_MODEL: the log's core names no project model.
+    from django.contrib.auth.models import AnonymousUser, _User
+    from django.http import HttpRequest
+
 
 def record(
-    *, event: str, user=None, request=None, case_reference: str = "", fields=(), purpose: str = "", outcome: str = "allowed"
+    *,
+    event: str,
+    user: "_User | AnonymousUser | None" = None,
+    request: "HttpRequest | None" = None,
+    case_reference: str = "",
+    fields: Iterable[str] = (),
+    purpose: str = "",
+    outcome: str = "allowed",
 ) -> None:
     """Write one access event. `fields` are field names, never values."""
     from audit.services import access_event_record
@@ -13,7 +28,7 @@ def record(
     )
 
 
-def record_case_reads(*, request, reads: dict[str, set[str]], purpose: str) -> None:
+def record_case_reads(*, request: "HttpRequest", reads: Mapping[str, Iterable[str]], purpose: str) -> None:
     """One access event per case a page read: {case reference: names of the fields it revealed}."""
     from audit.services import access_events_record_reads
 

@@ -13,8 +13,10 @@ rare read-read-write race (the append is retried). Verification is always here.
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models.expressions import RawSQL
@@ -153,7 +155,7 @@ AT_IN_UTC = RawSQL("to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US
 WITHOUT_AT = [name for name in CONTENT if name != "at"]
 
 
-def _in_order(chunk_size: int):
+def _in_order(chunk_size: int) -> Iterator[dict[str, Any]]:
     events = AccessEvent.objects.order_by("sequence")
     if connection.vendor != "postgresql":
         yield from events.values(*CONTENT, "hash").iterator(chunk_size=chunk_size)

@@ -1,31 +1,42 @@
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
 from audit import chain
 from audit.models import AccessEvent
 
+if TYPE_CHECKING:
+    # The stubs' name for AUTH_USER_MODEL: the log's core names no project model.
+    from django.contrib.auth.models import _User
 
-def _client_ip(request) -> str:
+
+def _client_ip(request: HttpRequest | None) -> str:
     # The same address resolution as lockout uses, without importing the marac app.
     return import_string(settings.AXES_CLIENT_IP_CALLABLE)(request) if request is not None else ""
 
 
-def _user(user, request):
-    if user is None and request is not None and request.user.is_authenticated:
+def _user(user: "_User | AnonymousUser | None", request: HttpRequest | None) -> "_User | None":
+    if user is None and request is not None:
         user = request.user
-    return user if user is not None and user.is_authenticated else None
+    if user is None or isinstance(user, AnonymousUser):
+        return None
+    return user if user.is_authenticated else None
 
 
 LIMITS = {f.name: f.max_length for f in AccessEvent._meta.fields if f.max_length}
 
 
-def _fitted(**values) -> dict:
+def _fitted(**values: Any) -> dict[str, Any]:
     """Each text cut to its column: a caller passing a 200-digit id from a URL must still get its
     event written (PostgreSQL refuses an over-long value; SQLite would keep it whole)."""
     return {name: value[: LIMITS[name]] if name in LIMITS else value for name, value in values.items()}
 
 
-def access_events_record_reads(*, request, reads, purpose) -> None:
+def access_events_record_reads(*, request: HttpRequest | None, reads: Mapping[str, Iterable[str]], purpose: str) -> None:
     user, client_ip = _user(None, request), _client_ip(request)
     chain.append(
         [
@@ -37,7 +48,16 @@ def access_events_record_reads(*, request, reads, purpose) -> None:
     )
 
 
-def access_event_record(*, event, user, request, case_reference, fields, purpose, outcome) -> AccessEvent:
+def access_event_record(
+    *,
+    event: str,
+    user: "_User | AnonymousUser | None",
+    request: HttpRequest | None,
+    case_reference: str,
+    fields: Iterable[str],
+    purpose: str,
+    outcome: str,
+) -> AccessEvent:
     record = AccessEvent(
         user=_user(user, request),
         **_fitted(
