@@ -62,9 +62,9 @@ def append(events: list[AccessEvent]) -> None:
 SENT = "at, user_id, event, case_reference, fields, purpose, outcome, client_ip"
 LINKED = "RETURNING id, sequence, previous_hash, hash"
 TABLE = AccessEvent._meta.db_table
-INSERT_ONE = f"INSERT INTO {TABLE} ({SENT}) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s) {LINKED}"  # nosec B608
+INSERT_ONE = f"INSERT INTO {TABLE} ({SENT}) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s) {LINKED}"  # noqa: S608  # nosec B608
 INSERT_MANY = (
-    f"INSERT INTO {TABLE} ({SENT}) SELECT {SENT.replace('fields', 'fields::jsonb')} "  # nosec B608
+    f"INSERT INTO {TABLE} ({SENT}) SELECT {SENT.replace('fields', 'fields::jsonb')} "  # noqa: S608  # nosec B608
     "FROM unnest(%s::timestamptz[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
     "WITH ORDINALITY AS sent(at, user_id, event, case_reference, fields, purpose, outcome, client_ip, position) "
     f"ORDER BY position {LINKED}"
@@ -91,7 +91,7 @@ def _append_linked_by_database(events: list[AccessEvent]) -> None:
         if len(rows) == 1:
             cursor.execute(INSERT_ONE, rows[0])
         else:
-            cursor.execute(INSERT_MANY, [list(column) for column in zip(*rows)])
+            cursor.execute(INSERT_MANY, [list(column) for column in zip(*rows, strict=True)])
         # Sequences follow the order sent; sorting by them does not rely on RETURNING's order.
         linked = sorted(cursor.fetchall(), key=lambda row: row[1])
     for event, (pk, sequence, previous_hash, own_hash) in zip(events, linked, strict=True):
@@ -115,7 +115,7 @@ def _link(events: list[AccessEvent]) -> None:
     # A statement of its own inside the append's transaction, so it reads the latest head.
     with connection.cursor() as cursor:
         # The table name is the model's own, not input; there are no parameters.
-        cursor.execute(f"SELECT sequence, hash FROM {AccessEvent._meta.db_table} ORDER BY sequence DESC LIMIT 1")  # nosec B608
+        cursor.execute(f"SELECT sequence, hash FROM {TABLE} ORDER BY sequence DESC LIMIT 1")  # noqa: S608  # nosec B608
         sequence, previous = cursor.fetchone() or (0, GENESIS)
     for event in events:
         sequence += 1

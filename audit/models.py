@@ -31,3 +31,6 @@ class AccessEvent(models.Model):
 
     class Meta:
         ordering = ["-sequence"]
+
+    def __str__(self) -> str:
+        return f"Access event {self.sequence}: {self.event} ({self.outcome})"

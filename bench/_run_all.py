@@ -26,7 +26,7 @@ def run(script: Path) -> tuple[list[list[str]], int]:
 def table(rows: list[list[str]]) -> str:
     header = ["script", "figure", "value", "unit", "target", "verdict"]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
     return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
 
 

@@ -40,6 +40,9 @@ class PlainVictim(models.Model):
     class Meta:
         app_label = "referrals"
 
+    def __str__(self) -> str:
+        return f"Plain victim in {self.case_id}"  # never the name, even in a benchmark
+
 
 with connection.schema_editor() as editor:
     editor.create_model(PlainVictim)

@@ -62,7 +62,7 @@ def bulk_hearings(*, meeting: Meeting, hearings: list[Hearing], agency: Agency, 
             Case(
                 uuid=u, reference=f"{area.short_code}-S{first_number + n}", area=area, referring_agency=agency, data_key=key, created_by=by
             )
-            for n, (u, key) in enumerate(zip(uuids, keys))
+            for n, (u, key) in enumerate(zip(uuids, keys, strict=True))
         ]
     )
     Victim.objects.bulk_create(
@@ -77,7 +77,7 @@ def bulk_hearings(*, meeting: Meeting, hearings: list[Hearing], agency: Agency, 
                     disabled=h.disabled,
                     age_band=h.age_band,
                 )
-                for n, (case, h) in enumerate(zip(cases, hearings))
+                for n, (case, h) in enumerate(zip(cases, hearings, strict=True))
             ]
         )
     )
@@ -113,7 +113,7 @@ def bulk_hearings(*, meeting: Meeting, hearings: list[Hearing], agency: Agency, 
                     repeat_ni32=h.repeat_ni32,
                     meeting=meeting,
                 )
-                for case, assessment, h in zip(cases, assessments, hearings)
+                for case, assessment, h in zip(cases, assessments, hearings, strict=True)
             ]
         )
     )
@@ -128,14 +128,14 @@ def bulk_hearings(*, meeting: Meeting, hearings: list[Hearing], agency: Agency, 
                 added_because=AgendaItem.AddedBecause.MADE_CUTOFF,
                 added_by=by,
             )
-            for n, (case, referral, h) in enumerate(zip(cases, referrals, hearings))
+            for n, (case, referral, h) in enumerate(zip(cases, referrals, hearings, strict=True))
         ]
     )
     HouseholdMember.objects.bulk_create(
         _encrypted(
             [
                 HouseholdMember(case=case, name="Synthetic child", is_child=True)
-                for case, h in zip(cases, hearings)
+                for case, h in zip(cases, hearings, strict=True)
                 for _ in range(h.children)
             ]
         )
@@ -149,7 +149,7 @@ def bulk_hearings(*, meeting: Meeting, hearings: list[Hearing], agency: Agency, 
                     relationship_to_victim=Perpetrator.Relationship.EX_PARTNER,
                     aged_17_or_under=h.young_perpetrator,
                 )
-                for case, h in zip(cases, hearings)
+                for case, h in zip(cases, hearings, strict=True)
             ]
         )
     )

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 PUBLIC = "public"
 # The name of an access level, not a password
-PASSWORD_ONLY = "password"  # nosec B105
+PASSWORD_ONLY = "password"  # noqa: S105  # nosec B105
 VERIFIED = "verified"
 
 

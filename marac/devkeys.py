@@ -15,7 +15,7 @@ from pathlib import Path
 from marac.security.keyring import INDEX_NAMES, new_key_b64, new_keyring_json
 
 # A file name; the key in it is random
-SECRET_KEY_NAME = "dev-secret-key"  # nosec B105
+SECRET_KEY_NAME = "dev-secret-key"  # noqa: S105  # nosec B105
 KEYRING_NAME = "dev-keyring.json"
 
 

@@ -34,7 +34,7 @@ class GovukDateInput(forms.MultiWidget):
                 attrs={"class": f"govuk-input govuk-date-input__input govuk-input--width-{width}", "inputmode": "numeric"}
             )
 
-        super().__init__(dict(zip(DATE_PARTS, (box(2), box(2), box(4)))), attrs)
+        super().__init__(dict(zip(DATE_PARTS, (box(2), box(2), box(4)), strict=True)), attrs)
 
     def decompress(self, value):
         if isinstance(value, datetime.date):
@@ -75,7 +75,7 @@ class GovukDateField(forms.MultiValueField):
                 raise ValidationError(self.error_messages["required"], code="required")
             return None
         params = {"label": self.label or "Date"}
-        if missing := [part for part, text in zip(DATE_PARTS, data_list) if not text]:
+        if missing := [part for part, text in zip(DATE_PARTS, data_list, strict=True) if not text]:
             params["missing"] = " and ".join(missing)
             raise ValidationError(self.error_messages["incomplete"], code="incomplete", params=params)
         day, month, year = data_list

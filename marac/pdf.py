@@ -95,7 +95,7 @@ def render_pdf(html: str, *, timeout_seconds: float | None = None, memory_mb: in
 def _run_worker(source: bytes, *, timeout: float, memory_mb: int) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory(prefix="marac-pdf-") as home:
         # Our own interpreter and worker module, fixed arguments, no shell
-        return subprocess.run(  # nosec B603
+        return subprocess.run(  # noqa: S603  # nosec B603
             worker_command(memory_mb=memory_mb, cpu_seconds=math.ceil(timeout) + 1),
             input=source,
             capture_output=True,

@@ -1,5 +1,6 @@
-"""Dates and periods: months added the way people count them, reporting quarters and financial years (April to March), and rolling 12 months.
-Each is a half-open range of dates [start, end), so a day is in exactly one quarter."""
+"""Dates and periods: months added the way people count them, reporting quarters and financial
+years (April to March), and rolling 12 months. Each is a half-open range of dates [start, end),
+so a day is in exactly one quarter."""
 
 import calendar
 from dataclasses import dataclass

@@ -85,6 +85,9 @@ class AgendaItem(models.Model):
         ordering = ["section", "position", "pk"]
         constraints = [models.UniqueConstraint(fields=["meeting", "case"], name="a_case_once_per_agenda")]
 
+    def __str__(self) -> str:
+        return f"Case {self.case_id} on the agenda of meeting {self.meeting_id}"
+
 
 class Attendance(models.Model):
     """One person at one meeting: when they accepted the confidentiality statement (before any
@@ -100,6 +103,9 @@ class Attendance(models.Model):
     class Meta:
         ordering = ["agency__name", "user__username"]
         constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="one_attendance_per_person")]
+
+    def __str__(self) -> str:
+        return f"User {self.user_id} at meeting {self.meeting_id}"
 
 
 class ResearchReturn(EncryptedModel):

@@ -99,6 +99,9 @@ class CaseCounter(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["area", "year"], name="one_counter_per_area_year")]
 
+    def __str__(self) -> str:
+        return f"Case numbers for area {self.area_id} in {self.year}"
+
 
 class Victim(EncryptedModel):
     case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="victim")
@@ -182,6 +185,9 @@ class CaseTransfer(models.Model):
     transferred_at = models.DateTimeField(auto_now_add=True)
     reason = models.CharField(max_length=20, choices=Reason.choices)
 
+    def __str__(self) -> str:
+        return f"Transfer of case {self.case_id} from area {self.from_area_id} to area {self.to_area_id}"
+
 
 class BreakGlassGrant(models.Model):
     """Time-limited access to a case for someone with no relationship to it, in an emergency.
@@ -198,6 +204,9 @@ class BreakGlassGrant(models.Model):
     reason = models.CharField(max_length=20, choices=Reason.choices)
     granted_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"Break-glass access to case {self.case_id} for user {self.user_id}"
 
 
 class CaseUserObjectPermission(UserObjectPermissionBase):

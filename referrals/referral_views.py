@@ -81,9 +81,11 @@ def triage(request: HttpRequest) -> HttpResponse:
     )
     victims = [RedactedView(r.case.victim, {Rel.COORDINATOR}) for r in queue]
     matches = selectors.matches_elsewhere_for([r.case.victim for r in queue], timezone.localdate())
-    rows = [(r, case_summary(r.case), v, matches[r.case.victim.pk]) for r, v in zip(queue, victims)]
+    rows = [(r, case_summary(r.case), v, matches[r.case.victim.pk]) for r, v in zip(queue, victims, strict=True)]
     response = render(request, "referrals/triage.html", {"rows": rows})
-    audit.record_case_reads(request=request, reads={r.case.reference: v.revealed for r, v in zip(queue, victims)}, purpose="triage")
+    audit.record_case_reads(
+        request=request, reads={r.case.reference: v.revealed for r, v in zip(queue, victims, strict=True)}, purpose="triage"
+    )
     shown = {match.reference: {"cross_area_match"} for found in matches.values() for match, _ in found}
     audit.record_case_reads(request=request, reads=shown, purpose="cross-area match in triage")
     return response

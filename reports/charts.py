@@ -41,7 +41,7 @@ def chart(title: str, unit: str, labels: list[str], values: list[float | None], 
     step = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
     plot_height = HEIGHT - TOP - BOTTOM
     marks = []
-    for index, (label, value) in enumerate(zip(labels, values)):
+    for index, (label, value) in enumerate(zip(labels, values, strict=True)):
         height = 0 if value is None else plot_height * value / top
         marks.append(
             Mark(
@@ -52,5 +52,5 @@ def chart(title: str, unit: str, labels: list[str], values: list[float | None], 
                 value="no figure" if value is None else f"{value:.1f}{unit}",
             )
         )
-    line = "" if bars else " ".join(f"{m.x:.1f},{m.y:.1f}" for m, v in zip(marks, values) if v is not None)
+    line = "" if bars else " ".join(f"{m.x:.1f},{m.y:.1f}" for m, v in zip(marks, values, strict=True) if v is not None)
     return Chart(title=title, unit=unit, marks=marks, line=line, top_label=f"{top:.0f}{unit}", bar_width=step * 0.6 if bars else 0)

@@ -97,7 +97,9 @@ def _trend(areas: list[MaracArea], today: date) -> dict:
     # The quarter under way is rated over the days gone so far, not as if it were complete.
     years = [min(q.end, today + timedelta(days=1)).toordinal() - q.start.toordinal() for q in quarters]
     labels = [q.label + (" (so far)" if today < q.last else "") for q in quarters]
-    rows = [(q, t, per_10000(n, population, years=days / 365)) for q, t, n, days in zip(quarters, totals, heard_where_known, years)]
+    rows = [
+        (q, t, per_10000(n, population, years=days / 365)) for q, t, n, days in zip(quarters, totals, heard_where_known, years, strict=True)
+    ]
     return {
         "rows": rows,
         "ni32": charts.chart(

@@ -292,6 +292,17 @@ class EncryptedModel(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args: Any, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
+        if update_fields is not None:
+            # Every encrypted value is re-encrypted under the new version, so all of them, and the
+            # version, must be written together; a partial save would leave the row unreadable.
+            update_fields = {*update_fields, "row_version", *(f.attname for f in self.encrypted_fields())}
+        self.encrypt_for_write()
+        try:
+            super().save(*args, update_fields=update_fields, **kwargs)
+        finally:
+            self._marac_pending = None
+
     @classmethod
     def encrypted_fields(cls) -> list[EncryptedField]:
         return [f for f in cls._meta.concrete_fields if isinstance(f, EncryptedField)]
@@ -312,20 +323,9 @@ class EncryptedModel(models.Model):
         if encrypted:
             queryset = from_queryset if from_queryset is not None else type(self)._base_manager.db_manager(using)
             stored = queryset.filter(pk=self.pk).values_list(*encrypted).get()
-            for name, value in zip(encrypted, stored):
+            for name, value in zip(encrypted, stored, strict=True):
                 self.__dict__[name] = value
                 self.__dict__.get(PLAIN_CACHE, {}).pop(name, None)
-
-    def save(self, *args: Any, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
-        if update_fields is not None:
-            # Every encrypted value is re-encrypted under the new version, so all of them, and the
-            # version, must be written together; a partial save would leave the row unreadable.
-            update_fields = {*update_fields, "row_version", *(f.attname for f in self.encrypted_fields())}
-        self.encrypt_for_write()
-        try:
-            super().save(*args, update_fields=update_fields, **kwargs)
-        finally:
-            self._marac_pending = None
 
     def encrypt_for_write(self) -> None:
         """Encrypt every value under the next row version, ready for the database. save() does

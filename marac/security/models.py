@@ -44,3 +44,6 @@ class BlindIndexEntry(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["index_name", "digest"], name="blindindex_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"Blind-index entry {self.pk} in {self.index_name}"  # never the digest: it links rows

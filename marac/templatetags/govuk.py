@@ -84,7 +84,7 @@ def govuk_date_parts(field):
     """The day, month and year boxes as label, id and <input>, keeping what the user typed."""
     context = field.subwidgets[0].data  # the GovukDateInput's context: one entry per box
     parts = []
-    for label, box, widget in zip(GovukDateInput.labels, context["subwidgets"], field.field.widget.widgets):
+    for label, box, widget in zip(GovukDateInput.labels, context["subwidgets"], field.field.widget.widgets, strict=True):
         attrs = dict(box["attrs"])
         if field.errors:
             attrs["class"] = f"{attrs.get('class', '')} govuk-input--error".strip()

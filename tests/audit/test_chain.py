@@ -38,7 +38,7 @@ def test_events_chain_from_the_genesis_and_verify(db):
     events = list(AccessEvent.objects.order_by("sequence"))
     assert [e.sequence for e in events] == [1, 2, 3, 4, 5]
     assert events[0].previous_hash == GENESIS
-    assert all(later.previous_hash == earlier.hash for earlier, later in zip(events, events[1:]))
+    assert all(later.previous_hash == earlier.hash for earlier, later in zip(events, events[1:], strict=False))
     verdict = verify()
     assert verdict.intact and verdict.count == 5 and verdict.head_hash == events[-1].hash
 

@@ -63,7 +63,7 @@ def _earlier_quarters(area, agencies, people) -> None:
     """A meeting in each of the seven quarters before this one, with a few synthetic cases each
     (named "Synthetic person N"), so the NI 32 trend chart has something to show."""
     # Repeatable demo data, nothing secret
-    rng = random.Random(2026)  # nosec B311
+    rng = random.Random(2026)  # noqa: S311  # nosec B311
     police = agencies["Leicestershire Police"]
     for quarter in quarters_to(timezone.localdate(), 8)[:-1]:
         meeting = held_meeting(

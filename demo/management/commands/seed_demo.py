@@ -20,7 +20,7 @@ from referrals.models import Case, Referral
 from referrals.services import case_create
 
 # The documented demo password; seed_demo refuses to run in production
-DEMO_PASSWORD = "marac-demo-2026"  # nosec B105
+DEMO_PASSWORD = "marac-demo-2026"  # noqa: S105  # nosec B105
 
 AREAS = [
     {"short_code": "NWL", "name": "North West Leicestershire", "adult_female_population": 42_000},

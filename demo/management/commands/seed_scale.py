@@ -29,7 +29,7 @@ class Command(BaseCommand):
         if referrals < 1 or not 1 <= areas <= 9_999:
             raise CommandError("Give at least one referral and between 1 and 9,999 areas.")
         # Repeatable synthetic data, nothing secret
-        rng = random.Random(seed)  # nosec B311
+        rng = random.Random(seed)  # noqa: S311  # nosec B311
         person, _ = User.objects.get_or_create(username="synthetic")
         agencies = [Agency.objects.get_or_create(name=f"Synthetic {kind.label}", defaults={"kind": kind})[0] for kind in AgencyKind]
         today = timezone.localdate()
