@@ -1,15 +1,16 @@
 """Forms for meetings. Each keeps what the person typed when it is refused."""
 
 import hashlib
-import re
 from datetime import datetime, time
 
 from django import forms
 from django.utils import timezone
 
+from marac.concurrency import Edits, VersionedForm
 from marac.govuk_forms import GovukDateField, IdChoiceField, IdMultipleChoiceField
 from marac.models import Agency, MaracArea, Role, User
-from meetings.models import Action, AgendaItem, Decision
+from meetings.models import Action, AgendaItem, Decision, Meeting
+from referrals.models import Case
 
 TEXT_LIMIT = 5000
 
@@ -23,27 +24,21 @@ class InvitationsForm(forms.Form):
     )
 
 
-OUT_OF_DATE = "This form is out of date. Check the agencies, then save again."
+def invitations_edits(meeting: Meeting) -> Edits:
+    return Edits(purpose="meetings.invitations", key=str(meeting.pk))
 
 
-class InvitationsChangeForm(InvitationsForm):
-    # The agencies invited when the form was opened ("3,5,8"): saving refuses if someone else
-    # changed the invitations since, rather than quietly undoing their change.
-    # Checked in clean(), so a tampered value reads as one clear error, not "(Hidden field ...)".
-    invited_when_opened = forms.CharField(required=False, widget=forms.HiddenInput)
+class InvitationsChangeForm(VersionedForm, InvitationsForm):
+    """The invitations have no counter: their version is the agencies invited when the form was
+    opened ("3,5,8"), which the merge after someone else's change compares with the ticks."""
 
     @staticmethod
-    def opened_with(agencies) -> str:
-        return ",".join(str(pk) for pk in sorted(agency.pk for agency in agencies))
+    def parse_version(text: str) -> frozenset[int]:
+        return frozenset(int(pk) for pk in text.split(",") if pk)
 
-    def clean(self):
-        data = super().clean()
-        if not re.fullmatch(r"\d{1,18}(,\d{1,18}){0,999}", data.get("invited_when_opened", "")):
-            self.add_error(None, OUT_OF_DATE)
-        return data
-
-    def cleaned_opened_with(self) -> set[int]:
-        return {int(pk) for pk in self.cleaned_data["invited_when_opened"].split(",")}
+    @staticmethod
+    def format_version(agency_ids) -> str:
+        return ",".join(str(pk) for pk in sorted(agency_ids))
 
 
 class ScheduleForm(InvitationsForm):
@@ -144,12 +139,19 @@ class ConfidentialityForm(forms.Form):
             self.fields["agency"].initial = next(iter(agencies))
 
 
-class VersionedForm(forms.Form):
-    # The version the person started from: saving refuses if someone else saved since.
-    row_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+def research_edits(meeting: Meeting, case: Case, agency: Agency) -> Edits:
+    """One agency's research on one case for one meeting: a version signed for another agency's
+    return, or another case's, is not this one's."""
+    return Edits(purpose="meetings.research", key=f"{meeting.pk}:{case.pk}:{agency.pk}")
 
 
-class ResearchForm(VersionedForm):
+def minutes_edits(meeting: Meeting, case: Case) -> Edits:
+    return Edits(purpose="meetings.minutes", key=f"{meeting.pk}:{case.pk}")
+
+
+class ResearchForm(VersionedForm, forms.Form):
+    """Carries the version it was opened at (marac.concurrency); 0 when nothing was returned yet."""
+
     facts = forms.CharField(
         label="What your records show (facts)",
         required=False,
@@ -173,7 +175,7 @@ class ResearchForm(VersionedForm):
     )
 
 
-class MinutesForm(VersionedForm):
+class MinutesForm(VersionedForm, forms.Form):
     risks = forms.CharField(label="Risks identified", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 4}))
     decisions = forms.MultipleChoiceField(label="Decisions", required=False, choices=Decision.choices, widget=forms.CheckboxSelectMultiple)
     decision_notes = forms.CharField(

@@ -4,15 +4,13 @@ person typed when it is refused, and none exposes a field the policy withholds f
 from datetime import date
 
 from django import forms
-from django.core import signing
 
+from marac.concurrency import Edits, VersionedForm
 from marac.govuk_forms import GovukDateField, IdChoiceField
 from marac.models import MaracArea
 from referrals.checklists import Answer, Band, Checklist
 from referrals.models import BreakGlassGrant, CaseTransfer, Incident, Perpetrator, Referral, Victim
 
-# The form's own bookkeeping, never a change to the record.
-VERSION_FIELDS = {"row_version", "version_signature"}
 # The victim's fields this form can edit; the field policy decides which of them a person gets.
 EDITABLE = [
     "name",
@@ -47,17 +45,13 @@ def plausible_birth_date(value: date | None) -> None:
         raise forms.ValidationError("Enter a date of birth after 1900")
 
 
-def version_signature(victim: Victim, version: int) -> str:
-    """Proof that this form was served at this version of this victim's record. The merge after a
-    stale save reads the version's old values, so a version number typed in by hand must not be
-    believed: it would let someone test guesses at values they never saw."""
-    return signing.Signer(salt="referrals.victim-form-version").signature(f"{victim.pk}:{version}")
+def victim_edits(victim: Victim) -> Edits:
+    """What the victim form's version is signed for: this victim's record, and no other."""
+    return Edits(purpose="referrals.victim", key=str(victim.pk))
 
 
-class VictimForm(forms.ModelForm):
-    # The version the person started from: saving refuses if someone else saved since.
-    row_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
-    version_signature = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
+class VictimForm(VersionedForm, forms.ModelForm):
+    """The victim's details, carrying the version they were opened at (see marac.concurrency)."""
 
     class Meta:
         model = Victim
@@ -71,9 +65,7 @@ class VictimForm(forms.ModelForm):
         # Initial values read through the field descriptors (which decrypt), only for this form's
         # fields; encrypted fields hand serialisers ciphertext, so model_to_dict cannot be used.
         initial = {name: getattr(instance, name) for name in self._meta.fields}
-        initial["row_version"] = instance.row_version
-        initial["version_signature"] = version_signature(instance, instance.row_version)
-        super().__init__(*args, instance=instance, initial=initial, **kwargs)
+        super().__init__(*args, instance=instance, initial=initial, edits=victim_edits(instance), version=instance.row_version, **kwargs)
         if "date_of_birth" in self.fields:
             self.fields["date_of_birth"].validators.append(plausible_birth_date)
 

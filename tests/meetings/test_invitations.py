@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from audit.models import AccessEvent
 from marac.models import Agency, AgencyKind, Membership, Role
 from meetings import services as meetings
-from meetings.forms import shared_field
+from meetings.forms import InvitationsChangeForm, MinutesForm, invitations_edits, minutes_edits, shared_field
 from meetings.models import Attendance, CaseMinutes, Meeting
 from referrals.models import CaseUserObjectPermission
 from tests.conftest import make_person
@@ -19,10 +19,14 @@ def url(meeting) -> str:
     return f"/meetings/{meeting.pk}/invitations/"
 
 
+def invited_ids(meeting) -> set[int]:
+    return set(Meeting.objects.get(pk=meeting.pk).invited_agencies.values_list("pk", flat=True))
+
+
 def chosen(meeting, *agencies) -> dict:
-    """What the form sends: the ticked agencies and those invited when it was opened (now)."""
-    opened = sorted(Meeting.objects.get(pk=meeting.pk).invited_agencies.values_list("pk", flat=True))
-    return {"agencies": [agency.pk for agency in agencies], "invited_when_opened": ",".join(map(str, opened))}
+    """What the form sends: the ticked agencies and those invited when it was opened (now), signed."""
+    opened = InvitationsChangeForm.version_data(invitations_edits(meeting), invited_ids(meeting))
+    return {"agencies": [agency.pk for agency in agencies], **opened}
 
 
 def invited(meeting) -> set[str]:
@@ -84,11 +88,11 @@ def test_the_change_has_history_naming_the_coordinator(sign_in_fully, issued, co
 def test_no_agency_or_an_absurd_one_is_a_clear_error_and_changes_nothing(sign_in_fully, issued, coordinator, police):
     client = sign_in_fully(coordinator)
     before = invited(issued)
-    opened = chosen(issued)["invited_when_opened"]
+    opened = chosen(issued)  # the version only: no agency ticked
     for data in ({}, {"agencies": ["99999999999999999999999"]}, {"agencies": ["x"]}, {"agencies": [str(police.pk), "-1"]}):
-        response = client.post(url(issued), {**data, "invited_when_opened": opened})
+        response = client.post(url(issued), {**opened, **data})
         assert response.status_code == 200 and b"govuk-error-summary" in response.content, data
-    assert b"Invite at least one agency" in client.post(url(issued), {"invited_when_opened": opened}).content
+    assert b"Invite at least one agency" in client.post(url(issued), opened).content
     assert invited(issued) == before
 
 
@@ -97,7 +101,9 @@ def test_a_change_someone_else_saved_meanwhile_is_not_undone(
 ):
     client = sign_in_fully(coordinator)
     form_as_opened = chosen(issued, police, idva, childrens_services, probation)  # adding Probation
-    meetings.meeting_invitations_change(meeting=issued, agencies=[police, idva], by=coordinator)  # meanwhile
+    meetings.meeting_invitations_change(  # meanwhile
+        meeting=issued, agencies=[police, idva], by=coordinator, expected_version=invited_ids(issued)
+    )
     response = client.post(url(issued), form_as_opened)
     assert response.status_code == 200
     assert b"Someone else changed the invitations" in response.content
@@ -111,7 +117,7 @@ def test_a_change_someone_else_saved_meanwhile_is_not_undone(
 
 @pytest.mark.parametrize("opened", [None, "", "x", "1,,2", "1;DROP", "9" * 2001])
 def test_a_missing_or_tampered_record_of_what_was_opened_is_a_clear_error(sign_in_fully, issued, coordinator, police, opened):
-    data = {"agencies": [police.pk]} if opened is None else {"agencies": [police.pk], "invited_when_opened": opened}
+    data = {"agencies": [police.pk]} if opened is None else {"agencies": [police.pk], "row_version": opened}
     response = sign_in_fully(coordinator).post(url(issued), data)
     assert response.status_code == 200 and b"This form is out of date" in response.content
     assert invited(issued) != {police.name}
@@ -149,7 +155,9 @@ def test_someone_for_two_agencies_accepts_again_for_the_one_still_invited(
     sign_in_fully, rep_accepted, coordinator, agency_rep, area, police, idva, childrens_services, case_a
 ):
     Membership.objects.create(user=agency_rep, agency=idva, area=area, role=Role.AGENCY_REP)  # a second hat
-    meetings.meeting_invitations_change(meeting=rep_accepted, agencies=[police, idva], by=coordinator)  # withdraws theirs
+    meetings.meeting_invitations_change(  # withdraws theirs
+        meeting=rep_accepted, agencies=[police, idva], by=coordinator, expected_version=invited_ids(rep_accepted)
+    )
     rep = sign_in_fully(agency_rep)
     page = rep.get(f"/meetings/{rep_accepted.pk}/").content.decode()
     assert "You need to accept the confidentiality statement" in page and case_a.reference not in page
@@ -162,7 +170,7 @@ def test_someone_for_two_agencies_accepts_again_for_the_one_still_invited(
 
 
 def test_accepting_for_an_agency_withdrawn_a_moment_ago_is_refused(issued, coordinator, agency_rep, police, idva, childrens_services):
-    meetings.meeting_invitations_change(meeting=issued, agencies=[police, idva], by=coordinator)
+    meetings.meeting_invitations_change(meeting=issued, agencies=[police, idva], by=coordinator, expected_version=invited_ids(issued))
     with pytest.raises(ValidationError, match="not invited"):
         meetings.confidentiality_accept(meeting=issued, user=agency_rep, agency=childrens_services)
     assert not Attendance.objects.exists()
@@ -178,12 +186,14 @@ def test_what_a_withdrawn_agency_said_stays_in_the_minutes(
         shared_field(childrens_services.name): "Two children on plans",
         shared_field(police.name): "Three call-outs",
         "risks": "R",
-        "row_version": 0,
+        **MinutesForm.version_data(minutes_edits(rep_accepted, case_a), 0),
     }
     assert client.post(minutes_url, said).status_code == 302
-    meetings.meeting_invitations_change(meeting=rep_accepted, agencies=[police, idva], by=coordinator)
+    meetings.meeting_invitations_change(
+        meeting=rep_accepted, agencies=[police, idva], by=coordinator, expected_version=invited_ids(rep_accepted)
+    )
     page = client.get(minutes_url).content.decode()
     assert "Two children on plans" in page  # still on the form, under its own agency
-    again = {**said, "risks": "R2", "row_version": CaseMinutes.objects.get().row_version}
+    again = {**said, "risks": "R2", **MinutesForm.version_data(minutes_edits(rep_accepted, case_a), CaseMinutes.objects.get().row_version)}
     assert client.post(minutes_url, again).status_code == 302
     assert CaseMinutes.objects.get().information_shared[childrens_services.name] == "Two children on plans"

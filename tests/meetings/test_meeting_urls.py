@@ -82,9 +82,13 @@ def test_every_meeting_url_is_classified():
 @pytest.fixture
 def objects(rep_accepted, agency_rep, chair, case_a, childrens_services):
     meeting = rep_accepted
-    meetings.research_save(meeting=meeting, case=case_a, agency=childrens_services, facts="F", opinion="O", not_shared="N", by=agency_rep)
+    meetings.research_save(
+        meeting=meeting, case=case_a, agency=childrens_services, facts="F", opinion="O", not_shared="N", by=agency_rep, expected_version=0
+    )
     meetings.meeting_advance(meeting=meeting, by=chair)
-    meetings.minutes_save(meeting=meeting, case=case_a, information_shared={}, risks="R", decisions=[], decision_notes="", by=chair)
+    meetings.minutes_save(
+        meeting=meeting, case=case_a, information_shared={}, risks="R", decisions=[], decision_notes="", by=chair, expected_version=0
+    )
     action = meetings.action_add(
         meeting=meeting,
         case=case_a,

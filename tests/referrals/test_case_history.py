@@ -1,5 +1,6 @@
 from audit.models import AccessEvent
 from referrals import services
+from referrals.forms import VictimForm, victim_edits
 
 
 def change(case, by, **changes):
@@ -37,7 +38,7 @@ def test_history_names_the_right_person_when_two_peoples_edits_interleave(referr
         latest = case_a.victim.__class__.objects.get(pk=case_a.victim.pk).row_version
         data = {k: v for k, v in forms[person].initial.items() if isinstance(v, str)} | {
             "phone": f"07700 90{n:04d}",
-            "row_version": latest,
+            **VictimForm.version_data(victim_edits(case_a.victim), latest),
             "date_of_birth_day": "14",
             "date_of_birth_month": "3",
             "date_of_birth_year": "1989",

@@ -200,7 +200,10 @@ def test_an_old_version_typed_in_by_hand_cannot_test_guesses_at_old_values(sign_
     client = sign_in_fully(referrer)
     opened = client.get(f"/cases/{case_a.reference}/victim/").context["form"]
     services.victim_update(
-        victim=fresh(case_a.victim), changes={"address": "2 New Street"}, expected_version=opened.initial["row_version"], by=coordinator
+        victim=fresh(case_a.victim),
+        changes={"address": "2 New Street"},
+        expected_version=int(opened.initial["row_version"]),
+        by=coordinator,
     )
     client.get(f"/cases/{case_a.reference}/victim/")  # the referrer now sees only the new address
     marked = []

@@ -114,10 +114,11 @@ def _past_meeting(area, agencies, people) -> None:
         opinion="Mia's worries are growing; contact handovers are the main risk.",
         not_shared="Mia's health records: no consent and not needed for safety planning.",
         by=rep,
+        expected_version=0,
     )
     meetings.meeting_advance(meeting=meeting, by=chair)
     meetings.attendance_register(meeting=meeting, present=set(meeting.attendances.values_list("pk", flat=True)), by=chair)
-    meetings.minutes_save(meeting=meeting, case=case, by=chair, **MINUTES)
+    meetings.minutes_save(meeting=meeting, case=case, by=chair, expected_version=0, **MINUTES)
     for agency, owner, text, due_in, status, note in ACTIONS:
         action = meetings.action_add(
             meeting=meeting,
