@@ -1,5 +1,5 @@
 """One way to say no on a page that shows or protects victim data, the audit workspace or the admin
-(ADR 14).
+(ADR 15).
 
 `refuse()` writes exactly one denied access event and raises the 403 or 404 that Django renders
 with the usual templates, so the answer reads the same as before and a 404 still says nothing
