@@ -14,7 +14,7 @@ from django.utils import timezone
 from marac.models import Agency, MaracArea, User
 from marac.security.datakeys import data_key_new
 from marac.security.models import DataKey
-from meetings.models import AgendaItem, Meeting
+from meetings.models import AgendaItem, Meeting, ReferralListing
 from referrals.checklists import CURRENT
 from referrals.models import (
     AgeBand,
@@ -111,12 +111,12 @@ def bulk_hearings(*, meeting: Meeting, hearings: list[Hearing], agency: Agency, 
                     submitted_on=day - timedelta(days=14),
                     repeat_current=h.repeat_current,
                     repeat_ni32=h.repeat_ni32,
-                    meeting=meeting,
                 )
                 for case, assessment, h in zip(cases, assessments, hearings, strict=True)
             ]
         )
     )
+    ReferralListing.objects.bulk_create(ReferralListing(referral=referral, meeting=meeting) for referral in referrals)
     AgendaItem.objects.bulk_create(
         [
             AgendaItem(

@@ -6,3 +6,10 @@ class MeetingsConfig(AppConfig):
 
     name = "meetings"
     verbose_name = "MARAC meetings"
+
+    def ready(self) -> None:
+        # What meetings add to referrals, which knows nothing of meetings (DESIGN 3): the
+        # representative's grant to the cases on an agenda, and the case page's meeting sections.
+        from meetings import contributions
+
+        contributions.register()

@@ -89,6 +89,19 @@ class AgendaItem(models.Model):
         return f"Case {self.case_id} on the agenda of meeting {self.meeting_id}"
 
 
+class ReferralListing(models.Model):
+    """The meeting that hears an accepted referral: set when an agenda lists it, cleared when it
+    is deferred. It lives on the meetings side so that referrals knows nothing of meetings; until
+    it is listed, the meeting that will hear it follows from the cut-offs (selectors)."""
+
+    referral = models.OneToOneField(Referral, on_delete=models.PROTECT, related_name="listing")
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="listings")
+    history = case_history()
+
+    def __str__(self) -> str:
+        return f"referral {self.referral_id} at meeting {self.meeting_id}"
+
+
 class Attendance(models.Model):
     """One person at one meeting: when they accepted the confidentiality statement (before any
     case content is shown to them) and whether the register marks them present."""

@@ -10,8 +10,8 @@ import holidays
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from marac.models import MaracArea, Nation, Role
-from meetings.models import Action, AgendaItem, CaseMinutes, Meeting, MinutesAddendum, ResearchReturn
+from marac.models import MaracArea, Nation
+from meetings.models import Action, AgendaItem, CaseMinutes, Meeting, MinutesAddendum, ReferralListing, ResearchReturn
 from referrals.models import Case, HouseholdMember, Referral
 
 
@@ -39,17 +39,42 @@ def cutoff_for(meeting: Meeting) -> date:
 def next_meeting_for(area: MaracArea, accepted_on: date) -> Meeting | None:
     """The next scheduled meeting whose cut-off a referral accepted on `accepted_on` makes."""
     upcoming = Meeting.objects.filter(area=area, status=Meeting.Status.SCHEDULED, starts_at__date__gt=accepted_on)
-    for meeting in upcoming.select_related("area").order_by("starts_at")[:12]:
-        if accepted_on <= cutoff_for(meeting):
-            return meeting
-    return None
+    return _first_to_hear(list(upcoming.select_related("area").order_by("starts_at")[:12]), accepted_on)
+
+
+def hearing_dates(referrals: list[Referral]) -> dict[int, date]:
+    """The day of the meeting that hears each accepted referral: the one whose agenda lists it, or
+    else the next scheduled one whose cut-off it made. Referrals heard nowhere yet are left out."""
+    listed = ReferralListing.objects.filter(referral__in=referrals).select_related("meeting")
+    dates = {listing.referral_id: timezone.localtime(listing.meeting.starts_at).date() for listing in listed}
+    waiting = [r for r in referrals if r.pk not in dates and r.status == Referral.Status.ACCEPTED and r.decided_at]
+    if not waiting:
+        return dates
+    upcoming: dict[int, list[Meeting]] = defaultdict(list)
+    scheduled = Meeting.objects.filter(
+        area_id__in={r.case.area_id for r in waiting},
+        status=Meeting.Status.SCHEDULED,
+        starts_at__date__gt=min(timezone.localtime(r.decided_at).date() for r in waiting),
+    )
+    for meeting in scheduled.select_related("area").order_by("starts_at"):
+        upcoming[meeting.area_id].append(meeting)
+    for referral in waiting:
+        meeting = _first_to_hear(upcoming[referral.case.area_id], timezone.localtime(referral.decided_at).date())
+        if meeting:
+            dates[referral.pk] = timezone.localtime(meeting.starts_at).date()
+    return dates
+
+
+def _first_to_hear(meetings: list[Meeting], accepted_on: date) -> Meeting | None:
+    """The first of these meetings (in date order) whose cut-off a referral accepted on `accepted_on` made."""
+    return next((m for m in meetings if timezone.localtime(m.starts_at).date() > accepted_on and accepted_on <= cutoff_for(m)), None)
 
 
 def referrals_for_agenda(meeting: Meeting) -> QuerySet[Referral]:
-    """Accepted referrals listed for this meeting, or accepted by its cut-off and not yet listed,
-    whose case is not already on it."""
-    listed_here = Referral.objects.filter(meeting=meeting, case__area=meeting.area)
-    unlisted = Referral.objects.filter(meeting=None, decided_at__date__lte=cutoff_for(meeting), case__area=meeting.area)
+    """Accepted referrals listed for this meeting, or accepted by its cut-off and not yet listed
+    anywhere, whose case is not already on it."""
+    listed_here = Referral.objects.filter(listing__meeting=meeting, case__area=meeting.area)
+    unlisted = Referral.objects.filter(listing=None, decided_at__date__lte=cutoff_for(meeting), case__area=meeting.area)
     return (
         (listed_here | unlisted)
         .filter(status=Referral.Status.ACCEPTED, case__status=Case.Status.OPEN)
@@ -120,25 +145,6 @@ def windows_closing(meeting: Meeting, *, within_days: int = 28) -> list[ClosingW
         .order_by("last")
     )
     return [ClosingWindow(c.reference, c.last, c.last + timedelta(days=365)) for c in cases.only("reference")]
-
-
-def actions_for_tracker(memberships) -> QuerySet[Action]:
-    """Actions a person tracks: every action in the areas they coordinate or chair, and their own
-    agency's actions in the areas they represent it in once the minutes agreeing them are issued."""
-    mine = Q(pk__in=[])
-    for m in memberships:
-        if m.role in (Role.COORDINATOR, Role.CHAIR):
-            mine |= Q(case__area_id=m.area_id)
-        elif m.role == Role.AGENCY_REP:  # their agency's actions, once the minutes agreeing them are issued
-            mine |= Q(
-                case__area_id=m.area_id, agency_id=m.agency_id, meeting__status__in=(Meeting.Status.MINUTES_ISSUED, Meeting.Status.CLOSED)
-            )
-    return (
-        Action.objects.filter(mine)
-        .exclude(case__status=Case.Status.SHREDDED)
-        .select_related("case__data_key", "case__area", "agency", "meeting")
-        .order_by("status", "due_on", "pk")
-    )
 
 
 @dataclass

@@ -285,8 +285,6 @@ class Referral(EncryptedModel):
     # counted in SQL under the area's definition and compared with the other.
     repeat_current = models.BooleanField(default=False)
     repeat_ni32 = models.BooleanField(default=False)
-    # The meeting an accepted referral is listed for: the next one whose cut-off it made.
-    meeting = models.ForeignKey("meetings.Meeting", null=True, blank=True, on_delete=models.PROTECT, related_name="referrals")
     history = case_history()
 
     class Meta:

@@ -7,6 +7,7 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -63,3 +64,17 @@ def python_in_scratch_postgres(script: str) -> str:
             check=True,
         )
     return result.stdout
+
+
+@contextmanager
+def scratch_database():
+    """Yields the environment for a new, migrated database on the engine the tests use: a
+    PostgreSQL database as scratch_postgres, or an SQLite file removed afterwards."""
+    if connection.vendor == "postgresql":
+        with scratch_postgres() as env:
+            yield env
+        return
+    with tempfile.TemporaryDirectory(prefix="marac-scratch-") as folder:
+        env = scratch_env(f"sqlite:///{folder}/scratch.sqlite3")
+        manage(env, "migrate", "-v0")
+        yield env

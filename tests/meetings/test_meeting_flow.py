@@ -6,8 +6,9 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from audit.models import AccessEvent
-from meetings.forms import shared_field
+from meetings.forms import MinutesForm, ResearchForm, minutes_edits, research_edits, shared_field
 from meetings.models import Action, AgendaItem, Attendance, CaseMinutes, Meeting, ResearchReturn
+from meetings.selectors import hearing_dates
 from referrals.models import Referral
 from tests.conftest import sign_in_with_both_factors
 
@@ -35,7 +36,8 @@ def test_a_coordinator_schedules_a_meeting_and_accepted_referrals_are_listed_for
     meeting = Meeting.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/meetings/{meeting.pk}/"
     referral = accepted(case_a, referrer=referrer, agency=idva, coordinator=coordinator)
-    assert referral.meeting == meeting  # accepted well before the cut-off: listed for the next meeting
+    # accepted well before the cut-off: heard at the next meeting
+    assert hearing_dates([referral]) == {referral.pk: timezone.localtime(meeting.starts_at).date()}
     client.post(f"/meetings/{meeting.pk}/agenda/build/")
     assert list(meeting.agenda_items.values_list("case__reference", flat=True)) == [case_a.reference]
     page = client.get(f"/meetings/{meeting.pk}/").content.decode()
@@ -108,7 +110,12 @@ def test_research_then_minutes_then_issue_locks_them(sign_in_fully, rep_accepted
     sign_in_fully(agency_rep)
     response = client.post(
         f"/meetings/{meeting.pk}/cases/{case_a.reference}/research/",
-        {"facts": "Two children on a plan", "opinion": "Escalating", "not_shared": "Health details: consent"},
+        {
+            "facts": "Two children on a plan",
+            "opinion": "Escalating",
+            "not_shared": "Health details: consent",
+            **ResearchForm.version_data(research_edits(meeting, case_a, agency_rep.memberships.get().agency), 0),
+        },
     )
     assert response.status_code == 302
     assert ResearchReturn.objects.get().facts == "Two children on a plan"
@@ -121,6 +128,7 @@ def test_research_then_minutes_then_issue_locks_them(sign_in_fully, rep_accepted
         "decisions": ["mappa"],
         "decision_notes": "Refer today",
         shared_field(police.name): "3 call-outs",
+        **MinutesForm.version_data(minutes_edits(meeting, case_a), 0),
     }
     assert client.post(f"/meetings/{meeting.pk}/cases/{case_a.reference}/minutes/", minutes).status_code == 302
     due = date.today() + timedelta(days=14)
@@ -161,6 +169,7 @@ def test_other_agencies_never_read_what_an_agency_chose_not_to_share(sign_in_ful
         opinion="O",
         not_shared="SECRET REASON",
         by=agency_rep,
+        expected_version=0,
     )
     police_rep = make_person("police_rep", Role.AGENCY_REP, police, area)
     meetings.confidentiality_accept(meeting=rep_accepted, user=police_rep, agency=police)
@@ -240,7 +249,7 @@ def test_accepting_after_the_cutoff_waits_for_the_following_meeting(meeting, cas
         + timedelta(hours=10)
     )
     referral = accepted(case_a, referrer=referrer, agency=idva, coordinator=coordinator)
-    assert referral.meeting is None and Referral.objects.get().status == "accepted"
+    assert hearing_dates([referral]) == {} and Referral.objects.get().status == "accepted"
 
 
 def test_my_referrals_shows_the_meeting_date_and_the_agencys_open_actions(
@@ -282,7 +291,14 @@ def test_minutes_and_actions_follow_a_transferred_case_to_its_new_area(
 
     meetings.meeting_advance(meeting=rep_accepted, by=chair)
     meetings.minutes_save(
-        meeting=rep_accepted, case=case_a, information_shared={}, risks="Stalking at work", decisions=["dvds"], decision_notes="", by=chair
+        meeting=rep_accepted,
+        case=case_a,
+        information_shared={},
+        risks="Stalking at work",
+        decisions=["dvds"],
+        decision_notes="",
+        by=chair,
+        expected_version=0,
     )
     meetings.action_add(
         meeting=rep_accepted,

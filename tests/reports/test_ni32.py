@@ -53,7 +53,7 @@ def test_a_hearing_on_the_last_day_of_march_counts_in_the_old_year_and_one_on_th
 
 
 def test_a_case_heard_twice_in_one_period_counts_twice(hold, area, idva, coordinator):
-    from meetings.models import AgendaItem
+    from meetings.models import AgendaItem, ReferralListing
     from referrals.models import Referral
 
     (case,) = heard(hold(date(2026, 5, 5)), repeats=0, total=1, agency=idva, by=coordinator)
@@ -81,9 +81,9 @@ def test_a_case_heard_twice_in_one_period_counts_twice(hold, area, idva, coordin
         status="accepted",
         repeat_current=True,
         repeat_ni32=True,
-        meeting=again,
     )
     repeat.save()
+    ReferralListing.objects.create(referral=repeat, meeting=again)
     AgendaItem.objects.create(
         meeting=again, case=case, referral=repeat, section=2, position=1, added_because="made_cutoff", added_by=coordinator
     )

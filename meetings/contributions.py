@@ -1,0 +1,36 @@
+"""What meetings adds to referrals' pages and access, registered from MeetingsConfig.ready():
+referrals knows nothing of meetings (DESIGN 3), so the case page asks for its sections."""
+
+from marac.security.policy import Rel
+from marac.viewer import Viewer
+from meetings import selectors
+from meetings.access import hearing_case_ids
+from meetings.models import Action
+from meetings.presenters import action_shown, case_meeting_history, history_views
+from referrals import access, sections
+from referrals.access import ReferrerScope
+from referrals.models import Case
+
+
+def register() -> None:
+    access.register_case_grant(Rel.MEETING_REP, hearing_case_ids)
+    sections.add_to_case_page(case_meetings)
+    sections.add_to_my_referrals(agency_actions)
+    sections.add_hearing_dates(selectors.hearing_dates)
+
+
+def case_meetings(viewer: Viewer, case: Case, relationships: set[Rel]) -> sections.Section:
+    """The meetings that heard the case, with their issued minutes and actions, through the policy."""
+    heard = case_meeting_history(case, relationships)
+    return sections.Section("meetings/_case_meetings.html", {"heard": heard}, [(case.reference, v) for v in history_views(heard)])
+
+
+def agency_actions(viewer: Viewer, scope: ReferrerScope) -> sections.Section:
+    """The referrer's agency's own open actions on the cases it referred, agreed at their meetings."""
+    actions = [
+        action_shown(a, {Rel.REFERRER, Rel.OWN_AGENCY})
+        for a in Action.objects.filter(scope.cases, agency_id__in=scope.agencies, status__in=Action.INCOMPLETE)
+        .select_related("case__data_key", "agency", "meeting")
+        .order_by("due_on", "pk")[:200]
+    ]
+    return sections.Section("meetings/_agency_actions.html", {"actions": actions}, [(a.reference, a.view) for a in actions])

@@ -1,0 +1,66 @@
+"""What other apps show on referrals' pages. referrals knows nothing of meetings (DESIGN 3): an app
+with something to add to a case page or to a referrer's list registers a function here from its
+AppConfig.ready(). Each returns a section: a template, its context, and the redacted views it
+shows, whose revealed fields the page adds to its access events. The page renders the sections in
+the order the apps registered them."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from marac.security.policy import RedactedView, Rel
+from marac.viewer import Viewer
+from referrals.access import ReferrerScope
+from referrals.models import Case, Referral
+
+
+@dataclass(frozen=True)
+class Section:
+    template: str
+    context: dict[str, Any]
+    views: list[tuple[str, RedactedView]] = field(default_factory=list)  # (case reference, what it shows of it)
+
+    def reads(self) -> dict[str, set[str]]:
+        """The fields revealed per case: ask once the page is rendered, as views count what is read."""
+        reads: dict[str, set[str]] = {}
+        for reference, view in self.views:
+            reads.setdefault(reference, set()).update(view.revealed)
+        return reads
+
+
+CaseSection = Callable[[Viewer, Case, set[Rel]], Section]
+ReferrerSection = Callable[[Viewer, ReferrerScope], Section]
+HearingDates = Callable[[list[Referral]], dict[int, date]]
+
+_case_page: list[CaseSection] = []
+_my_referrals: list[ReferrerSection] = []
+_hearing_dates: list[HearingDates] = []
+
+
+def add_to_case_page(section: CaseSection) -> None:
+    _case_page.append(section)
+
+
+def add_to_my_referrals(section: ReferrerSection) -> None:
+    _my_referrals.append(section)
+
+
+def add_hearing_dates(dates: HearingDates) -> None:
+    """`dates(referrals)` gives the day of the meeting that hears (or will hear) each referral."""
+    _hearing_dates.append(dates)
+
+
+def case_page_sections(viewer: Viewer, case: Case, relationships: set[Rel]) -> list[Section]:
+    return [section(viewer, case, relationships) for section in _case_page]
+
+
+def my_referrals_sections(viewer: Viewer, scope: ReferrerScope) -> list[Section]:
+    return [section(viewer, scope) for section in _my_referrals]
+
+
+def hearing_dates(referrals: list[Referral]) -> dict[int, date]:
+    found: dict[int, date] = {}
+    for dates in _hearing_dates:
+        found.update(dates(referrals))
+    return found
