@@ -16,6 +16,7 @@ from django.utils import timezone
 from marac.models import Agency, AgencyKind, MaracArea, Membership, Role, User
 from marac.pdf import render_pdf, static_dirs
 from marac.pdf_worker import STATIC_BASE, render
+from marac.viewer import Viewer
 from meetings import services as meetings
 from meetings.access import meeting_access_for
 from meetings.packs import pack_for
@@ -77,10 +78,10 @@ for item in meeting.agenda_items.select_related("case"):
             opinion=RESEARCH[:300],
             not_shared="Health records: no consent.",
             by=rep,
+            expected_version=0,
         )
 
-memberships = list(coordinator.active_memberships())
-html = pack_for(meeting_access_for(coordinator, memberships, meeting.pk), coordinator, memberships, "pack").html
+html = pack_for(meeting_access_for(Viewer.of(coordinator), meeting.pk), "pack").html
 dirs = static_dirs()
 
 

@@ -12,9 +12,11 @@ from django.utils.cache import add_never_cache_headers
 from django_otp import DEVICE_ID_SESSION_KEY
 
 import audit
+from marac import refusals
 from marac.access_levels import PASSWORD_ONLY, PUBLIC, access_level
 from marac.models import Membership
 from marac.security.crypto import IntegrityFailure
+from marac.viewer import Viewer
 
 logger = logging.getLogger("marac.security")
 
@@ -48,9 +50,8 @@ class SessionPolicyMiddleware:
     def __call__(self, request):
         # Read before request.user is evaluated: django-otp drops this key if the device is gone.
         was_verified = bool(request.session.get(DEVICE_ID_SESSION_KEY))
-        request.memberships = []
+        request.viewer = Viewer.of(request.user) if request.user.is_authenticated else None
         if request.user.is_authenticated:
-            request.memberships = list(request.user.active_memberships())
             reason = self.end_reason(request, lost_device=was_verified and not request.user.is_verified())
             if reason:
                 self.end_session(request, reason)
@@ -67,7 +68,7 @@ class SessionPolicyMiddleware:
             return "expired"
         if now - session.get(LAST_SEEN_AT, 0) > settings.MARAC_SESSION_IDLE_SECONDS:
             return "idle"
-        current_ids = {membership.id for membership in request.memberships}
+        current_ids = {membership.id for membership in request.viewer.memberships}
         if not set(session.get(MEMBERSHIP_IDS, [])) <= current_ids:
             return "ended"
         if lost_device:
@@ -79,7 +80,7 @@ class SessionPolicyMiddleware:
     def end_session(self, request, reason: str) -> None:
         logger.info("session_ended reason=%s user_id=%s", reason, request.session.get("_auth_user_id"))
         logout(request)
-        request.memberships = []
+        request.viewer = None
         request.session[SIGNED_OUT_REASON] = reason
 
     def touch(self, request) -> None:
@@ -149,3 +150,18 @@ class IntegrityFailureMiddleware:
         reference = (getattr(exception, "case_reference", "") or from_url)[:40]
         audit.record(event="integrity_failure", request=request, case_reference=reference, outcome="integrity_failure")
         return render(request, "integrity_error.html", status=500)
+
+
+class RefusalsLoggedMiddleware:
+    """A 403 or 404 that a signed-in page raised without marac.refusals.refuse() is still written
+    to the access log (once, as `access_denied`); Django then shows its usual 403 or 404 page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        refusals.log_unrouted(request, exception)
+        return None

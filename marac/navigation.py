@@ -42,8 +42,7 @@ def items_for(roles: set[str], current_path: str) -> list[dict]:
 
 def navigation(request) -> dict:
     """Template context processor: navigation only once both factors are verified."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or not user.is_verified():
+    user, viewer = getattr(request, "user", None), getattr(request, "viewer", None)
+    if user is None or viewer is None or not user.is_authenticated or not user.is_verified():
         return {"navigation": []}
-    roles = {membership.role for membership in getattr(request, "memberships", [])}
-    return {"navigation": items_for(roles, request.path)}
+    return {"navigation": items_for(viewer.roles, request.path)}

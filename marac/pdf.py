@@ -29,7 +29,9 @@ from pathlib import Path
 
 from django.conf import settings
 
+from marac.models import Agency
 from marac.pdf_worker import EXIT_OUT_OF_MEMORY, STATIC_BASE
+from marac.viewer import Viewer
 
 __all__ = ["STATIC_BASE", "PdfRenderError", "render_pdf"]
 
@@ -51,11 +53,11 @@ class PdfRenderError(Exception):
     """str(e) is a clear message fit to show a user (no stack, no personal data)."""
 
 
-def recipient_line(user, memberships, area_id: int, attended_for=None) -> dict[str, str]:
+def recipient_line(viewer: Viewer, area_id: int, attended_for: Agency | None = None) -> dict[str, str]:
     """Who a PDF is prepared for, as the recipient line on every page prints it: their name, and
     the agency they attended the meeting for, else their first in the area."""
-    agency = attended_for or next((m.agency for m in memberships if m.area_id == area_id), None)
-    return {"recipient_name": user.get_full_name() or user.username, "recipient_agency": agency.name if agency else ""}
+    agency = attended_for or viewer.agency_in(area_id)
+    return {"recipient_name": viewer.user.get_full_name() or viewer.user.username, "recipient_agency": agency.name if agency else ""}
 
 
 def render_pdf(html: str, *, timeout_seconds: float | None = None, memory_mb: int | None = None) -> bytes:

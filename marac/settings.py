@@ -114,6 +114,7 @@ MIDDLEWARE = [
     "marac.middleware.PrivateResponseHeadersMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "marac.middleware.IntegrityFailureMiddleware",
+    "marac.middleware.RefusalsLoggedMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 

@@ -17,13 +17,13 @@ logger = logging.getLogger("marac.health")
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "marac/home.html", {"memberships": request.memberships})
+    return render(request, "marac/home.html", {"memberships": request.viewer.memberships})
 
 
 @require_GET
 def account(request: HttpRequest) -> HttpResponse:
     context = {
-        "memberships": request.memberships,
+        "memberships": request.viewer.memberships,
         "backup_codes_remaining": services.backup_codes_remaining(user=request.user),
     }
     return render(request, "marac/account.html", context)

@@ -10,15 +10,15 @@ holds to that without checking it again.
 
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from guardian.shortcuts import get_objects_for_user
 
-import audit
 from marac.models import Role
+from marac.refusals import refuse
 from marac.security.policy import Rel
-from meetings.models import Attendance, Meeting
-from referrals.access import grants_for, relationships_to_case
+from marac.viewer import Viewer
+from meetings.models import Action, AgendaItem, Attendance, Meeting
+from referrals.access import relationships_to_case
 from referrals.models import Case
 
 
@@ -26,6 +26,7 @@ from referrals.models import Case
 class MeetingAccess:
     """A meeting and what this person is at it."""
 
+    viewer: Viewer
     meeting: Meeting
     coordinator: bool
     chair: bool
@@ -52,50 +53,96 @@ class MeetingAccess:
         return self.minutes or self.attendance is not None
 
 
-def _rep_pairs(memberships) -> list[tuple[int, int]]:
-    return [(m.area_id, m.agency_id) for m in memberships if m.role == Role.AGENCY_REP]
+def hearing_case_ids(viewer: Viewer) -> QuerySet:
+    """Cases the person was granted by accepting a meeting's confidentiality statement, while that
+    still holds: the case is on the meeting's live agenda, in an area where they represent an
+    agency, and they still represent there the agency they attended for, which is still invited.
+    The grant alone is not trusted, so a membership ending or an invitation withdrawn takes
+    effect at once (ADR 0011). Registered with referrals.access as the MEETING_REP grant."""
+    attended = Q(pk__in=[])
+    for area_id, agency_id in viewer.pairs_for(Role.AGENCY_REP):
+        attended |= Q(meeting__area_id=area_id, meeting__attendances__agency_id=agency_id, meeting__invited_agencies=agency_id)
+    listed = (
+        AgendaItem.objects.filter(attended, meeting__attendances__user=viewer.user, removed_at=None)
+        .exclude(meeting__status=Meeting.Status.SCHEDULED)
+        .values("case_id")
+    )
+    granted = get_objects_for_user(viewer.user, "referrals.hear_case", klass=Case, accept_global_perms=False, with_superuser=False)
+    return granted.filter(pk__in=listed, area_id__in=viewer.areas_for(Role.AGENCY_REP)).values_list("pk", flat=True)
 
 
-def meetings_for_user(memberships) -> QuerySet[Meeting]:
+def meetings_for(viewer: Viewer) -> QuerySet[Meeting]:
     visible = Q(pk__in=[])
-    for membership in memberships:
-        if membership.role in (Role.COORDINATOR, Role.CHAIR):
-            visible |= Q(area_id=membership.area_id)
-    for area_id, agency_id in _rep_pairs(memberships):
+    for area_id in viewer.areas_for(Role.COORDINATOR, Role.CHAIR):
+        visible |= Q(area_id=area_id)
+    for area_id, agency_id in viewer.pairs_for(Role.AGENCY_REP):
         visible |= Q(area_id=area_id, invited_agencies=agency_id) & ~Q(status=Meeting.Status.SCHEDULED)
     return Meeting.objects.filter(visible).distinct()
 
 
-def meeting_access_for(user, memberships, pk: int) -> MeetingAccess | None:
+def meeting_access_for(viewer: Viewer, pk: int) -> MeetingAccess | None:
     """The meeting and the person's part in it, or None if they have no part in it."""
-    meeting = meetings_for_user(memberships).select_related("area", "chair", "coordinator").filter(pk=pk).first()
+    meeting = meetings_for(viewer).select_related("area", "chair", "coordinator").filter(pk=pk).first()
     if meeting is None:
         return None
-    roles = {m.role for m in memberships if m.area_id == meeting.area_id}
+    roles = viewer.roles_in(meeting.area_id)
     invited = set(meeting.invited_agencies.values_list("pk", flat=True))
-    reps = represented_agencies(memberships, meeting.area_id) & invited
+    reps = viewer.agencies_for(Role.AGENCY_REP, meeting.area_id) & invited
     # An acceptance counts only for an agency the person still represents and that is still
     # invited; otherwise they are asked to accept again, for an agency that is.
-    attendance = Attendance.objects.filter(meeting=meeting, user=user, agency_id__in=reps).select_related("agency").first()
+    attendance = Attendance.objects.filter(meeting=meeting, user=viewer.user, agency_id__in=reps).select_related("agency").first()
     return MeetingAccess(
-        meeting=meeting, coordinator=Role.COORDINATOR in roles, chair=Role.CHAIR in roles, rep_agencies=reps, attendance=attendance
+        viewer=viewer,
+        meeting=meeting,
+        coordinator=Role.COORDINATOR in roles,
+        chair=Role.CHAIR in roles,
+        rep_agencies=reps,
+        attendance=attendance,
     )
+
+
+def actions_for(viewer: Viewer) -> QuerySet[Action]:
+    """Actions a person tracks: every action in the areas they coordinate or chair, and their own
+    agency's actions in the areas they represent it in once the minutes agreeing them are issued."""
+    mine = Q(pk__in=[])
+    for area_id in viewer.areas_for(Role.COORDINATOR, Role.CHAIR):
+        mine |= Q(case__area_id=area_id)
+    for area_id, agency_id in viewer.pairs_for(Role.AGENCY_REP):
+        mine |= Q(case__area_id=area_id, agency_id=agency_id, meeting__status__in=(Meeting.Status.MINUTES_ISSUED, Meeting.Status.CLOSED))
+    return (
+        Action.objects.filter(mine)
+        .exclude(case__status=Case.Status.SHREDDED)
+        .select_related("case__data_key", "case__area", "agency", "meeting")
+        .order_by("status", "due_on", "pk")
+    )
+
+
+def action_relationships(viewer: Viewer, action: Action) -> set[Rel]:
+    """The person's relationships to an action's case, with OWN_AGENCY when their agency owns it."""
+    own = viewer.agencies_for(Role.AGENCY_REP, action.case.area_id)
+    return with_own_agency(relationships_to_case(viewer, action.case), own, action.agency_id)
+
+
+def action_get_for_user(request, pk: int, *, purpose: str) -> tuple[Action, set[Rel]]:
+    """An action the person tracks, with their relationships to it, or Http404 (logged as denied)."""
+    action = actions_for(request.viewer).filter(pk=pk).first()
+    if action is None:
+        refuse(request, status=404, event="action_access_denied", purpose=f"{purpose} (action {pk})")
+    return action, action_relationships(request.viewer, action)
 
 
 def meeting_get_for_user(request, pk: int, *, purpose: str) -> MeetingAccess:
     """The meeting and the person's part in it, or Http404 (logged as denied)."""
-    access = meeting_access_for(request.user, request.memberships, pk)
+    access = meeting_access_for(request.viewer, pk)
     if access is None:
-        audit.record(event="meeting_access_denied", request=request, purpose=f"{purpose} (meeting {pk})"[:200], outcome="denied")
-        raise Http404("No meeting with that number that you can see")
+        refuse(request, status=404, event="meeting_access_denied", purpose=f"{purpose} (meeting {pk})")
     return access
 
 
 def refuse_meeting_unless(allowed: bool, request, access: MeetingAccess, *, event: str, purpose: str) -> None:
     """403, logged, for someone who may see the meeting but not do this."""
     if not allowed:
-        audit.record(event=event, request=request, purpose=f"{purpose} (meeting {access.meeting.pk})", outcome="denied")
-        raise PermissionDenied
+        refuse(request, status=403, event=event, purpose=f"{purpose} (meeting {access.meeting.pk})")
 
 
 def meeting_case_get(request, access: MeetingAccess, reference: str, *, purpose: str) -> tuple[Case, set[Rel]]:
@@ -111,14 +158,8 @@ def meeting_case_get(request, access: MeetingAccess, reference: str, *, purpose:
         .first()
     )
     if case is None:
-        audit.record(event="case_access_denied", request=request, case_reference=reference[:40], purpose=purpose, outcome="denied")
-        raise Http404("That case is not on this meeting's agenda")
-    return case, relationships_to_case(request.memberships, case, grants_for(request.user, request.memberships))
-
-
-def represented_agencies(memberships, area_id: int) -> set[int]:
-    """The agencies a person represents in an area (active agency-representative memberships)."""
-    return {agency for area, agency in _rep_pairs(memberships) if area == area_id}
+        refuse(request, status=404, event="case_access_denied", purpose=purpose, case_reference=reference)
+    return case, relationships_to_case(access.viewer, case)
 
 
 def with_own_agency(relationships: set[Rel], own_agencies: set[int], agency_id: int) -> set[Rel]:

@@ -1,21 +1,35 @@
 """A case at a meeting: its page, the research returns, the minutes and actions, addenda, and
 the action tracker. Cases are fetched with meeting_case_get (on the agenda, confidentiality
-accepted); actions through actions_for_tracker; everything shown goes through the field policy."""
+accepted); actions through meetings.access.actions_for; everything shown goes through the field policy."""
+
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
-from marac.security.policy import RedactedView, Rel, writable_fields
+from marac.concurrency import StaleRecord, VersionedForm
+from marac.refusals import refuse
+from marac.security.policy import RedactedView, writable_fields
 from meetings import selectors, services
-from meetings.access import meeting_case_get, meeting_get_for_user, represented_agencies, with_own_agency
-from meetings.forms import ActionForm, ActionUpdateForm, AddendumForm, MinutesForm, ResearchForm, shared_field
-from meetings.models import Action, CaseMinutes, ResearchReturn
+from meetings.access import action_get_for_user, action_relationships, actions_for, meeting_case_get, meeting_get_for_user, with_own_agency
+from meetings.forms import (
+    ActionForm,
+    ActionUpdateForm,
+    AddendumForm,
+    MinutesForm,
+    ResearchForm,
+    minutes_edits,
+    research_edits,
+    shared_field,
+)
+from meetings.models import CaseMinutes, ResearchReturn
 from meetings.presenters import action_shown, case_at_meeting, reads_of, with_meeting_records
-from referrals.access import grants_for, refuse_unless, relationships_to_case
+from referrals.access import refuse_unless
 from referrals.presenters import case_summary
 
 
@@ -24,10 +38,7 @@ def case_at_meeting_detail(request: HttpRequest, pk: int, reference: str) -> Htt
     access = meeting_get_for_user(request, pk, purpose="case at meeting")
     case, _ = meeting_case_get(request, access, reference, purpose="case at meeting")
     records = selectors.meeting_records(access.meeting, {case.pk}).for_case(case.pk)
-    grants = grants_for(request.user, request.memberships)
-    row = with_meeting_records(
-        case_at_meeting(selectors.agenda_item(access.meeting, case), access, request.memberships, grants), access, **records
-    )
+    row = with_meeting_records(case_at_meeting(selectors.agenda_item(access.meeting, case), access), access, **records)
     context = {
         "access": access,
         "meeting": access.meeting,
@@ -51,22 +62,35 @@ def research(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
         access.representative and access.attendance is not None, request, case, event="research_denied", purpose="research return"
     )
     agency = access.attendance.agency
-    existing = ResearchReturn.objects.filter(meeting=access.meeting, case=case, agency=agency).select_related("case__data_key").first()
-    mine = with_own_agency(relationships, access.rep_agencies, agency.pk)
-    initial = {name: getattr(existing, name) for name in writable_fields("meetings.researchreturn", mine)} if existing else {}
-    form = ResearchForm(request.POST or None, initial={**initial, "row_version": existing.row_version if existing else 0})
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            services.research_save(
-                meeting=access.meeting, case=case, agency=agency, by=request.user, expected_version=data.pop("row_version"), **data
-            )
+    records = ResearchReturn.objects.filter(meeting=access.meeting, case=case, agency=agency).select_related("case__data_key")
+    existing = records.first()
+    names = writable_fields("meetings.researchreturn", with_own_agency(relationships, access.rep_agencies, agency.pk))
+    form = ResearchForm(
+        request.POST or None,
+        initial=_research_values(existing, names),
+        edits=research_edits(access.meeting, case, agency),
+        version=existing.row_version if existing else 0,
+    )
+    if request.method == "POST":
+        saved = _save_or_merge(
+            form,
+            records,
+            lambda record: _research_values(record, names),
+            lambda data: services.research_save(
+                meeting=access.meeting,
+                case=case,
+                agency=agency,
+                facts=data["facts"],
+                opinion=data["opinion"],
+                not_shared=data["not_shared"],
+                by=request.user,
+                expected_version=data["row_version"],
+            ),
+        )
+        if saved:
             messages.success(request, f"Your research on {case.reference} has been saved.")
             return redirect("meeting-case", pk=pk, reference=case.reference)
-        except services.StaleRecord as error:
-            _keep_for_a_deliberate_resave(form, error, ResearchReturn.objects.filter(meeting=access.meeting, case=case, agency=agency))
-        except ValidationError as error:
-            form.add_error(None, error)
+        existing = records.first()  # the form may now show what a colleague saved meanwhile
     response = render(
         request,
         "meetings/form.html",
@@ -78,7 +102,8 @@ def research(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
             "caption": agency.name,
         },
     )
-    audit.record_case_reads(request=request, reads={case.reference: {f"research.{n}" for n in initial}}, purpose="research return")
+    read = {f"research.{n}" for n in names} if existing else set()
+    audit.record_case_reads(request=request, reads={case.reference: read}, purpose="research return")
     return response
 
 
@@ -87,13 +112,22 @@ def minutes(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
     access = meeting_get_for_user(request, pk, purpose="record minutes")
     case, relationships = meeting_case_get(request, access, reference, purpose="record minutes")
     refuse_unless(access.minutes, request, case, event="minutes_denied", purpose="record minutes")
-    existing = CaseMinutes.objects.filter(meeting=access.meeting, case=case).select_related("case__data_key").first()
+    records = CaseMinutes.objects.filter(meeting=access.meeting, case=case).select_related("case__data_key")
+    existing = records.first()
     sharers = _sharers(access.meeting, existing)
-    form = MinutesForm(request.POST or None, sharers=sharers, initial=_minutes_initial(existing, sharers))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.minutes_save(
+    form = MinutesForm(
+        request.POST or None,
+        sharers=sharers,
+        initial=_minutes_values(existing, sharers),
+        edits=minutes_edits(access.meeting, case),
+        version=existing.row_version if existing else 0,
+    )
+    if request.method == "POST":
+        saved = _save_or_merge(
+            form,
+            records,
+            lambda record: _minutes_values(record, sharers),
+            lambda data: services.minutes_save(
                 meeting=access.meeting,
                 case=case,
                 information_shared=form.information_shared(),
@@ -102,13 +136,12 @@ def minutes(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
                 decision_notes=data["decision_notes"],
                 by=request.user,
                 expected_version=data["row_version"],
-            )
+            ),
+        )
+        if saved:
             messages.success(request, f"The minutes for {case.reference} have been saved.")
             return redirect("meeting-case", pk=pk, reference=case.reference)
-        except services.StaleRecord as error:
-            _keep_for_a_deliberate_resave(form, error, CaseMinutes.objects.filter(meeting=access.meeting, case=case))
-        except ValidationError as error:
-            form.add_error(None, error)
+        existing = records.first()  # the form may now show what a colleague saved meanwhile
     response = render(
         request,
         "meetings/form.html",
@@ -119,12 +152,41 @@ def minutes(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
     return response
 
 
-def _keep_for_a_deliberate_resave(form, error, records) -> None:
-    """Keep what the person typed, with the error, and the version now saved: saving again is
-    then a deliberate choice to replace the colleague's text."""
-    form.data = form.data.copy()
-    form.data["row_version"] = records.values_list("row_version", flat=True).first() or 0
-    form.add_error(None, error)
+def _save_or_merge(form: VersionedForm, records: QuerySet, values: Callable, save: Callable) -> bool:
+    """Save with the version the form was opened at. Refused because someone else saved meanwhile,
+    or because the version was missing or forged, the form keeps what was typed and is merged with
+    what is saved now (marac.concurrency). True once saved."""
+    if form.is_valid():
+        try:
+            save(form.cleaned_data)
+            return True
+        except StaleRecord as error:
+            form.add_error(None, error)
+            _catch_up(form, records, values, opened_version=form.cleaned_data["row_version"])
+        except ValidationError as error:
+            form.add_error(None, error)
+    elif form.version_refused:
+        _catch_up(form, records, values, opened_version=None)
+    return False
+
+
+def _catch_up(form: VersionedForm, records: QuerySet, values: Callable, *, opened_version: int | None) -> None:
+    """Merge the form with the record as saved now. Version 0, or no record at all, means the form
+    was opened on a blank page, so that is what the person started from; otherwise it is the
+    history row of the version they opened (unknown when their version was refused)."""
+    current = records.first()
+    opened = None
+    if opened_version == 0 or current is None:
+        opened = values(None)
+    elif opened_version is not None:
+        row = current.history.filter(row_version=opened_version).select_related("case__data_key").order_by("-history_id").first()
+        opened = values(row) if row else None
+    form.merge_stale(opened=opened, now=values(current), version=current.row_version if current else 0)
+
+
+def _research_values(record: ResearchReturn | None, names: list[str]) -> dict:
+    """The research form's fields as `record` holds them (None: nothing returned yet)."""
+    return {name: getattr(record, name, "") for name in names}
 
 
 def _sharers(meeting, existing: CaseMinutes | None) -> list[str]:
@@ -135,17 +197,14 @@ def _sharers(meeting, existing: CaseMinutes | None) -> list[str]:
     return invited + already
 
 
-def _minutes_initial(existing: CaseMinutes | None, sharers: list[str]) -> dict:
-    if existing is None:
-        return {"row_version": 0}
-    shared = existing.information_shared
-    initial = {shared_field(name): shared.get(name, "") for name in sharers}
+def _minutes_values(record: CaseMinutes | None, sharers: list[str]) -> dict:
+    """The minutes form's fields as `record` holds them (None: nothing recorded yet)."""
+    shared = getattr(record, "information_shared", {})
     return {
-        **initial,
-        "risks": existing.risks,
-        "decisions": existing.decisions,
-        "decision_notes": existing.decision_notes,
-        "row_version": existing.row_version,
+        **{shared_field(name): shared.get(name, "") for name in sharers},
+        "risks": getattr(record, "risks", ""),
+        "decisions": getattr(record, "decisions", []),
+        "decision_notes": getattr(record, "decision_notes", ""),
     }
 
 
@@ -176,7 +235,7 @@ def addendum_new(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
     refuse_unless(access.minutes, request, case, event="minutes_denied", purpose="minutes addendum")
     record = CaseMinutes.objects.filter(meeting=access.meeting, case=case).select_related("case__data_key").first()
     if record is None:
-        raise Http404("No minutes for that case at this meeting")
+        refuse(request, status=404, event="minutes_denied", purpose="minutes addendum", case_reference=case.reference)
     form = AddendumForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -200,9 +259,8 @@ def addendum_new(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
 
 @require_GET
 def action_tracker(request: HttpRequest) -> HttpResponse:
-    grants = grants_for(request.user, request.memberships)
-    actions = list(selectors.actions_for_tracker(request.memberships)[:500])
-    shown = [action_shown(action, _action_relationships(request, action, grants)) for action in actions]
+    actions = list(actions_for(request.viewer)[:500])
+    shown = [action_shown(action, action_relationships(request.viewer, action)) for action in actions]
     response = render(request, "meetings/actions.html", {"actions": shown})
     reads: dict[str, set[str]] = {}
     for action in shown:
@@ -211,19 +269,10 @@ def action_tracker(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _action_relationships(request: HttpRequest, action: Action, grants) -> set[Rel]:
-    own = represented_agencies(request.memberships, action.case.area_id)
-    return with_own_agency(relationships_to_case(request.memberships, action.case, grants), own, action.agency_id)
-
-
 @require_http_methods(["GET", "POST"])
 def action_update(request: HttpRequest, pk: int) -> HttpResponse:
     """A representative updates their own agency's actions; the coordinator and chair any in their area."""
-    action = selectors.actions_for_tracker(request.memberships).filter(pk=pk).first()
-    if action is None:
-        audit.record(event="action_access_denied", request=request, purpose=f"action {pk}", outcome="denied")
-        raise Http404("No action with that number that you can see")
-    relationships = _action_relationships(request, action, grants_for(request.user, request.memberships))
+    action, relationships = action_get_for_user(request, pk, purpose="update action")
     form = ActionUpdateForm(request.POST or None, initial={"status": action.status})
     if request.method == "POST" and form.is_valid():
         try:

@@ -14,7 +14,6 @@ from meetings import selectors
 from meetings.access import MeetingAccess
 from meetings.models import Attendance, Decision
 from meetings.presenters import carried_over_for, case_at_meeting, reads_of, with_meeting_records
-from referrals.access import grants_for
 
 KINDS = {"agenda": "agenda", "pack": "meeting pack", "minutes": "minutes", "actions": "action extract"}
 
@@ -41,16 +40,15 @@ def may_have(access: MeetingAccess, kind: str) -> bool:
     return True
 
 
-def pack_for(access: MeetingAccess, user, memberships, kind: str, *, today: date | None = None) -> Pack:
+def pack_for(access: MeetingAccess, kind: str, *, today: date | None = None) -> Pack:
     """Everything one person may see of this meeting in one kind of PDF, as HTML to render."""
     if not may_have(access, kind):
         raise PackNotAvailable(kind)
     meeting = access.meeting
-    grants = grants_for(user, memberships)
-    rows = [case_at_meeting(item, access, memberships, grants) for item in selectors.agenda(meeting)]
+    rows = [case_at_meeting(item, access) for item in selectors.agenda(meeting)]
     records = selectors.meeting_records(meeting, {row.case_id for row in rows})
     rows = [with_meeting_records(row, access, **records.for_case(row.case_id)) for row in rows]
-    carried = carried_over_for(meeting, memberships, grants, access)
+    carried = carried_over_for(access)
     context = {
         "kind": kind,
         "kind_label": KINDS[kind],
@@ -63,7 +61,7 @@ def pack_for(access: MeetingAccess, user, memberships, kind: str, *, today: date
         "attendances": Attendance.objects.filter(meeting=meeting, present=True).select_related("user", "agency"),
         "agencies": _extract_agencies(access, kind),
         "prepared_on": today or timezone.localdate(),
-        **recipient_line(user, memberships, meeting.area_id, access.attendance.agency if access.attendance else None),
+        **recipient_line(access.viewer, meeting.area_id, access.attendance.agency if access.attendance else None),
     }
     html = render_to_string(f"pdf/meeting_{kind}.html", context)
     reads = reads_of(rows)

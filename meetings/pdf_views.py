@@ -1,7 +1,7 @@
 """Downloading a meeting's PDFs. Nothing is emailed (DESIGN 2.4): recipients sign in, confirm it
 is them, and download a copy prepared for them alone; every download is an access event."""
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 import audit
 from marac.pdf import PdfRenderError
 from marac.reauth import reauthentication_redirect, recently_reauthenticated
+from marac.refusals import refuse
 from meetings.access import meeting_get_for_user, refuse_meeting_unless
 from meetings.packs import KINDS, may_have, pack_for
 
@@ -16,12 +17,13 @@ from meetings.packs import KINDS, may_have, pack_for
 @require_GET
 def meeting_pdf(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     if kind not in KINDS:
-        raise Http404("No such document")
+        # Not the name asked for: it is whatever was typed into the address.
+        refuse(request, status=404, event="pdf_download_denied", purpose=f"download an unknown document (meeting {pk})")
     access = meeting_get_for_user(request, pk, purpose=f"download {kind}")
     refuse_meeting_unless(may_have(access, kind), request, access, event="pdf_download_denied", purpose=f"download {kind}")
     if not recently_reauthenticated(request):
         return reauthentication_redirect(request)
-    pack = pack_for(access, request.user, request.memberships, kind)
+    pack = pack_for(access, kind)
     try:
         pdf = pack.pdf()
     except PdfRenderError as error:

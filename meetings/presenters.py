@@ -12,7 +12,7 @@ from django.utils import timezone
 from marac.security.policy import RedactedView, Rel
 from meetings.access import MeetingAccess, with_own_agency
 from meetings.models import Action, AgendaItem, CaseMinutes, Decision, Meeting, MinutesAddendum, ResearchReturn
-from referrals.access import Grants, relationships_to_case
+from referrals.access import relationships_to_case
 from referrals.rules import CRITERION_LABELS
 
 ISSUED = (Meeting.Status.MINUTES_ISSUED, Meeting.Status.CLOSED)
@@ -86,10 +86,10 @@ class CaseAtMeeting:
         return set().union(*(view.revealed for view in self.views()))
 
 
-def case_at_meeting(item: AgendaItem, access: MeetingAccess, memberships, grants: Grants) -> CaseAtMeeting:
+def case_at_meeting(item: AgendaItem, access: MeetingAccess) -> CaseAtMeeting:
     case, referral = item.case, item.referral
     assessment = referral.assessment if referral else None
-    relationships = relationships_to_case(memberships, case, grants)
+    relationships = relationships_to_case(access.viewer, case)
     return CaseAtMeeting(
         item_pk=item.pk,
         case_id=case.pk,
@@ -221,15 +221,15 @@ def history_views(history: list[HeardAt]) -> list[RedactedView]:
     return views
 
 
-def carried_over_for(meeting, memberships, grants: Grants, access: MeetingAccess) -> list[ActionShown]:
+def carried_over_for(access: MeetingAccess) -> list[ActionShown]:
     """Incomplete actions from earlier meetings: all of them for the coordinator and chair; for a
     representative only those on cases they are tied to or owned by their agency, so the list
     names no other case."""
     from meetings.selectors import carried_over_actions
 
     shown = []
-    for action in carried_over_actions(meeting):
-        relationships = with_own_agency(relationships_to_case(memberships, action.case, grants), access.rep_agencies, action.agency_id)
+    for action in carried_over_actions(access.meeting):
+        relationships = with_own_agency(relationships_to_case(access.viewer, action.case), access.rep_agencies, action.agency_id)
         if access.minutes or relationships:
             shown.append(action_shown(action, relationships))
     return shown

@@ -10,10 +10,22 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 import audit
+from marac.concurrency import StaleRecord
+from marac.history import acting
 from marac.models import Agency, MaracArea, Role, User
 from marac.security.fields import EncryptedModel
 from meetings import selectors
-from meetings.models import Action, ActionUpdate, AgendaItem, Attendance, CaseMinutes, Meeting, MinutesAddendum, ResearchReturn
+from meetings.models import (
+    Action,
+    ActionUpdate,
+    AgendaItem,
+    Attendance,
+    CaseMinutes,
+    Meeting,
+    MinutesAddendum,
+    ReferralListing,
+    ResearchReturn,
+)
 from referrals.models import Case, CaseUserObjectPermission, Referral
 
 S = Meeting.Status
@@ -31,17 +43,25 @@ def _locked(meeting: Meeting, allowed: tuple, message: str) -> Meeting:
 
 def _saved(record, by: User):
     """Validate and save with history naming who acted (encrypted values validate in forms)."""
-    record._history_user = by
+    acting(record, by)
     record.full_clean(exclude=[f.name for f in record.encrypted_fields()] if isinstance(record, EncryptedModel) else None)
     record.save()
     return record
 
 
 def _list_referral(referral: Referral, meeting: Meeting | None, by: User) -> None:
-    """Record which meeting hears a referral, with history, like any other change to it."""
-    referral = Referral.objects.select_related("case__data_key").get(pk=referral.pk)
-    referral.meeting = meeting
-    _saved(referral, by)
+    """Record which meeting hears a referral (None: back in the pool for the next agenda), with
+    history, like any other change."""
+    listing = ReferralListing.objects.filter(referral=referral).first()
+    if meeting is None:
+        if listing:
+            acting(listing, by)
+            listing.delete()
+    elif listing is None:
+        _saved(ReferralListing(referral=referral, meeting=meeting), by)
+    elif listing.meeting_id != meeting.pk:
+        listing.meeting = meeting
+        _saved(listing, by)
 
 
 @transaction.atomic
@@ -72,27 +92,28 @@ INVITATIONS_OPEN = (S.SCHEDULED, S.AGENDA_ISSUED, S.IN_PROGRESS)
 
 @transaction.atomic
 def meeting_invitations_change(
-    *, meeting: Meeting, agencies: list[Agency], by: User, invited_when_opened: set[int] | None = None
+    *, meeting: Meeting, agencies: list[Agency], by: User, expected_version: set[int] | frozenset[int]
 ) -> tuple[set[Agency], set[Agency]]:
     """Invite and withdraw agencies until the meeting ends (after that the invitations are the
     record of who was there to hear the minutes). A withdrawn agency's representatives lose the
     meeting and its cases at once; what they filed stays. Returns (invited, withdrawn).
 
-    `invited_when_opened`, the agencies' ids as the person's form showed them: if someone else
-    has changed the invitations since, nothing is saved (their change is not quietly undone)."""
+    `expected_version` is the invitations' version: the agencies' ids as the person's form showed
+    them. If someone else has changed the invitations since, nothing is saved (StaleRecord): their
+    change is not quietly undone."""
     meeting = _locked(meeting, INVITATIONS_OPEN, "Invitations cannot be changed once the meeting has ended")
     if not agencies:
         raise ValidationError("Invite at least one agency")
     before, after = set(meeting.invited_agencies.all()), set(agencies)
-    if invited_when_opened is not None and {agency.pk for agency in before} != invited_when_opened:
+    if {agency.pk for agency in before} != expected_version:
         now = ", ".join(sorted(agency.name for agency in before))
-        raise ValidationError(
+        raise StaleRecord(
             f"Someone else changed the invitations while you were choosing, so nothing was saved. "
             f"Invited now: {now}. Your choices are still below: check them, then save again."
         )
     invited, withdrawn = after - before, before - after
     if invited or withdrawn:
-        meeting._history_user = by
+        acting(meeting, by)
         meeting.invited_agencies.set(agencies)
         hearing_sync(case_ids=set(meeting.agenda_items.values_list("case_id", flat=True)))
     for event, group in (("meeting_agency_invited", invited), ("meeting_agency_withdrawn", withdrawn)):
@@ -132,7 +153,8 @@ def agenda_build(*, meeting: Meeting, by: User) -> int:
     meeting = _locked(meeting, (S.SCHEDULED, S.AGENDA_ISSUED), "The agenda can only change before the meeting starts")
     referrals = list(selectors.referrals_for_agenda(meeting).select_related("case"))
     for referral in referrals:
-        section = AgendaItem.Section.CHILDREN if referral.has_children else AgendaItem.Section.ADULTS
+        has_children = referral.has_children  # type: ignore[attr-defined]  # annotated by referrals_for_agenda
+        section = AgendaItem.Section.CHILDREN if has_children else AgendaItem.Section.ADULTS
         _append(meeting, case=referral.case, referral=referral, section=section, because=AgendaItem.AddedBecause.MADE_CUTOFF, by=by)
         _list_referral(referral, meeting, by)
     hearing_sync(case_ids={r.case_id for r in referrals})
@@ -158,7 +180,7 @@ def agenda_add(*, meeting: Meeting, case: Case, because: str, by: User) -> Agend
     else:
         referral = case.referrals.filter(status=Referral.Status.ACCEPTED).order_by("-decided_at").first()
         item = _append(meeting, case=case, referral=referral, section=_section_of(case), because=because, by=by)
-        if referral and referral.meeting_id is None:  # heard here, so no later agenda lists it again
+        if referral and not ReferralListing.objects.filter(referral=referral).exists():  # heard here, so no later agenda lists it
             _list_referral(referral, meeting, by)
     hearing_sync(case_ids={case.pk})
     audit.record(event="agenda_case_added", user=by, case_reference=case.reference, purpose=f"meeting {meeting.pk}: {because}")
@@ -172,8 +194,9 @@ def agenda_remove(*, item: AgendaItem, because: str, by: User) -> AgendaItem:
         raise ValidationError("Choose why the case is being removed")
     item.removed_at, item.removed_by, item.removed_because = timezone.now(), by, because
     _saved(item, by)
-    if because == AgendaItem.RemovedBecause.DEFERRED and item.referral and item.referral.meeting_id == item.meeting_id:
-        _list_referral(item.referral, None, by)  # back in the pool for the next meeting's agenda
+    listed_here = ReferralListing.objects.filter(referral=item.referral_id, meeting=item.meeting_id).first()
+    if because == AgendaItem.RemovedBecause.DEFERRED and listed_here:
+        _list_referral(listed_here.referral, None, by)  # back in the pool for the next meeting's agenda
     hearing_sync(case_ids={item.case_id})
     audit.record(event="agenda_case_removed", user=by, case_reference=item.case.reference, purpose=f"meeting {item.meeting_id}: {because}")
     return item
@@ -269,7 +292,7 @@ def attendance_register(*, meeting: Meeting, present: set[int], by: User) -> Non
 def meeting_advance(*, meeting: Meeting, by: User) -> Meeting:
     """Agenda issued -> in progress -> minutes draft; minutes issued -> closed."""
     meeting = _locked(meeting, tuple(NEXT_STATUS), "The meeting cannot move on from here")
-    meeting.status = NEXT_STATUS[meeting.status]
+    meeting.status = NEXT_STATUS[S(meeting.status)]
     _saved(meeting, by)
     audit.record(event=f"meeting_{meeting.status}", user=by, purpose=f"meeting {meeting.pk}")
     return meeting
@@ -285,10 +308,10 @@ def research_save(
     opinion: str,
     not_shared: str,
     by: User,
-    expected_version: int | None = None,
+    expected_version: int,
 ) -> ResearchReturn:
     """`expected_version` is the version the person started from (0 for none yet): saving over a
-    colleague's later save is refused, not silently done."""
+    colleague's later save is refused (StaleRecord), not silently done."""
     meeting = _locked(meeting, RESEARCH_OPEN, "Research can be returned once the agenda is issued, until the meeting ends")
     if not meeting.invited_agencies.filter(pk=agency.pk).exists():
         raise ValidationError("Your agency is not invited to this meeting")
@@ -322,8 +345,9 @@ def minutes_save(
     decisions: list[str],
     decision_notes: str,
     by: User,
-    expected_version: int | None = None,
+    expected_version: int,
 ) -> CaseMinutes:
+    """`expected_version` as for research_save: the minutes' version the person started from."""
     meeting = _locked(meeting, MINUTES_OPEN, _minutes_closed(meeting))
     record = CaseMinutes.objects.select_for_update().filter(meeting=meeting, case=case).select_related("case__data_key").first()
     _refuse_if_stale(record, expected_version)
@@ -335,15 +359,11 @@ def minutes_save(
     return record
 
 
-class StaleRecord(ValidationError):
-    """Someone else saved the record after this person opened it."""
-
-
-def _refuse_if_stale(record, expected_version: int | None) -> None:
-    if expected_version is not None and (record.row_version if record else 0) != expected_version:
+def _refuse_if_stale(record: EncryptedModel | None, expected_version: int) -> None:
+    if (record.row_version if record else 0) != expected_version:
         raise StaleRecord(
-            "Someone else saved this while you were writing, so nothing was saved. Your text is still below: "
-            "open the page again in another tab to see theirs, then save again."
+            "Someone else saved this while you were writing, so nothing was saved. Your text is still below; "
+            "where they changed the same box, what they saved is shown above the form. Combine the two, then save again."
         )
 
 

@@ -3,20 +3,30 @@ meeting's progress. Every meeting is fetched through meetings.access, and every 
 shows case content goes through the field policy and writes access events."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import audit
+from marac.concurrency import StaleRecord
 from marac.models import Role
+from marac.refusals import refuse
 from meetings import selectors, services
-from meetings.access import MeetingAccess, meeting_get_for_user, meetings_for_user, refuse_meeting_unless
-from meetings.forms import AddCaseForm, ConfidentialityForm, InvitationsChangeForm, RegisterForm, RemoveCaseForm, ScheduleForm
+from meetings.access import MeetingAccess, meeting_get_for_user, meetings_for, refuse_meeting_unless
+from meetings.forms import (
+    AddCaseForm,
+    ConfidentialityForm,
+    InvitationsChangeForm,
+    RegisterForm,
+    RemoveCaseForm,
+    ScheduleForm,
+    invitations_edits,
+)
 from meetings.packs import KINDS, may_have
 from meetings.presenters import carried_over_for, case_at_meeting, reads_of
-from referrals.access import case_get_for_user, grants_for
+from referrals.access import case_get_for_user
 
 CONFIDENTIALITY_STATEMENT = (
     "Information shared at this MARAC is confidential. It is shared only to reduce the risk of serious harm to the people "
@@ -44,18 +54,18 @@ def _refused(request: HttpRequest, access: MeetingAccess, error: ValidationError
 
 @require_GET
 def meeting_list(request: HttpRequest) -> HttpResponse:
-    roles = {m.role for m in request.memberships}
-    if not roles & {Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP}:
-        raise PermissionDenied
-    meetings = meetings_for_user(request.memberships).select_related("area").order_by("-starts_at")[:100]
-    return render(request, "meetings/meeting_list.html", {"meetings": meetings, "can_schedule": Role.COORDINATOR in roles})
+    viewer = request.viewer
+    if not viewer.has_role(Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP):
+        refuse(request, status=403, event="meeting_access_denied", purpose="meeting list")
+    meetings = meetings_for(viewer).select_related("area").order_by("-starts_at")[:100]
+    return render(request, "meetings/meeting_list.html", {"meetings": meetings, "can_schedule": viewer.has_role(Role.COORDINATOR)})
 
 
 @require_http_methods(["GET", "POST"])
 def meeting_new(request: HttpRequest) -> HttpResponse:
-    areas = [m.area for m in request.memberships if m.role == Role.COORDINATOR]
+    areas = request.viewer.area_records_for(Role.COORDINATOR)
     if not areas:
-        raise PermissionDenied
+        refuse(request, status=403, event="meeting_change_denied", purpose="schedule a meeting")
     form = ScheduleForm(request.POST or None, areas=areas)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -88,7 +98,9 @@ def meeting_invitations(request: HttpRequest, pk: int) -> HttpResponse:
     # Bound on any POST: unticking every box sends no agencies at all, which must be an error.
     form = InvitationsChangeForm(
         request.POST if request.method == "POST" else None,
-        initial={"agencies": current, "invited_when_opened": InvitationsChangeForm.opened_with(current)},
+        initial={"agencies": current},
+        edits=invitations_edits(meeting),
+        version={agency.pk for agency in current},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -96,15 +108,16 @@ def meeting_invitations(request: HttpRequest, pk: int) -> HttpResponse:
                 meeting=meeting,
                 agencies=list(form.cleaned_data["agencies"]),
                 by=request.user,
-                invited_when_opened=form.cleaned_opened_with(),
+                expected_version=form.cleaned_data["row_version"],
             )
             return _done(request, access, _invitations_message(invited, withdrawn))
+        except StaleRecord as error:
+            form.add_error(None, error)
+            _invitations_catch_up(form, meeting, opened=form.cleaned_data["row_version"])
         except ValidationError as error:
             form.add_error(None, error)
-    if form.is_bound and form.errors:
-        # The person's ticks stay; saving again applies them over the invitations as they are now.
-        form.data = form.data.copy()
-        form.data["invited_when_opened"] = InvitationsChangeForm.opened_with(current)
+    if form.version_refused:
+        _invitations_catch_up(form, meeting, opened=None)
     return render(
         request,
         "meetings/form.html",
@@ -118,6 +131,14 @@ def meeting_invitations(request: HttpRequest, pk: int) -> HttpResponse:
             "confidentiality statement for it see the cases again without accepting it a second time.",
         },
     )
+
+
+def _invitations_catch_up(form: InvitationsChangeForm, meeting, *, opened: frozenset[int] | None) -> None:
+    """The ticks are one field to the merge (marac.concurrency): left as opened, they take the
+    invitations as they are now; changed by both people, they stay as ticked, marked, with the
+    agencies invited now shown. `opened` is None when the form's version was missing or forged."""
+    now = list(meeting.invited_agencies.all())
+    form.merge_stale(opened=None if opened is None else {"agencies": opened}, now={"agencies": now}, version={a.pk for a in now})
 
 
 def _invitations_message(invited, withdrawn) -> str:
@@ -142,9 +163,8 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_change_invitations": access.manages and meeting.status in services.INVITATIONS_OPEN,
     }
     if access.sees_cases:
-        grants = grants_for(request.user, request.memberships)
-        context["rows"] = [case_at_meeting(item, access, request.memberships, grants) for item in selectors.agenda(meeting)]
-        context["carried_over"] = carried_over_for(meeting, request.memberships, grants, access)
+        context["rows"] = [case_at_meeting(item, access) for item in selectors.agenda(meeting)]
+        context["carried_over"] = carried_over_for(access)
         context["closing"] = selectors.windows_closing(meeting)
         context["removed"] = selectors.removed_items(meeting) if access.manages else []
         context["returned"] = _returns_by_case(meeting) if access.minutes else {}

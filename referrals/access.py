@@ -5,121 +5,124 @@ coordinate, chair or audit its area, or they represent an agency invited to the 
 it (a guardian object permission on the direct foreign-key table, never a global permission,
 and only while they hold an active agency-representative membership in the case's area). No
 relationship is a 404 — existence is not revealed — and the attempt is logged as denied.
+
+Everything here takes the request's viewer (marac.viewer), never memberships by hand.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
-from guardian.shortcuts import get_objects_for_user
 
 import audit
 from marac.models import Role
+from marac.refusals import refuse
 from marac.security.policy import Rel
-from referrals.models import BreakGlassGrant, Case
+from marac.viewer import Viewer
+from referrals.models import BreakGlassGrant, Case, Referral
 
-AREA_ROLES = {Role.COORDINATOR: Rel.COORDINATOR, Role.CHAIR: Rel.CHAIR, Role.AUDITOR: Rel.AUDITOR}
-
-
-def _hearing(user, memberships) -> QuerySet[Case]:
-    """Cases the person was granted by accepting a meeting's confidentiality statement, while that
-    still holds: the case is on the meeting's live agenda, and they still represent, in that area,
-    the agency they attended for, which is still invited. The grant alone is not trusted, so a
-    membership ending or an invitation withdrawn takes effect at once (ADR 0011)."""
-    from meetings.models import AgendaItem, Meeting
-
-    attended = Q(pk__in=[])
-    for area_id, agency_id in {(m.area_id, m.agency_id) for m in memberships if m.role == Role.AGENCY_REP}:
-        attended |= Q(meeting__area_id=area_id, meeting__attendances__agency_id=agency_id, meeting__invited_agencies=agency_id)
-    listed = (
-        AgendaItem.objects.filter(attended, meeting__attendances__user=user, removed_at=None)
-        .exclude(meeting__status=Meeting.Status.SCHEDULED)
-        .values("case_id")
-    )
-    granted = get_objects_for_user(user, "referrals.hear_case", klass=Case, accept_global_perms=False, with_superuser=False)
-    return granted.filter(pk__in=listed)
-
+AREA_ROLES: dict[str, Rel] = {Role.COORDINATOR: Rel.COORDINATOR, Role.CHAIR: Rel.CHAIR, Role.AUDITOR: Rel.AUDITOR}
 
 # Who may ask for emergency access: auditors and administrators have no emergency need for case data.
-BREAK_GLASS_ROLES = {Role.REFERRER, Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP}
+BREAK_GLASS_ROLES = (Role.REFERRER, Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP)
+
+# A case-by-case grant: the ids of the cases a viewer holds it for, as a flat values_list query
+# (usable as a subquery). Break-glass is referrals' own; other apps add theirs with
+# register_case_grant (meetings adds the representative's, for the cases on an agenda whose
+# confidentiality statement they accepted), so referrals never imports them.
+CaseGrant = Callable[[Viewer], QuerySet]
+_case_grants: dict[Rel, CaseGrant] = {}
 
 
-def may_break_glass(memberships) -> bool:
-    return any(m.role in BREAK_GLASS_ROLES for m in memberships)
+def register_case_grant(relationship: Rel, case_ids: CaseGrant) -> None:
+    _case_grants[relationship] = case_ids
 
 
-def _break_glass(user, memberships) -> QuerySet:
+def may_break_glass(viewer: Viewer) -> bool:
+    return viewer.has_role(*BREAK_GLASS_ROLES)
+
+
+def _break_glass(viewer: Viewer) -> QuerySet:
     """Unexpired grants, honoured only while the person still holds a role that may ask for one:
     a grant must not outlive, say, the referrer membership it was asked under."""
-    if not may_break_glass(memberships):
-        return BreakGlassGrant.objects.none()
-    return BreakGlassGrant.objects.filter(user=user, expires_at__gt=timezone.now())
+    if not may_break_glass(viewer):
+        return BreakGlassGrant.objects.none().values_list("case_id", flat=True)
+    return BreakGlassGrant.objects.filter(user=viewer.user, expires_at__gt=timezone.now()).values_list("case_id", flat=True)
 
 
-def cases_for_user(user, memberships) -> QuerySet[Case]:
-    """Every case the person has a relationship with. `memberships` are their active ones."""
-    visible = Q(pk__in=_hearing(user, memberships).values("pk"), area_id__in=_rep_areas(memberships))
-    visible |= Q(pk__in=_break_glass(user, memberships).values("case_id"))
-    for membership in memberships:
-        if membership.role in AREA_ROLES:
-            visible |= Q(area_id=membership.area_id)
-        elif membership.role == Role.REFERRER:
-            visible |= Q(area_id=membership.area_id, referring_agency_id=membership.agency_id)
+register_case_grant(Rel.BREAK_GLASS, _break_glass)
+
+
+def cases_for(viewer: Viewer) -> QuerySet[Case]:
+    """Every case the person has a relationship with."""
+    visible = Q(pk__in=[])
+    for case_ids in _case_grants.values():
+        visible |= Q(pk__in=case_ids(viewer))
+    for area_id in viewer.areas_for(*AREA_ROLES):
+        visible |= Q(area_id=area_id)
+    for area_id, agency_id in viewer.pairs_for(Role.REFERRER):
+        visible |= Q(area_id=area_id, referring_agency_id=agency_id)
     return Case.objects.filter(visible)
 
 
-def _rep_areas(memberships) -> set[int]:
-    return {m.area_id for m in memberships if m.role == Role.AGENCY_REP}
+def case_grants(viewer: Viewer) -> dict[Rel, frozenset[int]]:
+    """The person's case-by-case grants, fetched once per request however many cases it shows."""
+    return viewer.remember("case_grants", lambda: {rel: frozenset(case_ids(viewer)) for rel, case_ids in _case_grants.items()})
 
 
-@dataclass(frozen=True)
-class Grants:
-    """A person's case-by-case grants, fetched once for a whole list."""
-
-    hearing: frozenset[int]
-    break_glass: frozenset[int]
-
-
-def grants_for(user, memberships) -> Grants:
-    return Grants(
-        hearing=frozenset(_hearing(user, memberships).values_list("pk", flat=True)),
-        break_glass=frozenset(_break_glass(user, memberships).values_list("case_id", flat=True)),
-    )
-
-
-def relationships_to_case(memberships, case: Case, grants: Grants) -> set[Rel]:
-    relationships = {AREA_ROLES[m.role] for m in memberships if m.role in AREA_ROLES and m.area_id == case.area_id}
-    if any(m.role == Role.REFERRER and m.area_id == case.area_id and m.agency_id == case.referring_agency_id for m in memberships):
+def relationships_to_case(viewer: Viewer, case: Case) -> set[Rel]:
+    relationships = {AREA_ROLES[role] for role in viewer.roles_in(case.area_id) if role in AREA_ROLES}
+    if (case.area_id, case.referring_agency_id) in viewer.pairs_for(Role.REFERRER):
         relationships.add(Rel.REFERRER)
-    if case.pk in grants.hearing and case.area_id in _rep_areas(memberships):
-        relationships.add(Rel.MEETING_REP)
-    if case.pk in grants.break_glass:
-        relationships.add(Rel.BREAK_GLASS)
+    relationships.update(rel for rel, case_ids in case_grants(viewer).items() if case.pk in case_ids)
     return relationships
 
 
 def case_get_for_user(request, reference: str, *, purpose: str) -> tuple[Case, set[Rel]]:
     """The case and the person's relationships to it, or Http404 (logged as denied)."""
-    case = (
-        cases_for_user(request.user, request.memberships)
-        .select_related("area", "referring_agency", "data_key", "victim")
-        .filter(reference=reference)
-        .first()
-    )
+    case = cases_for(request.viewer).select_related("area", "referring_agency", "data_key", "victim").filter(reference=reference).first()
     if case is None:
-        audit.record(event="case_access_denied", request=request, case_reference=reference[:40], purpose=purpose, outcome="denied")
-        raise Http404("No case with that reference that you can see")
-    return case, relationships_to_case(request.memberships, case, grants_for(request.user, request.memberships))
+        refuse(request, status=404, event="case_access_denied", purpose=purpose, case_reference=reference)
+    return case, relationships_to_case(request.viewer, case)
+
+
+def referral_get_for_user(request, pk: int, *, purpose: str) -> tuple[Referral, Case, set[Rel]]:
+    """A referral with its case and the person's relationships to that case, or Http404 (logged
+    as denied against the case, or against the number asked for when there is no such referral)."""
+    referral = Referral.objects.filter(pk=pk).select_related("case").first()
+    case, relationships = case_get_for_user(request, referral.case.reference if referral else str(pk), purpose=purpose)
+    if referral is None:  # not reached: a bare number is never a case reference, so the getter refused it
+        refuse(request, status=404, event="case_access_denied", purpose=f"{purpose} (referral {pk})")
+    referral.case = case
+    return referral, case, relationships
+
+
+@dataclass(frozen=True)
+class ReferrerScope:
+    """What a referrer's own lists cover: the live cases their agencies referred in their areas."""
+
+    cases: Q  # a filter on any model with a `case` foreign key
+    agencies: frozenset[int]
+
+
+def referrer_scope(viewer: Viewer) -> ReferrerScope | None:
+    """None for someone who refers for no agency."""
+    pairs = viewer.pairs_for(Role.REFERRER)
+    if not pairs:
+        return None
+    theirs = Q()
+    for area_id, agency_id in pairs:
+        theirs |= Q(case__area_id=area_id, case__referring_agency_id=agency_id)
+    live = ~Q(case__status=Case.Status.SHREDDED)  # an erased case has nothing left to read
+    return ReferrerScope(cases=theirs & live, agencies=frozenset(agency for _, agency in pairs))
 
 
 def refuse_unless(allowed: bool, request, case: Case, *, event: str, purpose: str) -> None:
     """403 unless `allowed`, with the refusal logged: the one way a case page says no to someone
     who may see the case but not do this (someone who may not see it at all gets the getter's 404)."""
     if not allowed:
-        audit.record(event=event, request=request, case_reference=case.reference, purpose=purpose, outcome="denied")
-        raise PermissionDenied
+        refuse(request, status=403, event=event, purpose=purpose, case_reference=case.reference)
 
 
 def matches_for_coordinators(request, case: Case, relationships: set[Rel]) -> list:

@@ -2,14 +2,15 @@
 saved as a draft), see the score and band, add professional judgement, and refer to MARAC from
 it without typing anything twice."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 import audit
 from marac.models import Role
+from marac.refusals import refuse
 from marac.security.policy import writable_fields
 from referrals import services
 from referrals.access import case_get_for_user, matches_for_coordinators, refuse_unless
@@ -20,14 +21,14 @@ from referrals.presenters import case_summary
 
 
 def _referrer_memberships(request):
-    return [m for m in request.memberships if m.role == Role.REFERRER]
+    return request.viewer.memberships_for(Role.REFERRER)
 
 
 @require_http_methods(["GET", "POST"])
 def checklist_start(request: HttpRequest) -> HttpResponse:
     memberships = _referrer_memberships(request)
     if not memberships:
-        raise PermissionDenied
+        refuse(request, status=403, event="checklist_denied", purpose="start a risk checklist")
     areas = [(str(m.pk), f"{m.area.name} ({m.agency.name})") for m in memberships]
     form = StartChecklistForm(request.POST or None, areas=areas)
     if request.method == "POST" and form.is_valid():
@@ -44,7 +45,7 @@ def _assessment_for_writer(request: HttpRequest, reference: str, pk: int, purpos
     case, relationships = case_get_for_user(request, reference, purpose=purpose)
     assessment = case.assessments.filter(pk=pk).first()
     if assessment is None:
-        raise Http404("No such checklist on this case")
+        refuse(request, status=404, event="checklist_denied", purpose=f"{purpose} (checklist {pk})", case_reference=case.reference)
     allowed = not case.is_shredded and "answers" in writable_fields("referrals.riskassessment", relationships)
     refuse_unless(allowed, request, case, event="checklist_denied", purpose=purpose)
     return case, assessment, relationships
@@ -55,7 +56,7 @@ def checklist_step(request: HttpRequest, reference: str, pk: int, step: int) -> 
     case, assessment, relationships = _assessment_for_writer(request, reference, pk, "risk checklist")
     steps = step_count(assessment.checklist)
     if not 1 <= step <= steps:
-        raise Http404("No such step")
+        refuse(request, status=404, event="checklist_denied", purpose=f"risk checklist (step {step})", case_reference=case.reference)
     if assessment.status != RiskAssessment.Status.DRAFT:
         return redirect("checklist-summary", reference=reference, pk=pk)
     form = ChecklistStepForm(request.POST or None, checklist=assessment.checklist, step=step, answers=assessment.answers)

@@ -2,22 +2,27 @@
 decision, and incidents recorded on a case by any agency related to it."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import audit
 from marac.models import Role
+from marac.refusals import refuse
 from marac.security.policy import RedactedView, Rel, writable_fields
-from meetings.models import Action
-from meetings.presenters import action_shown
-from referrals import selectors, services
-from referrals.access import case_get_for_user, matches_for_coordinators, may_break_glass, refuse_unless
+from referrals import sections, selectors, services
+from referrals.access import (
+    case_get_for_user,
+    matches_for_coordinators,
+    may_break_glass,
+    referral_get_for_user,
+    referrer_scope,
+    refuse_unless,
+)
 from referrals.forms import BreakGlassForm, DecisionForm, HouseholdMemberForm, IncidentForm, PerpetratorForm, TransferForm
-from referrals.models import Case, Referral, RiskAssessment
+from referrals.models import Referral
 from referrals.presenters import case_summary
 
 DECISIONS = {
@@ -25,44 +30,37 @@ DECISIONS = {
     DecisionForm.DECLINE: Referral.Status.DECLINED,
     DecisionForm.MORE_INFO: Referral.Status.MORE_INFO,
 }
-ROW_RELATED = ("case__area", "case__data_key", "case__victim", "case__referring_agency", "assessment", "referring_agency", "meeting")
+ROW_RELATED = ("case__area", "case__data_key", "case__victim", "case__referring_agency", "assessment", "referring_agency")
 
 
 @require_GET
 def my_referrals(request: HttpRequest) -> HttpResponse:
-    mine = [(m.area_id, m.agency_id) for m in request.memberships if m.role == Role.REFERRER]
-    if not mine:
-        raise PermissionDenied
-    theirs = Q()
-    for area_id, agency_id in mine:
-        theirs |= Q(case__area_id=area_id, case__referring_agency_id=agency_id)
-    live = ~Q(case__status=Case.Status.SHREDDED)  # an erased case has nothing left to read
-    referrals = Referral.objects.filter(theirs, live, referring_agency_id__in={a for _, a in mine}).select_related(*ROW_RELATED)
-    referrals = list(referrals.order_by("-submitted_on", "-pk")[:200])
-    drafts = list(
-        RiskAssessment.objects.filter(theirs, live, assessed_by=request.user, status=RiskAssessment.Status.DRAFT).select_related(
-            "case__area", "case__data_key", "case__victim"
-        )
-    )
+    scope = referrer_scope(request.viewer)
+    if scope is None:
+        refuse(request, status=403, event="my_referrals_denied", purpose="my referrals")
+    referrals = list(selectors.referrer_referrals(scope).select_related(*ROW_RELATED)[:200])
+    drafts = selectors.referrer_drafts(scope, request.user).select_related("case__area", "case__data_key", "case__victim")
     # Everything here is the person's own agency's referral, so they read it as its referrer.
+    heard_on = sections.hearing_dates(referrals)
     rows = [
-        (r, case_summary(r.case), RedactedView(r.case.victim, {Rel.REFERRER}), RedactedView(r, {Rel.REFERRER}, "referral."))
+        (
+            r,
+            case_summary(r.case),
+            RedactedView(r.case.victim, {Rel.REFERRER}),
+            RedactedView(r, {Rel.REFERRER}, "referral."),
+            heard_on.get(r.pk),
+        )
         for r in referrals
     ]
     draft_rows = [(d, case_summary(d.case), RedactedView(d.case.victim, {Rel.REFERRER})) for d in drafts]
-    # The agency's own open actions on the cases it referred, agreed at their meetings.
-    actions = [
-        action_shown(a, {Rel.REFERRER, Rel.OWN_AGENCY})
-        for a in Action.objects.filter(theirs, live, agency_id__in={a for _, a in mine}, status__in=Action.INCOMPLETE)
-        .select_related("case__data_key", "agency", "meeting")
-        .order_by("due_on", "pk")[:200]
-    ]
-    context = {"referrals": rows, "drafts": draft_rows, "actions": actions}
+    more = sections.my_referrals_sections(request.viewer, scope)
+    context = {"referrals": rows, "drafts": draft_rows, "sections": more}
     response = render(request, "referrals/my_referrals.html", context)
     reads = {d.case.reference: victim.revealed for d, _, victim in draft_rows}
-    for action in actions:
-        reads.setdefault(action.reference, set()).update(action.view.revealed)
-    for referral, _, victim, view in rows:
+    for section in more:
+        for reference, revealed in section.reads().items():
+            reads.setdefault(reference, set()).update(revealed)
+    for referral, _, victim, view, _ in rows:
         reads.setdefault(referral.case.reference, set()).update(victim.revealed | view.revealed)
     audit.record_case_reads(request=request, reads=reads, purpose="my referrals")
     return response
@@ -70,15 +68,10 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def triage(request: HttpRequest) -> HttpResponse:
-    areas = {m.area_id for m in request.memberships if m.role == Role.COORDINATOR}
+    areas = request.viewer.areas_for(Role.COORDINATOR)
     if not areas:
-        raise PermissionDenied
-    queue = list(
-        Referral.objects.filter(case__area_id__in=areas, status=Referral.Status.SUBMITTED)
-        .exclude(case__status=Case.Status.SHREDDED)
-        .select_related(*ROW_RELATED)
-        .order_by("submitted_on", "pk")[:500]
-    )
+        refuse(request, status=403, event="triage_denied", purpose="triage")
+    queue = list(selectors.triage_queue(areas).select_related(*ROW_RELATED)[:500])
     victims = [RedactedView(r.case.victim, {Rel.COORDINATOR}) for r in queue]
     matches = selectors.matches_elsewhere_for([r.case.victim for r in queue], timezone.localdate())
     rows = [(r, case_summary(r.case), v, matches[r.case.victim.pk]) for r, v in zip(queue, victims, strict=True)]
@@ -93,9 +86,7 @@ def triage(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def referral_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = Referral.objects.filter(pk=pk).select_related("case").first()
-    reference = referral.case.reference if referral else str(pk)
-    case, relationships = case_get_for_user(request, reference, purpose="triage")  # 404 and logged if not theirs
+    referral, case, relationships = referral_get_for_user(request, pk, purpose="triage")
     refuse_unless(Rel.COORDINATOR in relationships, request, case, event="triage_denied", purpose="triage")
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -106,8 +97,7 @@ def referral_decide(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("triage")
         except ValidationError as error:
             form.add_error(None, error)
-    if case.is_shredded:
-        raise PermissionDenied
+    refuse_unless(not case.is_shredded, request, case, event="triage_denied", purpose="triage")
     victim = RedactedView(case.victim, relationships)
     matches = matches_for_coordinators(request, case, relationships)
     context = {"referral": referral, "case": case_summary(case), "victim": victim, "matches": matches, "form": form}
@@ -138,9 +128,9 @@ def incident_new(request: HttpRequest, reference: str) -> HttpResponse:
 def _agency_for(request: HttpRequest, case):
     """The agency the person records for: their membership in the case's area, preferring the
     agency that referred the case, then the one they represent at its meeting."""
-    in_area = [m for m in request.memberships if m.area_id == case.area_id]
+    in_area = [m for m in request.viewer.memberships if m.area_id == case.area_id]
     if not in_area:
-        raise Http404("No membership in this area")
+        refuse(request, status=404, event="incident_denied", purpose="flag and tag", case_reference=case.reference)
     in_area.sort(key=lambda m: (m.agency_id != case.referring_agency_id, m.role != Role.AGENCY_REP))
     return in_area[0].agency
 
@@ -194,8 +184,7 @@ def case_transfer(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _referral_for_referrer(request: HttpRequest, pk: int, purpose: str):
-    referral = Referral.objects.filter(pk=pk).select_related("case").first()
-    case, relationships = case_get_for_user(request, referral.case.reference if referral else str(pk), purpose=purpose)
+    referral, case, relationships = referral_get_for_user(request, pk, purpose=purpose)
     refuse_unless(Rel.REFERRER in relationships, request, case, event=f"{purpose}_denied", purpose=purpose)
     return case, referral
 
@@ -225,14 +214,13 @@ def referral_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def break_glass(request: HttpRequest) -> HttpResponse:
     """Emergency access to a case the person has no relationship with: an hour, logged, flagged."""
-    if not may_break_glass(request.memberships):
-        raise PermissionDenied
+    if not may_break_glass(request.viewer):
+        refuse(request, status=403, event="break_glass_denied", purpose="emergency access")
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             case = services.break_glass(
-                user=request.user,
-                memberships=request.memberships,
+                viewer=request.viewer,
                 reference=form.cleaned_data["reference"],
                 reason=form.cleaned_data["reason"],
                 request=request,

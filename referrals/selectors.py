@@ -3,11 +3,13 @@ in SQL; nothing here decrypts anything."""
 
 from datetime import date
 
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 
+from marac.models import User
 from marac.periods import add_months
 from marac.security import blind_index
-from referrals.models import Case, Incident, Referral, Victim
+from referrals.access import ReferrerScope
+from referrals.models import Case, Incident, Referral, RiskAssessment, Victim
 from referrals.rules import REPEAT_WINDOW_MONTHS, escalation_window_start
 
 # A case counts as referred once a referral has been submitted, whatever was decided.
@@ -70,3 +72,22 @@ def victim_changes(victim: Victim, readable: set[str]) -> list[dict]:
             changes.append({"when": row.history_date, "who": row.history_user, "created": not before, "diffs": diffs})
         before = after
     return list(reversed(changes))
+
+
+def referrer_referrals(scope: ReferrerScope) -> QuerySet[Referral]:
+    """The referrals the person's agencies made, newest first."""
+    return Referral.objects.filter(scope.cases, referring_agency_id__in=scope.agencies).order_by("-submitted_on", "-pk")
+
+
+def referrer_drafts(scope: ReferrerScope, user: User) -> QuerySet[RiskAssessment]:
+    """The person's own checklists not yet referred."""
+    return RiskAssessment.objects.filter(scope.cases, assessed_by=user, status=RiskAssessment.Status.DRAFT)
+
+
+def triage_queue(areas: set[int]) -> QuerySet[Referral]:
+    """Referrals waiting for a decision in these areas, oldest first."""
+    return (
+        Referral.objects.filter(case__area_id__in=areas, status=Referral.Status.SUBMITTED)
+        .exclude(case__status=Case.Status.SHREDDED)
+        .order_by("submitted_on", "pk")
+    )

@@ -10,13 +10,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import audit
+from marac.concurrency import StaleRecord
+from marac.history import acting
 from marac.models import Agency, MaracArea, RepeatDefinition, User
 from marac.periods import add_months
 from marac.security import blind_index
 from marac.security.datakeys import data_key_create, data_key_shred
-from meetings.selectors import next_meeting_for
+from marac.viewer import Viewer
 from referrals import rules, selectors
-from referrals.access import grants_for, relationships_to_case
+from referrals.access import relationships_to_case
 from referrals.checklists import CURRENT, Answer, Band, Checklist
 from referrals.models import (
     AgeBand,
@@ -59,20 +61,16 @@ def case_create(*, area: MaracArea, referring_agency: Agency, victim: dict, by: 
         data_key=data_key_create(case_uuid=case_uuid),
         created_by=by,
     )
-    case._history_user = by  # history names who acted, with or without a request
+    acting(case, by)  # history names who acted, with or without a request
     case.full_clean()
     case.save()
     record = Victim(case=case, age_band=age_band_on(victim.get("date_of_birth"), timezone.localdate()), **victim)
-    record._history_user = by
+    acting(record, by)
     record.full_clean(exclude=[f.name for f in Victim.encrypted_fields()])  # encrypted values validate in forms
     record.save()
     victim_reindex(victim=record)
     audit.record(event="case_created", user=by, case_reference=case.reference, fields=victim.keys(), purpose="referral")
     return case
-
-
-class StaleRecord(Exception):
-    """Someone else saved the record after this person opened it."""
 
 
 class CaseErased(Exception):
@@ -93,7 +91,7 @@ def victim_update(*, victim: Victim, changes: dict, expected_version: int, by: U
         setattr(current, name, value)
     if "date_of_birth" in changes:
         current.age_band = age_band_on(current.date_of_birth, timezone.localdate())
-    current._history_user = by
+    acting(current, by)
     current.save()
     victim = current
     victim_reindex(victim=victim)
@@ -251,7 +249,7 @@ def repeat_by_definition(case: Case, today: date, *, matches_elsewhere: bool = T
     belong to a MARAC victim anywhere (only coordinators and chairs see matches)."""
     last_referral = selectors.last_referral_date(case)
     within = last_referral is not None and today <= add_months(last_referral, rules.REPEAT_WINDOW_MONTHS)
-    incidents = list(selectors.incidents_since(case, last_referral)) if within else []
+    incidents = list(selectors.incidents_since(case, last_referral)) if last_referral and within else []
     elsewhere = matches_elsewhere and bool(selectors.recent_matches_elsewhere(case.victim, today))
     return {
         definition: elsewhere
@@ -336,8 +334,7 @@ def referral_decide(*, referral: Referral, status: str, reason: str, by: User) -
         raise ValidationError("Give the reason")
     referral.status = status
     referral.decided_by, referral.decided_at, referral.decision_reason = by, timezone.now(), reason.strip()
-    if status == Referral.Status.ACCEPTED:
-        referral.meeting = next_meeting_for(referral.case.area, timezone.localdate())  # None until one is scheduled
+    # Which meeting hears an accepted referral follows from the meetings' cut-offs (meetings.selectors).
     referral.save()
     audit.record(event=f"referral_{referral.status}", user=by, case_reference=referral.case.reference, purpose="triage")
     return referral
@@ -421,36 +418,39 @@ def referral_withdraw(*, referral: Referral, reason: str, by: User) -> Referral:
     return referral
 
 
-def break_glass(*, user: User, memberships, reference: str, reason: str, request=None) -> Case:
+def break_glass(*, viewer: Viewer, reference: str, reason: str, request=None) -> Case:
     """Open a case to someone with no relationship to it, for MARAC_BREAK_GLASS_MINUTES, and
     flag it for auditors. Asking about a reference that does not exist, or about a case the
     person already has a relationship with, is refused and logged as well."""
+    user = viewer.user
     with transaction.atomic():
         # One person's requests one at a time, so parallel requests cannot beat the daily limit.
         User.objects.select_for_update().filter(pk=user.pk).exists()
-        case, refusal = _break_glass_refusal(user, memberships, reference)
-        if refusal is None:
+        found = _break_glass_case(viewer, reference)
+        if isinstance(found, Case):
             expires = timezone.now() + timedelta(minutes=settings.MARAC_BREAK_GLASS_MINUTES)
-            BreakGlassGrant.objects.create(case=case, user=user, reason=reason, expires_at=expires)
-            audit.record(event="break_glass", user=user, request=request, case_reference=case.reference, purpose=reason)
-            return case
+            BreakGlassGrant.objects.create(case=found, user=user, reason=reason, expires_at=expires)
+            audit.record(event="break_glass", user=user, request=request, case_reference=found.reference, purpose=reason)
+            return found
     # Recorded after the transaction: a refusal is kept whatever happens to it.
     audit.record(event="break_glass_refused", user=user, request=request, case_reference=reference[:40], purpose=reason, outcome="denied")
-    raise ValidationError(refusal)
+    raise ValidationError(found)
 
 
-def _break_glass_refusal(user: User, memberships, reference: str) -> tuple[Case | None, str | None]:
-    recent = BreakGlassGrant.objects.filter(user=user, granted_at__gte=timezone.now() - timedelta(days=1)).count()
+def _break_glass_case(viewer: Viewer, reference: str) -> Case | str:
+    """The case emergency access may open, or why it may not."""
+    recent = BreakGlassGrant.objects.filter(user=viewer.user, granted_at__gte=timezone.now() - timedelta(days=1)).count()
     if recent >= settings.MARAC_BREAK_GLASS_PER_DAY:
-        return None, f"You have used emergency access {recent} times in the last day. Ask the area's coordinator instead."
+        return f"You have used emergency access {recent} times in the last day. Ask the area's coordinator instead."
     case = Case.objects.filter(reference=reference).exclude(status=Case.Status.SHREDDED).first()
     if case is None:
-        return None, "No open case has that reference"
+        return "No open case has that reference"
     # Any relationship already decides what the person sees (a meeting representative's, an
     # auditor's, a grant still running): emergency access must not widen or extend it.
-    if relationships_to_case(memberships, case, grants_for(user, memberships)):
-        return None, (
+    # Worked out afresh under the lock, not from what this request already remembered.
+    if relationships_to_case(Viewer(viewer.user, viewer.memberships), case):
+        return (
             "You already have access to this case through your role, which decides what you see. "
             "Emergency access is only for cases you have no other connection to."
         )
-    return case, None
+    return case

@@ -1,20 +1,18 @@
 """Case pages. Every case is fetched through referrals.access, every victim field goes through
 the field policy, and every page that reveals victim data writes access events."""
 
-from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
+from marac.concurrency import VERSION_FIELDS, StaleRecord
 from marac.security.policy import RedactedView, Rel, readable_fields, writable_fields
-from meetings.presenters import case_meeting_history, history_views
-from referrals import selectors, services
-from referrals.access import case_get_for_user, cases_for_user, grants_for, matches_for_coordinators, refuse_unless, relationships_to_case
-from referrals.forms import VERSION_FIELDS, version_signature, victim_form_class
+from referrals import sections, selectors, services
+from referrals.access import case_get_for_user, cases_for, matches_for_coordinators, refuse_unless, relationships_to_case
+from referrals.forms import victim_form_class
 from referrals.models import Victim
 from referrals.presenters import case_summary
 
@@ -29,7 +27,7 @@ def _saved(request: HttpRequest, case, form) -> bool:
             victim=case.victim, changes=changes, expected_version=form.cleaned_data["row_version"], by=request.user, request=request
         )
         return True
-    except services.StaleRecord:
+    except StaleRecord:
         _catch_up(form, case.victim, opened_version=form.cleaned_data["row_version"])
         form.add_error(
             None,
@@ -42,50 +40,30 @@ def _saved(request: HttpRequest, case, form) -> bool:
     return False
 
 
-def _catch_up(form, victim: Victim, *, opened_version: int) -> None:
-    """After someone else's save, bring the form up to date: a field this person left alone takes
-    the current value, so saving again cannot put back what the other person replaced (an old
-    safe address the perpetrator knows, say). A field both changed keeps this person's value,
-    marked, for them to decide. The form then carries the current version: saving is deliberate."""
+def _catch_up(form, victim: Victim, *, opened_version: int | None) -> None:
+    """After someone else's save, bring the form up to date (marac.concurrency): a field this
+    person left alone takes the current value, so saving again cannot put back what the other
+    person replaced (an old safe address the perpetrator knows, say). `opened_version` is None
+    when the form's version was missing or forged: then every difference is marked."""
     current = Victim.objects.select_related("case__data_key").get(pk=victim.pk)
     opened = None
-    if constant_time_compare(form.cleaned_data["version_signature"], version_signature(victim, opened_version)):
+    if opened_version is not None:
         opened = victim.history.filter(row_version=opened_version).select_related("case__data_key").order_by("-history_id").first()
-    form.data = form.data.copy()
-    form.data["row_version"] = str(current.row_version)
-    form.data["version_signature"] = version_signature(current, current.row_version)
-    for name in [name for name in form.fields if name not in VERSION_FIELDS]:
-        mine, now = form.cleaned_data.get(name), getattr(current, name)
-        was = getattr(opened, name) if opened else None
-        if opened and mine == was:
-            _retype(form, name, now)
-        elif mine != now and (opened is None or now != was):  # both changed it, or nothing says they did not
-            form.add_error(name, "Someone else changed this too. Check your value against the case page before saving again.")
-
-
-def _retype(form, name: str, value) -> None:
-    """Put a value into the bound form's data as its widget would have posted it."""
-    widget, key = form.fields[name].widget, form.add_prefix(name)
-    if isinstance(widget, forms.MultiWidget):
-        for suffix, part in zip(widget.widgets_names, widget.decompress(value), strict=True):
-            form.data[key + suffix] = "" if part is None else str(part)
-    elif isinstance(widget, forms.CheckboxInput):
-        if value:
-            form.data[key] = "on"
-        else:
-            form.data.pop(key, None)
-    else:
-        form.data[key] = "" if value is None else str(value)
+    names = [name for name in form.fields if name not in VERSION_FIELDS]
+    form.merge_stale(
+        opened={name: getattr(opened, name) for name in names} if opened else None,
+        now={name: getattr(current, name) for name in names},
+        version=current.row_version,
+    )
 
 
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
-    cases = cases_for_user(request.user, request.memberships).select_related("area", "referring_agency", "data_key", "victim")[:200]
-    grants = grants_for(request.user, request.memberships)
+    cases = cases_for(request.viewer).select_related("area", "referring_agency", "data_key", "victim")[:200]
     rows = [
         (
             case_summary(case),
-            None if case.is_shredded else RedactedView(case.victim, relationships_to_case(request.memberships, case, grants)),
+            None if case.is_shredded else RedactedView(case.victim, relationships_to_case(request.viewer, case)),
         )
         for case in cases
     ]
@@ -111,11 +89,11 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
         # Either area's coordinator or chair sees a match; only "heard at AREA on DATE".
         "matches": matches_for_coordinators(request, case, relationships),
         "transfers": case.transfers.select_related("from_area", "to_area").order_by("transferred_at"),
-        "heard": [] if shredded else case_meeting_history(case, relationships),
+        "sections": [] if shredded else sections.case_page_sections(request.viewer, case, relationships),
     }
     response = HttpResponse(render_to_string("referrals/case_detail.html", context, request))
-    views = [victim, *perpetrators, *(view for _, view in household), *history_views(context["heard"])] if victim else []
-    revealed = set().union(*(view.revealed for view in views))
+    views = [victim, *perpetrators, *(view for _, view in household)] if victim else []
+    revealed = set().union(*(view.revealed for view in views), *(s.reads().get(case.reference, set()) for s in context["sections"]))
     # Recorded even when nothing was revealed: who opened which case matters to auditors too.
     audit.record_case_reads(request=request, reads={case.reference: revealed}, purpose="view case")
     return response
@@ -130,6 +108,8 @@ def victim_edit(request: HttpRequest, reference: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and _saved(request, case, form):
         messages.success(request, "The victim's details have been saved.")
         return redirect("case-detail", reference=case.reference)
+    if form.version_refused:
+        _catch_up(form, case.victim, opened_version=None)
     response = render(request, "referrals/victim_form.html", {"case": case_summary(case), "form": form})
     audit.record_case_reads(request=request, reads={case.reference: set(form.fields) - VERSION_FIELDS}, purpose="edit victim")
     return response

@@ -7,8 +7,7 @@ import csv
 import re
 from datetime import date, timedelta
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -30,8 +29,9 @@ from marac.periods import (
     rolling_year,
 )
 from marac.reauth import reauthentication_redirect, recently_reauthenticated
+from marac.refusals import refuse
 from marac.security.policy import RedactedView
-from referrals.access import cases_for_user, grants_for, relationships_to_case
+from referrals.access import cases_for, relationships_to_case
 from reports import charts
 from reports.selectors import REPEAT_FIELD, data_return, ni32_across, ni32_by_area, per_10000, repeat_hearings
 
@@ -39,18 +39,16 @@ LIST_LIMIT = 1000
 
 
 def _report_areas(request: HttpRequest) -> list[MaracArea]:
-    areas = {m.area for m in request.memberships if m.role in (Role.COORDINATOR, Role.CHAIR)}
+    areas = request.viewer.area_records_for(Role.COORDINATOR, Role.CHAIR)
     if not areas:
-        audit.record(event="report_access_denied", request=request, purpose="NI 32 and data return", outcome="denied")
-        raise PermissionDenied
-    return sorted(areas, key=lambda a: a.name)
+        refuse(request, status=403, event="report_access_denied", purpose="NI 32 and data return")
+    return areas
 
 
 def _area(request: HttpRequest, code: str, purpose: str) -> MaracArea:
     area = next((a for a in _report_areas(request) if a.short_code == code), None)
     if area is None:
-        audit.record(event="report_access_denied", request=request, purpose=f"{purpose} {code[:12]}", outcome="denied")
-        raise Http404("No area with that code that you report on")
+        refuse(request, status=404, event="report_access_denied", purpose=f"{purpose} {code[:12]}")
     return area
 
 
@@ -116,19 +114,16 @@ def repeats(request: HttpRequest, code: str) -> HttpResponse:
     """The repeat cases behind an area's numerator, each through the access rules and the policy."""
     area = _area(request, code, "repeat cases")
     period = _period_from(request)
-    grants = grants_for(request.user, request.memberships)
     heard = repeat_hearings(period, [area.pk], REPEAT_FIELD[area.repeat_definition])
     # Only cases the person can still see (one transferred away since is counted, not listed).
-    visible = heard.filter(case__in=cases_for_user(request.user, request.memberships))
+    visible = heard.filter(case__in=cases_for(request.viewer))
     items = list(visible[:LIST_LIMIT])
     # Plain facts and a policy view only: the template never gets a case to reach around the policy.
     rows = [
         (
             timezone.localtime(item.meeting.starts_at).date(),
             item.case.reference,
-            None
-            if item.case.is_shredded
-            else RedactedView(item.case.victim, relationships_to_case(request.memberships, item.case, grants)),
+            None if item.case.is_shredded else RedactedView(item.case.victim, relationships_to_case(request.viewer, item.case)),
         )
         for item in items
     ]
@@ -238,7 +233,7 @@ def data_return_pdf(request: HttpRequest, code: str) -> HttpResponse:
             "rows": _rows(figures),
             "pdf_static": STATIC_BASE,
             "prepared_on": timezone.localdate(),
-            **recipient_line(request.user, request.memberships, figures.area.pk),
+            **recipient_line(request.viewer, figures.area.pk),
             "trend": _trend([figures.area], date.fromordinal(figures.period.end.toordinal() - 1)),
         },
     )

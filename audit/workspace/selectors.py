@@ -9,12 +9,8 @@ from django.db.models.functions import ExtractHour, TruncHour
 from django.utils import timezone
 
 from audit.models import AccessEvent
-from marac.models import Membership, Role
+from marac.models import Membership
 from referrals.models import Case
-
-
-def auditor_areas(memberships) -> set[int]:
-    return {m.area_id for m in memberships if m.role == Role.AUDITOR}
 
 
 def events_in_scope(areas: set[int]) -> QuerySet[AccessEvent]:

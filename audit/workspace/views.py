@@ -4,9 +4,8 @@ events in full and never victims' personal data: events hold none."""
 
 import csv
 
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -14,7 +13,8 @@ import audit
 from audit.chain import verify
 from audit.workspace import selectors
 from audit.workspace.forms import AuditSearchForm
-from marac.models import Membership, User
+from marac.models import Membership, Role, User
+from marac.refusals import refuse
 from referrals.models import Case
 
 PAGE_SIZE = 50
@@ -22,9 +22,9 @@ CSV_LIMIT = 50_000
 
 
 def _scope(request: HttpRequest):
-    areas = selectors.auditor_areas(request.memberships)
+    areas = request.viewer.areas_for(Role.AUDITOR)
     if not areas:
-        raise PermissionDenied
+        refuse(request, status=403, event="audit_access_denied", purpose="audit workspace")
     return areas, selectors.events_in_scope(areas)
 
 
@@ -84,8 +84,7 @@ def audit_case(request: HttpRequest, reference: str) -> HttpResponse:
     areas, events = _scope(request)
     case = Case.objects.filter(reference=reference, area_id__in=areas).select_related("area").first()
     if case is None:
-        audit.record(event="audit_case_denied", request=request, case_reference=reference[:40], outcome="denied")
-        raise Http404("No case with that reference in your areas")
+        refuse(request, status=404, event="audit_case_denied", purpose="who accessed this record", case_reference=reference)
     context = {
         "reference": reference,
         "area": case.area.name,
@@ -101,7 +100,8 @@ def audit_person(request: HttpRequest, username: str) -> HttpResponse:
     areas, events = _scope(request)
     person = User.objects.filter(username=username, pk__in=Membership.objects.filter(area_id__in=areas).values("user_id")).first()
     if person is None:
-        raise Http404("Nobody by that name works in your areas")
+        # Not the username asked for: it may be a name someone typed.
+        refuse(request, status=404, event="audit_person_denied", purpose="one person's activity")
     activity = events.filter(user=person).order_by("-sequence")[:500]
     return render(request, "audit/person.html", {"person": person, "events": activity})
 

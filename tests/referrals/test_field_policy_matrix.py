@@ -8,8 +8,9 @@ import pytest
 
 from audit.models import AccessEvent
 from marac.security.policy import POLICY
+from marac.viewer import Viewer
 from referrals import services
-from referrals.forms import EDITABLE
+from referrals.forms import EDITABLE, VictimForm, victim_edits
 from tests.conftest import grant_hearing, make_case
 
 MARKERS = {
@@ -92,9 +93,7 @@ def reader(request, sign_in_fully, marked_case):
         if role == "meeting_rep":
             grant_hearing(user, marked_case)
         if role == "break_glass":
-            services.break_glass(
-                user=user, memberships=list(user.active_memberships()), reference=marked_case.reference, reason="emergency"
-            )
+            services.break_glass(viewer=Viewer.of(user), reference=marked_case.reference, reason="emergency")
         return user, sign_in_fully(user)
 
     return as_role
@@ -164,7 +163,7 @@ def test_fields_outside_the_form_cannot_be_smuggled_in(reader, marked_case):
         "lgbt": "yes",
         "aliases": '["Injected"]',
         "case": "999",
-        "row_version": str(marked_case.victim.row_version),
+        **VictimForm.version_data(victim_edits(marked_case.victim), marked_case.victim.row_version),
         "uuid": "00000000-0000-0000-0000-000000000000",
     }
     response = client.post(f"/cases/{marked_case.reference}/victim/", form)

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 import audit
 from marac.models import User
 from marac.pdf import PdfRenderError
+from marac.viewer import Viewer
 from meetings.access import meeting_access_for
 from meetings.packs import KINDS, PackNotAvailable, pack_for
 
@@ -27,12 +28,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, meeting: int, username: str, kind: str, output: str, **options):
         user = User.objects.filter(username=username, is_active=True).first()
-        memberships = list(user.active_memberships()) if user else []
-        access = meeting_access_for(user, memberships, meeting) if user else None
+        access = meeting_access_for(Viewer.of(user), meeting) if user else None
         if access is None:
             raise CommandError(f"{username} has no access to meeting {meeting} (or no such active user or meeting).")
         try:
-            pack = pack_for(access, user, memberships, kind)
+            pack = pack_for(access, kind)
             pdf = pack.pdf()
         except PackNotAvailable:
             raise CommandError(f"{username} may not have the {KINDS[kind]} of meeting {meeting} (yet).") from None
