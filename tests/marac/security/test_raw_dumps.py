@@ -6,16 +6,14 @@ import secrets
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from demo.management.commands.seed_demo import CASES, PEOPLE_ON_CASES
 from marac.security.keyring import new_keyring_json
-from tests.scratch_db import manage, scratch_postgres
+from tests.scratch_db import ROOT, manage, scratch_postgres
 
-ROOT = Path(__file__).resolve().parents[1]
 PERSONAL = ("name", "address", "phone", "safe_address", "safe_phone", "aliases")
 
 
