@@ -2,8 +2,10 @@
 
 import pytest
 from django.contrib.auth.models import Permission
+from guardian.shortcuts import assign_perm
 
 from audit.models import AccessEvent
+from marac.models import Role
 from tests.conftest import grant_hearing
 
 
@@ -81,3 +83,32 @@ def test_get_only_and_post_only_methods(sign_in_fully, referrer, case_a):
     assert client.post("/cases/").status_code == 405
     assert client.post(f"/cases/{case_a.reference}/").status_code == 405
     assert client.delete(f"/cases/{case_a.reference}/victim/").status_code == 405
+
+
+def test_meeting_access_ends_with_the_representatives_membership(sign_in_fully, agency_rep, case_a):
+    grant_hearing(agency_rep, case_a)
+    assert sign_in_fully(agency_rep).get(f"/cases/{case_a.reference}/").status_code == 200
+    agency_rep.memberships.update(is_active=False)
+    assert sign_in_fully(agency_rep).get(f"/cases/{case_a.reference}/").status_code == 404
+
+
+def test_a_representative_in_another_area_does_not_hear_this_areas_case(sign_in_fully, case_a, other_area, childrens_services):
+    from tests.conftest import make_person
+
+    rep_elsewhere = make_person("rep_elsewhere", Role.AGENCY_REP, childrens_services, other_area)
+    assign_perm("referrals.hear_case", rep_elsewhere, case_a)
+    assert sign_in_fully(rep_elsewhere).get(f"/cases/{case_a.reference}/").status_code == 404
+
+
+@pytest.mark.parametrize("reference", ["NWL%00x", "nwl-2026-0001", "N" * 5000, "%E2%80%AE", "..%2F..%2Fadmin"])
+def test_references_that_are_not_references_are_404_without_reaching_the_database(
+    sign_in_fully, referrer, case_a, reference, django_assert_max_num_queries
+):
+    client = sign_in_fully(referrer)
+    with django_assert_max_num_queries(5):  # the session, user and memberships, nothing about cases
+        assert client.get(f"/cases/{reference}/").status_code == 404
+
+
+def test_being_refused_the_edit_page_is_recorded(sign_in_fully, chair, case_a):
+    assert sign_in_fully(chair).get(f"/cases/{case_a.reference}/victim/").status_code == 403
+    assert AccessEvent.objects.filter(user=chair, event="victim_edit_denied", outcome="denied").exists()

@@ -110,3 +110,71 @@ def test_after_a_refused_version_saving_again_is_deliberate_and_goes_through(sig
     assert "Someone else changed this too" in " ".join(form.errors["phone"])
     assert client.post(url(case_a), form.data).status_code == 302
     assert fresh(case_a.victim).phone == "07700 900999"
+
+
+def test_an_old_form_cannot_undo_a_newer_safe_address(sign_in_fully, referrer, coordinator, case_a):
+    client = sign_in_fully(referrer)
+    opened = client.get(f"/cases/{case_a.reference}/victim/").context["form"]
+    services.victim_update(
+        victim=fresh(case_a.victim), changes={"safe_address": "NEW REFUGE"}, expected_version=case_a.victim.row_version, by=coordinator
+    )
+    post = as_opened(opened, phone="07700 900999")
+    response = client.post(f"/cases/{case_a.reference}/victim/", post)
+    assert response.status_code == 200
+    assert "Someone else changed these details" in response.content.decode()
+    assert "07700 900999" in response.content.decode()  # the person's input is kept
+    assert fresh(case_a.victim).safe_address == "NEW REFUGE" and fresh(case_a.victim).phone == "07700 900123"
+    assert "NEW REFUGE" in response.content.decode()  # the field they left alone caught up
+    # Saving again what the page now shows keeps the new safe address and applies the phone.
+    assert client.post(f"/cases/{case_a.reference}/victim/", response.context["form"].data).status_code == 302
+    assert fresh(case_a.victim).phone == "07700 900999" and fresh(case_a.victim).safe_address == "NEW REFUGE"
+
+
+def test_a_field_both_people_changed_is_marked_and_the_second_save_decides(sign_in_fully, referrer, coordinator, case_a):
+    client = sign_in_fully(referrer)
+    opened = client.get(f"/cases/{case_a.reference}/victim/").context["form"]
+    services.victim_update(
+        victim=fresh(case_a.victim),
+        changes={"safe_address": "NEW REFUGE", "needs_interpreter": True},
+        expected_version=case_a.victim.row_version,
+        by=coordinator,
+    )
+    post = as_opened(opened, safe_address="MY REFUGE")
+    response = client.post(f"/cases/{case_a.reference}/victim/", post)
+    form = response.context["form"]
+    assert "Someone else changed this too" in " ".join(form.errors["safe_address"])
+    assert form.data["safe_address"] == "MY REFUGE" and form.data["needs_interpreter"] == "on"
+    assert fresh(case_a.victim).safe_address == "NEW REFUGE"
+    assert client.post(f"/cases/{case_a.reference}/victim/", form.data).status_code == 302
+    assert fresh(case_a.victim).safe_address == "MY REFUGE" and fresh(case_a.victim).needs_interpreter is True
+
+
+def test_with_no_record_of_the_opened_version_every_difference_is_marked(sign_in_fully, referrer, coordinator, case_a):
+    client = sign_in_fully(referrer)
+    opened = client.get(f"/cases/{case_a.reference}/victim/").context["form"]
+    services.victim_update(
+        victim=fresh(case_a.victim), changes={"safe_address": "NEW REFUGE"}, expected_version=case_a.victim.row_version, by=coordinator
+    )
+    post = as_opened(opened, row_version="999")
+    form = client.post(f"/cases/{case_a.reference}/victim/", post).context["form"]
+    assert "Someone else changed this too" in " ".join(form.errors["safe_address"])
+    assert fresh(case_a.victim).safe_address == "NEW REFUGE"
+
+
+def test_an_old_version_typed_in_by_hand_cannot_test_guesses_at_old_values(sign_in_fully, referrer, coordinator, case_a):
+    """The merge reads the version the form was opened at: a version number without the form's
+    signature is not believed, so the answer is the same whether a guess was right or wrong."""
+    client = sign_in_fully(referrer)
+    opened = client.get(f"/cases/{case_a.reference}/victim/").context["form"]
+    services.victim_update(
+        victim=fresh(case_a.victim),
+        changes={"address": "2 New Street"},
+        expected_version=int(opened.initial["row_version"]),
+        by=coordinator,
+    )
+    client.get(f"/cases/{case_a.reference}/victim/")  # the referrer now sees only the new address
+    marked = []
+    for guess in ("14 Belvoir Road, Coalville", "99 Wrong Lane"):  # the old address, and a wrong guess
+        post = as_opened(opened, address=guess, version_signature="forged")
+        marked.append("address" in client.post(f"/cases/{case_a.reference}/victim/", post).context["form"].errors)
+    assert marked == [True, True]

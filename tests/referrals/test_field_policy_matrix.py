@@ -171,3 +171,11 @@ def test_fields_outside_the_form_cannot_be_smuggled_in(reader, marked_case):
     victim = Victim.objects.select_related("case__data_key").get(pk=marked_case.victim.pk)
     assert victim.aliases == ["Alias Marker"] and victim.case_id == marked_case.pk
     assert victim.uuid == marked_case.victim.uuid
+
+
+def test_templates_get_a_summary_that_cannot_reach_the_victim(sign_in_fully, auditor, case_a):
+    response = sign_in_fully(auditor).get(f"/cases/{case_a.reference}/")
+    summary = response.context["case"]
+    assert not hasattr(summary, "victim") and summary.reference == case_a.reference
+    rows = sign_in_fully(auditor).get("/cases/").context["rows"]
+    assert all(not hasattr(row[0], "victim") for row in rows)

@@ -8,6 +8,7 @@ from django.core import serializers
 from django.db import connection
 
 from marac.security.crypto import IntegrityFailure
+from marac.security.models import DataKey
 from referrals.models import Victim
 
 TABLE = Victim._meta.db_table
@@ -145,3 +146,25 @@ def test_refreshing_a_row_reloads_ciphertext_without_decrypting(case_a):
     victim.refresh_from_db()  # loads the tampered value without reading it...
     with pytest.raises(IntegrityFailure):
         victim.safe_address  # ...and it still fails when read
+
+
+def test_a_victim_moved_with_its_data_key_under_another_case_is_refused(case_a, case_b):
+    # Victim A and A's data key moved under case B (perhaps in an area where the attacker has access).
+    from referrals.models import Case
+
+    spare = DataKey.objects.create(case_uuid=uuid.uuid4(), kek_id="unused", wrapped=b"x")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {Victim._meta.db_table} WHERE id = %s", [case_b.victim.pk])
+        cursor.execute(f"UPDATE {Case._meta.db_table} SET data_key_id = %s WHERE id = %s", [spare.pk, case_a.pk])
+        cursor.execute(f"UPDATE {Case._meta.db_table} SET data_key_id = %s WHERE id = %s", [case_a.data_key.pk, case_b.pk])
+        cursor.execute(f"UPDATE {Victim._meta.db_table} SET case_id = %s WHERE id = %s", [case_b.pk, case_a.victim.pk])
+    with pytest.raises(IntegrityFailure):
+        fresh(case_a.victim).safe_address
+
+
+def test_saving_some_fields_still_writes_every_encrypted_value_and_the_version(case_a):
+    victim = fresh(case_a.victim)
+    victim.phone = "07700 900111"
+    victim.save(update_fields=["phone"])
+    again = fresh(case_a.victim)
+    assert again.phone == "07700 900111" and again.safe_address == "Flat 2, 9 Ashby Road, Shepshed"

@@ -12,10 +12,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
 
-from marac.security import crypto
+from marac.security import crypto, datakeys
 from marac.security.datakeys import DataKeyShredded, data_key_bytes
 from marac.security.keyring import Keyring, keyring_with_new_primary, new_keyring_json
 from marac.security.models import BlindIndexEntry, DataKey
+from referrals import services
 from referrals.models import Victim
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -161,3 +162,20 @@ def test_shredding_blanks_the_one_free_text_field_kept_in_clear(case_a, case_b, 
     assert set(Victim.history.filter(case_id=case_a.pk).values_list("language", flat=True)) == {""}
     assert Victim.objects.filter(case=case_a).values_list("language", flat=True).get() == ""
     assert Victim.objects.filter(case=case_b).values_list("language", flat=True).get().startswith("Tigrinya")  # others untouched
+
+
+def test_a_key_shredded_while_rotation_runs_stays_shredded(case_a, case_b, monkeypatch):
+    real = datakeys._rewrapped_row
+
+    def shred_mid_batch(keyring, pk, *rest):
+        if pk == case_a.data_key.pk:
+            services.case_shred(case=case_a, by=None)  # commits between rotation's read and write
+        return real(keyring, pk, *rest)
+
+    monkeypatch.setattr(datakeys, "_rewrapped_row", shred_mid_batch)
+    with override_settings(MARAC_KEYRING=Keyring.from_json(keyring_with_new_primary(settings.MARAC_KEYRING.to_json(), "kek-new"))):
+        datakeys.data_keys_rotate()
+        assert DataKey.objects.get(pk=case_a.data_key.pk).wrapped is None
+        with pytest.raises(datakeys.DataKeyShredded):
+            fresh(case_a.victim).safe_address
+        assert fresh(case_b.victim).name == "Aisha Rahman"

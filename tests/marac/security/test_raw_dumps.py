@@ -1,17 +1,20 @@
-"""A copy of the database — the SQLite file's bytes, or pg_dump — contains none of the demo
-victims' names, addresses or phone numbers in plaintext."""
+"""A copy of the database — the SQLite file's bytes, pg_dump, or what dumpdata writes — contains
+none of the victims' names, addresses or phone numbers in plaintext."""
 
 import os
 import secrets
 import shutil
 import subprocess
 import sys
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from demo.management.commands.seed_demo import CASES, PEOPLE_ON_CASES
 from marac.security.keyring import new_keyring_json
+from referrals import services
 from tests.scratch_db import ROOT, manage, scratch_postgres
 
 PERSONAL = ("name", "address", "phone", "safe_address", "safe_phone", "aliases")
@@ -63,3 +66,13 @@ def test_pg_dump_of_a_seeded_database_holds_no_plaintext():
         ).stdout
     assert b"COPY public.referrals_victim" in dump
     assert_no_personal_data(dump)
+
+
+def test_dumpdata_writes_no_plaintext_and_survives_a_shredded_case(case_a, case_b):
+    services.case_shred(case=case_b, by=None)
+    out = StringIO()
+    call_command("dumpdata", "referrals", stdout=out)
+    dump = out.getvalue()
+    assert "referrals.historicalvictim" in dump
+    for secret in ("Sarah", "1989-03-14", "Belvoir", "Ashby", "07700", "Aisha"):
+        assert secret not in dump
