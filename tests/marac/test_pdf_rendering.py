@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -314,3 +315,13 @@ def test_the_worker_command_carries_the_limits_and_static_directories(settings):
     assert "--memory-mb=512" in command and "--cpu-seconds=9" in command
     assert command.count("--static-dir") == len(pdf.static_dirs()) > 0
     assert os.path.join(settings.BASE_DIR, "static") in command
+
+
+def test_a_busy_renderer_says_so_rather_than_piling_up(monkeypatch):
+    monkeypatch.setattr(pdf, "RENDER_QUEUE_SECONDS", 0.1)
+    slots = threading.BoundedSemaphore(1)
+    monkeypatch.setattr(pdf, "_RENDER_SLOTS", slots)
+    slots.acquire()
+    with pytest.raises(pdf.PdfRenderError, match="Too many documents"):
+        pdf.render_pdf("<p>x</p>")
+    slots.release()

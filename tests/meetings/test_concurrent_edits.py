@@ -283,3 +283,70 @@ def test_invitations_with_a_missing_or_forged_version_are_refused_with_the_ticks
     assert ticked(response) == {str(police.pk)}
     assert invited(issued) == before
     assert not AccessEvent.objects.filter(event__in=["meeting_agency_invited", "meeting_agency_withdrawn"]).exists()
+
+
+def test_research_saved_over_a_colleagues_later_save_is_refused_and_the_text_kept(
+    sign_in_fully, rep_accepted, agency_rep, case_a, childrens_services, client
+):
+    meetings.research_save(
+        meeting=rep_accepted,
+        case=case_a,
+        agency=childrens_services,
+        facts="First",
+        opinion="",
+        not_shared="",
+        by=agency_rep,
+        expected_version=0,
+    )
+    sign_in_fully(agency_rep)
+    url = f"/meetings/{rep_accepted.pk}/cases/{case_a.reference}/research/"
+    opened = client.get(url).content.decode()
+    assert 'name="row_version" value="1"' in opened
+    meetings.research_save(
+        meeting=rep_accepted,
+        case=case_a,
+        agency=childrens_services,
+        facts="A colleague's",
+        opinion="",
+        not_shared="",
+        by=agency_rep,
+        expected_version=1,
+    )
+    edits = research_edits(rep_accepted, case_a, childrens_services)
+    opened_at = {version: ResearchForm.version_data(edits, version) for version in (1, 2)}
+    response = client.post(url, {"facts": "Mine, typed meanwhile", "opinion": "", "not_shared": "", **opened_at[1]})
+    page = response.content.decode()
+    assert response.status_code == 200 and "Someone else saved this" in page and "Mine, typed meanwhile" in page
+    assert rep_accepted.research_returns.get().facts == "A colleague's"
+    assert client.post(url, {"facts": "Mine, typed meanwhile", "opinion": "", "not_shared": "", **opened_at[2]}).status_code == 302
+    assert rep_accepted.research_returns.get().facts == "Mine, typed meanwhile"
+
+
+def test_minutes_saved_over_a_later_save_are_refused(sign_in_fully, rep_accepted, chair, case_a):
+    meetings.meeting_advance(meeting=rep_accepted, by=chair)
+    meetings.minutes_save(
+        meeting=rep_accepted,
+        case=case_a,
+        information_shared={},
+        risks="First",
+        decisions=[],
+        decision_notes="",
+        by=chair,
+        expected_version=0,
+    )
+    meetings.minutes_save(
+        meeting=rep_accepted,
+        case=case_a,
+        information_shared={},
+        risks="Coordinator's",
+        decisions=[],
+        decision_notes="",
+        by=chair,
+        expected_version=1,
+    )
+    response = sign_in_fully(chair).post(
+        f"/meetings/{rep_accepted.pk}/cases/{case_a.reference}/minutes/",
+        {"risks": "Chair's", **MinutesForm.version_data(minutes_edits(rep_accepted, case_a), 1)},
+    )
+    assert "Someone else saved this" in response.content.decode() and "Chair&#x27;s" in response.content.decode()
+    assert rep_accepted.minutes.get().risks == "Coordinator's"

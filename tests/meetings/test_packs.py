@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AccessEvent
 from demo.management.commands._demo import current_code
+from marac import pdf
 from marac.viewer import Viewer
 from meetings import services as meetings
 from meetings.access import meeting_access_for
@@ -156,3 +157,34 @@ def test_a_wrong_code_is_refused_and_counted(heard, agency_rep, client):
     wrong = client.post("/account/confirm/?next=/", {"code": "000000"})
     assert "not correct" in wrong.content.decode()
     assert AccessEvent.objects.filter(event="sign_in_failed", purpose="reauthentication_failed", user=agency_rep).exists()
+
+
+def test_no_pack_prints_a_safe_address_whoever_it_is_for(rep_accepted, tmp_path):
+    import subprocess
+
+    out = tmp_path / "pack.pdf"
+    call_command("render_pack", meeting=rep_accepted.pk, username="coordinator", kind="pack", output=str(out))
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "14 Belvoir Road" in text and "Flat 2, 9 Ashby Road" not in text and "07700 900456" not in text
+
+
+def test_a_pdf_that_cannot_be_prepared_is_a_clear_page_and_no_download_is_logged(
+    sign_in_fully, client, rep_accepted, agency_rep, coordinator, monkeypatch
+):
+    import time
+
+    from marac.reauth import REAUTHENTICATED_AT
+
+    def refuse(html, **limits):
+        raise pdf.PdfRenderError("The PDF took too long to prepare.")
+
+    monkeypatch.setattr("meetings.packs.render_pdf", refuse)
+    monkeypatch.setattr("reports.views.render_pdf", refuse)
+    for user, path in ((agency_rep, f"/meetings/{rep_accepted.pk}/documents/pack.pdf"), (coordinator, "/reports/NWL/data-return.pdf")):
+        sign_in_fully(user)
+        session = client.session
+        session[REAUTHENTICATED_AT] = time.time()
+        session.save()
+        response = client.get(path)
+        assert response.status_code == 503 and "The PDF took too long to prepare." in response.content.decode(), path
+    assert not AccessEvent.objects.filter(event__in=["pdf_download", "export"]).exists()

@@ -151,3 +151,8 @@ def test_erasing_a_case_with_a_pending_referral_leaves_the_queues_working(sign_i
     client = sign_in_fully(referrer)
     assert client.get("/referrals/").status_code == 200
     assert client.get(f"/cases/{referral.case.reference}/checklists/{referral.assessment_id}/").status_code == 403
+
+
+def test_a_transfer_with_an_absurd_area_id_is_a_form_error(sign_in_fully, coordinator, case_a):
+    response = sign_in_fully(coordinator).post(f"/cases/{case_a.reference}/transfer/", {"to_area": "9" * 30, "reason": "victim_moved"})
+    assert response.status_code == 200 and "govuk-error-summary" in response.content.decode()
