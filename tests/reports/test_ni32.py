@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from demo.synthetic import Hearing, bulk_hearings
 from marac.models import RepeatDefinition
 from marac.periods import between, financial_year, financial_year_of, quarter, quarter_of, quarters_to, rolling_year
+from meetings.models import AgendaItem
 from reports.selectors import Ni32, ni32_across, ni32_by_area, per_10000
 
 
@@ -175,3 +176,23 @@ def test_meetings_not_held_and_cases_taken_off_do_not_count(hold, area, idva, co
     (case,) = heard(held, repeats=1, total=1, agency=idva, by=coordinator, first_number=2)
     held.agenda_items.filter(case=case).update(removed_at=timezone.now(), removed_because="added_in_error")
     assert ni32_by_area(between(date(2026, 4, 1), date(2026, 6, 30)), [area])[0].own == Ni32(0, 0)
+
+
+def test_a_review_of_a_case_already_heard_is_not_counted_again(hold, area, idva, coordinator):
+    (case,) = bulk_hearings(meeting=hold(date(2026, 5, 5)), hearings=[Hearing(repeat_current=True)], agency=idva, by=coordinator)
+    AgendaItem.objects.create(
+        meeting=hold(date(2026, 6, 2)),
+        case=case,
+        referral=case.referrals.get(),
+        section=2,
+        position=1,
+        added_because=AgendaItem.AddedBecause.REVIEW,
+        added_by=coordinator,
+    )
+    assert ni32_by_area(quarter(2026, 1), [area])[0].own == Ni32(1, 1)
+
+
+def test_the_rolling_year_is_365_days_or_366_across_a_29_february():
+    assert (rolling_year(date(2028, 2, 28)).end - rolling_year(date(2028, 2, 28)).start).days == 365
+    assert (rolling_year(date(2028, 3, 31)).end - rolling_year(date(2028, 3, 31)).start).days == 366
+    assert rolling_year(date(2027, 3, 31)).start == financial_year(2026).start

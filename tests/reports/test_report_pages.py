@@ -5,14 +5,16 @@ import csv
 import io
 import subprocess
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from audit.models import AccessEvent
 from demo.synthetic import Hearing, bulk_hearings
 from marac.periods import financial_year_of, quarter_number_of
 from marac.reauth import REAUTHENTICATED_AT
+from referrals import services
 from referrals.models import AgeBand, EthnicGroup, Gender, YesNoNotKnown
 
 TODAY = date.today()
@@ -122,3 +124,35 @@ def test_the_data_return_defaults_to_the_last_complete_quarter(sign_in_fully, co
     due = last_complete_quarter(TODAY)
     page = sign_in_fully(coordinator).get("/reports/NWL/data-return/").content.decode()
     assert f"Quarterly data return: {due.label}" in page and due.end <= TODAY
+
+
+def test_an_erased_repeat_case_counts_and_is_listed_as_erased_not_a_500(sign_in_fully, hold, idva, coordinator):
+    (case,) = bulk_hearings(meeting=hold(TODAY), hearings=[Hearing(repeat_current=True)], agency=idva, by=coordinator)
+    services.case_shred(case=case, by=coordinator)
+    response = sign_in_fully(coordinator).get(f"/reports/NWL/repeats/?from={TODAY}&to={TODAY}")
+    assert response.status_code == 200 and "Erased" in response.content.decode()
+
+
+def test_a_range_ending_in_year_9999_is_ignored_or_refused(sign_in_fully, coordinator, area):
+    assert sign_in_fully(coordinator).get("/reports/NWL/repeats/?from=2020-01-01&to=9999-12-31").status_code == 200
+    with pytest.raises(CommandError):
+        call_command("ni32", area="NWL", start="2020-01-01", end="9999-12-31")
+
+
+def test_the_trend_rate_counts_only_areas_whose_population_is_known(sign_in_fully, hold, area, other_area, police, idva, coordinator):
+    from marac.models import Membership, Role
+    from reports.views import _trend
+
+    area.adult_female_population = 10_000
+    area.save()
+    day = TODAY - timedelta(days=100)
+    bulk_hearings(meeting=hold(day), hearings=[Hearing()] * 10, agency=idva, by=coordinator)
+    bulk_hearings(meeting=hold(day, other_area), hearings=[Hearing()] * 90, agency=idva, by=coordinator, first_number=11)
+    Membership.objects.create(user=coordinator, agency=police, area=other_area, role=Role.COORDINATOR)
+    rows = _trend([area, other_area], TODAY)["rows"]
+    assert 39 <= max(rate for _, _, rate in rows if rate) <= 41  # 10 cases in a quarter of 10,000 women; 400 if the other area counted
+
+
+def test_refusing_the_reports_is_logged(sign_in_fully, referrer):
+    assert sign_in_fully(referrer).get("/reports/").status_code == 403
+    assert AccessEvent.objects.filter(event="report_access_denied", user=referrer).exists()
