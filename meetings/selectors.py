@@ -10,7 +10,7 @@ import holidays
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from marac.models import MaracArea, Nation
+from marac.models import Nation
 from meetings.models import Action, AgendaItem, CaseMinutes, Meeting, MinutesAddendum, ReferralListing, ResearchReturn
 from referrals.models import Case, HouseholdMember, Referral
 
@@ -36,51 +36,80 @@ def cutoff_for(meeting: Meeting) -> date:
     return working_days_before(timezone.localtime(meeting.starts_at).date(), area.referral_cutoff_working_days, area.nation)
 
 
-def next_meeting_for(area: MaracArea, accepted_on: date) -> Meeting | None:
-    """The next scheduled meeting whose cut-off a referral accepted on `accepted_on` makes."""
-    upcoming = Meeting.objects.filter(area=area, status=Meeting.Status.SCHEDULED, starts_at__date__gt=accepted_on)
-    return _first_to_hear(list(upcoming.select_related("area").order_by("starts_at")[:12]), accepted_on)
+# Meetings whose agenda can still change: the ones that may yet hear a referral.
+AGENDA_OPEN = (Meeting.Status.SCHEDULED, Meeting.Status.AGENDA_ISSUED)
 
 
 def hearing_dates(referrals: list[Referral]) -> dict[int, date]:
     """The day of the meeting that hears each accepted referral: the one whose agenda lists it, or
-    else the next scheduled one whose cut-off it made. Referrals heard nowhere yet are left out."""
+    else the one that will (_first_to_hear). Referrals no meeting will hear yet are left out."""
     listed = ReferralListing.objects.filter(referral__in=referrals).select_related("meeting")
     dates = {listing.referral_id: timezone.localtime(listing.meeting.starts_at).date() for listing in listed}
     waiting = [r for r in referrals if r.pk not in dates and r.status == Referral.Status.ACCEPTED and r.decided_at]
-    if not waiting:
-        return dates
-    upcoming: dict[int, list[Meeting]] = defaultdict(list)
-    scheduled = Meeting.objects.filter(
-        area_id__in={r.case.area_id for r in waiting},
-        status=Meeting.Status.SCHEDULED,
-        starts_at__date__gt=min(timezone.localtime(r.decided_at).date() for r in waiting),
-    )
-    for meeting in scheduled.select_related("area").order_by("starts_at"):
-        upcoming[meeting.area_id].append(meeting)
+    open_meetings = _open_meetings({r.case.area_id for r in waiting}, after=min((_accepted_on(r) for r in waiting), default=None))
+    passed_over = _agendas_of({r.case_id for r in waiting})
     for referral in waiting:
-        meeting = _first_to_hear(upcoming[referral.case.area_id], timezone.localtime(referral.decided_at).date())
+        meeting = _first_to_hear(open_meetings[referral.case.area_id], _accepted_on(referral), passed_over[referral.case_id])
         if meeting:
             dates[referral.pk] = timezone.localtime(meeting.starts_at).date()
     return dates
 
 
-def _first_to_hear(meetings: list[Meeting], accepted_on: date) -> Meeting | None:
-    """The first of these meetings (in date order) whose cut-off a referral accepted on `accepted_on` made."""
-    return next((m for m in meetings if timezone.localtime(m.starts_at).date() > accepted_on and accepted_on <= cutoff_for(m)), None)
-
-
-def referrals_for_agenda(meeting: Meeting) -> QuerySet[Referral]:
-    """Accepted referrals listed for this meeting, or accepted by its cut-off and not yet listed
-    anywhere, whose case is not already on it."""
-    listed_here = Referral.objects.filter(listing__meeting=meeting, case__area=meeting.area)
-    unlisted = Referral.objects.filter(listing=None, decided_at__date__lte=cutoff_for(meeting), case__area=meeting.area)
-    return (
-        (listed_here | unlisted)
-        .filter(status=Referral.Status.ACCEPTED, case__status=Case.Status.OPEN)
+def referrals_for_agenda(meeting: Meeting) -> list[Referral]:
+    """Accepted referrals for this meeting's agenda whose case is not already on it: those listed
+    for it, and those no agenda lists yet that this meeting is the first to hear, so building a
+    later meeting's agenda early cannot take a referral from an earlier one."""
+    listed_here = Q(listing__meeting=meeting)
+    unlisted = Q(listing=None, decided_at__date__lte=cutoff_for(meeting))
+    accepted = Q(listed_here | unlisted, case__area=meeting.area, status=Referral.Status.ACCEPTED, case__status=Case.Status.OPEN)
+    here = ReferralListing.objects.filter(referral=OuterRef("pk"), meeting=meeting)
+    candidates = list(
+        Referral.objects.filter(accepted)
         .exclude(case__agenda_items__meeting=meeting)
-        .annotate(has_children=_has_children())
+        .annotate(has_children=_has_children(), listed_here=Exists(here))
+        .select_related("case")
         .order_by("decided_at", "pk")
+    )
+    unlisted_from = min((_accepted_on(r) for r in candidates if not r.listed_here), default=None)
+    earlier = _open_meetings({meeting.area_id}, after=unlisted_from)[meeting.area_id]
+    passed_over = _agendas_of({r.case_id for r in candidates})
+    return [r for r in candidates if r.listed_here or _first_to_hear(earlier, _accepted_on(r), passed_over[r.case_id]) in (meeting, None)]
+
+
+def _accepted_on(referral: Referral) -> date:
+    return timezone.localtime(referral.decided_at).date()
+
+
+def _open_meetings(area_ids: set[int], *, after: date | None) -> dict[int, list[Meeting]]:
+    """Per area, the meetings whose agenda can still change that start after `after`, in date order."""
+    by_area: dict[int, list[Meeting]] = defaultdict(list)
+    if after is None:
+        return by_area
+    meetings = Meeting.objects.filter(area_id__in=area_ids, status__in=AGENDA_OPEN, starts_at__date__gt=after)
+    for meeting in meetings.select_related("area").order_by("starts_at", "pk"):
+        by_area[meeting.area_id].append(meeting)
+    return by_area
+
+
+def _agendas_of(case_ids: set[int]) -> dict[int, set[int]]:
+    """Per case, the meetings whose agenda has listed it, taken off since or not."""
+    agendas: dict[int, set[int]] = defaultdict(set)
+    for case_id, meeting_id in AgendaItem.objects.filter(case_id__in=case_ids).values_list("case_id", "meeting_id"):
+        agendas[case_id].add(meeting_id)
+    return agendas
+
+
+def _first_to_hear(meetings: list[Meeting], accepted_on: date, passed_over: set[int]) -> Meeting | None:
+    """Which meeting hears an accepted referral no agenda lists yet: the first of `meetings` (an
+    area's open meetings in date order) starting after it was accepted whose cut-off it made, and
+    not one whose agenda already passed over the case (deferred from it, say)."""
+    return next(
+        (
+            m
+            for m in meetings
+            if m.pk not in passed_over and timezone.localtime(m.starts_at).date() > accepted_on and accepted_on <= cutoff_for(m)
+        ),
+        None,
     )
 
 

@@ -151,7 +151,7 @@ def agenda_build(*, meeting: Meeting, by: User) -> int:
     """List every accepted referral that made the cut-off: children's cases first, then adults',
     each in the order they were accepted. Returns how many were added."""
     meeting = _locked(meeting, (S.SCHEDULED, S.AGENDA_ISSUED), "The agenda can only change before the meeting starts")
-    referrals = list(selectors.referrals_for_agenda(meeting).select_related("case"))
+    referrals = selectors.referrals_for_agenda(meeting)
     for referral in referrals:
         has_children = referral.has_children  # type: ignore[attr-defined]  # annotated by referrals_for_agenda
         section = AgendaItem.Section.CHILDREN if has_children else AgendaItem.Section.ADULTS

@@ -168,7 +168,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["closing"] = selectors.windows_closing(meeting)
         context["removed"] = selectors.removed_items(meeting) if access.manages else []
         context["returned"] = _returns_by_case(meeting) if access.minutes else {}
-        context["waiting"] = selectors.referrals_for_agenda(meeting).count() if access.manages else 0
+        context["waiting"] = len(selectors.referrals_for_agenda(meeting)) if access.manages else 0
         context["documents"] = [(kind, label) for kind, label in KINDS.items() if may_have(access, kind)]
     response = render(request, "meetings/meeting_detail.html", context)
     reads = reads_of(context["rows"])

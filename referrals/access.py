@@ -12,6 +12,7 @@ Everything here takes the request's viewer (marac.viewer), never memberships by 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -36,7 +37,9 @@ _case_grants: dict[Rel, CaseGrant] = {}
 
 
 def register_case_grant(relationship: Rel, case_ids: CaseGrant) -> None:
-    _case_grants[relationship] = case_ids
+    """One source per relationship: a second, different one would silently replace the first."""
+    if _case_grants.setdefault(relationship, case_ids) is not case_ids:
+        raise ImproperlyConfigured(f"The {relationship} case grant is registered already")
 
 
 def may_break_glass(viewer: Viewer) -> bool:

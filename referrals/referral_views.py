@@ -56,10 +56,7 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
     more = sections.my_referrals_sections(request.viewer, scope)
     context = {"referrals": rows, "drafts": draft_rows, "sections": more}
     response = render(request, "referrals/my_referrals.html", context)
-    reads = {d.case.reference: victim.revealed for d, _, victim in draft_rows}
-    for section in more:
-        for reference, revealed in section.reads().items():
-            reads.setdefault(reference, set()).update(revealed)
+    reads = sections.with_section_reads({d.case.reference: victim.revealed for d, _, victim in draft_rows}, more)
     for referral, _, victim, view, _ in rows:
         reads.setdefault(referral.case.reference, set()).update(victim.revealed | view.revealed)
     audit.record_case_reads(request=request, reads=reads, purpose="my referrals")

@@ -38,17 +38,22 @@ _my_referrals: list[ReferrerSection] = []
 _hearing_dates: list[HearingDates] = []
 
 
+def _add(registry: list, contribution: Callable) -> None:
+    if contribution not in registry:  # registering twice (ready() run again) must not show a section twice
+        registry.append(contribution)
+
+
 def add_to_case_page(section: CaseSection) -> None:
-    _case_page.append(section)
+    _add(_case_page, section)
 
 
 def add_to_my_referrals(section: ReferrerSection) -> None:
-    _my_referrals.append(section)
+    _add(_my_referrals, section)
 
 
 def add_hearing_dates(dates: HearingDates) -> None:
     """`dates(referrals)` gives the day of the meeting that hears (or will hear) each referral."""
-    _hearing_dates.append(dates)
+    _add(_hearing_dates, dates)
 
 
 def case_page_sections(viewer: Viewer, case: Case, relationships: set[Rel]) -> list[Section]:
@@ -57,6 +62,15 @@ def case_page_sections(viewer: Viewer, case: Case, relationships: set[Rel]) -> l
 
 def my_referrals_sections(viewer: Viewer, scope: ReferrerScope) -> list[Section]:
     return [section(viewer, scope) for section in _my_referrals]
+
+
+def with_section_reads(reads: dict[str, set[str]], shown: list[Section]) -> dict[str, set[str]]:
+    """`reads` with what each section revealed added, per case (a section may show other cases
+    than the page's own). Ask once the page is rendered."""
+    for section in shown:
+        for reference, fields in section.reads().items():
+            reads.setdefault(reference, set()).update(fields)
+    return reads
 
 
 def hearing_dates(referrals: list[Referral]) -> dict[int, date]:

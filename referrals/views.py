@@ -93,9 +93,9 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     }
     response = HttpResponse(render_to_string("referrals/case_detail.html", context, request))
     views = [victim, *perpetrators, *(view for _, view in household)] if victim else []
-    revealed = set().union(*(view.revealed for view in views), *(s.reads().get(case.reference, set()) for s in context["sections"]))
+    reads = sections.with_section_reads({case.reference: set().union(*(view.revealed for view in views))}, context["sections"])
     # Recorded even when nothing was revealed: who opened which case matters to auditors too.
-    audit.record_case_reads(request=request, reads={case.reference: revealed}, purpose="view case")
+    audit.record_case_reads(request=request, reads=reads, purpose="view case")
     return response
 
 

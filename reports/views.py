@@ -48,7 +48,7 @@ def _report_areas(request: HttpRequest) -> list[MaracArea]:
 def _area(request: HttpRequest, code: str, purpose: str) -> MaracArea:
     area = next((a for a in _report_areas(request) if a.short_code == code), None)
     if area is None:
-        refuse(request, status=404, event="report_access_denied", purpose=f"{purpose} {code[:12]}")
+        refuse(request, status=404, event="report_access_denied", purpose=f"{purpose}: an area the person does not report on")
     return area
 
 

@@ -4,21 +4,61 @@ import django.db.models.deletion
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models import Exists, OuterRef
 
 
 def copy_listings(apps, schema_editor):
-    """Each referral's meeting, as a listing. Bulk: no history rows are written for the copy, so
-    a listing's history starts here; the referral's own history keeps the earlier changes until
-    referrals 0011 drops that column."""
+    """Each referral's meeting as a listing, where that meeting's agenda did list it. The old
+    column was also set when a referral was accepted, before any agenda listed it; those are left
+    unlisted, so the next agenda picks them up (ADR 14) instead of leaving them tied to a meeting
+    that may never hear them."""
     Referral = apps.get_model("referrals", "Referral")
+    AgendaItem = apps.get_model("meetings", "AgendaItem")
     ReferralListing = apps.get_model("meetings", "ReferralListing")
-    listed = Referral.objects.exclude(meeting=None).values_list("pk", "meeting_id").order_by("pk")
+    on_agenda = AgendaItem.objects.filter(referral=OuterRef("pk"), meeting=OuterRef("meeting"))
+    listed = Referral.objects.exclude(meeting=None).filter(Exists(on_agenda)).values_list("pk", "meeting_id").order_by("pk")
     ReferralListing.objects.bulk_create(
         (ReferralListing(referral_id=pk, meeting_id=meeting_id) for pk, meeting_id in listed.iterator()), batch_size=1000
     )
+    copy_history(apps)
+
+
+CARRIED = "carried from the referral's history"
+
+
+def copy_history(apps):
+    """The referral's history of its meeting becomes the listing's history, so dropping the old
+    column (referrals 0011) loses no record of who listed or deferred a referral, and when."""
+    HistoricalReferral = apps.get_model("referrals", "HistoricalReferral")
+    HistoricalListing = apps.get_model("meetings", "HistoricalReferralListing")
+    ReferralListing = apps.get_model("meetings", "ReferralListing")
+    listing_ids = dict(ReferralListing.objects.values_list("referral_id", "pk"))
+    fields = ("id", "meeting_id", "history_date", "history_user_id", "history_client_ip")
+    before: dict[int, int | None] = {}
+    carried = []
+    for row in HistoricalReferral.objects.order_by("id", "history_date", "history_id").values(*fields).iterator():
+        referral, meeting, was = row["id"], row["meeting_id"], before.get(row["id"])
+        before[referral] = meeting
+        if meeting == was:
+            continue
+        carried.append(
+            HistoricalListing(
+                id=listing_ids.get(referral, 0),  # 0: no listing today
+                referral_id=referral,
+                meeting_id=meeting if meeting is not None else was,
+                history_type="+" if was is None else "-" if meeting is None else "~",
+                history_date=row["history_date"],
+                history_user_id=row["history_user_id"],
+                history_client_ip=row["history_client_ip"],
+                history_change_reason=CARRIED,
+            )
+        )
+    HistoricalListing.objects.bulk_create(carried, batch_size=1000)
 
 
 def copy_back(apps, schema_editor):
+    """Undoing: listings go back to the referral's column. The history carried across stays with
+    the listing's history table, which this undoing drops."""
     Referral = apps.get_model("referrals", "Referral")
     ReferralListing = apps.get_model("meetings", "ReferralListing")
     for referral_id, meeting_id in ReferralListing.objects.values_list("referral_id", "meeting_id").iterator():
