@@ -36,10 +36,6 @@ def cutoff_for(meeting: Meeting) -> date:
     return working_days_before(timezone.localtime(meeting.starts_at).date(), area.referral_cutoff_working_days, area.nation)
 
 
-# Meetings whose agenda can still change: the ones that may yet hear a referral.
-AGENDA_OPEN = (Meeting.Status.SCHEDULED, Meeting.Status.AGENDA_ISSUED)
-
-
 def hearing_dates(referrals: list[Referral]) -> dict[int, date]:
     """The day of the meeting that hears each accepted referral: the one whose agenda lists it, or
     else the one that will (_first_to_hear). Referrals no meeting will hear yet are left out."""
@@ -81,11 +77,12 @@ def _accepted_on(referral: Referral) -> date:
 
 
 def _open_meetings(area_ids: set[int], *, after: date | None) -> dict[int, list[Meeting]]:
-    """Per area, the meetings whose agenda can still change that start after `after`, in date order."""
+    """Per area, the meetings whose agenda is not issued yet that start after `after`, in date order.
+    Once an agenda is issued, a later referral goes to the next meeting (or is added as urgent)."""
     by_area: dict[int, list[Meeting]] = defaultdict(list)
     if after is None:
         return by_area
-    meetings = Meeting.objects.filter(area_id__in=area_ids, status__in=AGENDA_OPEN, starts_at__date__gt=after)
+    meetings = Meeting.objects.filter(area_id__in=area_ids, status=Meeting.Status.SCHEDULED, starts_at__date__gt=after)
     for meeting in meetings.select_related("area").order_by("starts_at", "pk"):
         by_area[meeting.area_id].append(meeting)
     return by_area
@@ -101,7 +98,7 @@ def _agendas_of(case_ids: set[int]) -> dict[int, set[int]]:
 
 def _first_to_hear(meetings: list[Meeting], accepted_on: date, passed_over: set[int]) -> Meeting | None:
     """Which meeting hears an accepted referral no agenda lists yet: the first of `meetings` (an
-    area's open meetings in date order) starting after it was accepted whose cut-off it made, and
+    area's meetings whose agenda is not issued yet, in date order) starting after it was accepted whose cut-off it made, and
     not one whose agenda already passed over the case (deferred from it, say)."""
     return next(
         (

@@ -1,5 +1,6 @@
-"""Which meeting hears an accepted referral: the one whose agenda lists it, or else the first open
-meeting whose cut-off it made and whose agenda has not passed the case over (meetings.selectors)."""
+"""Which meeting hears an accepted referral: the one whose agenda lists it, or else the first
+meeting whose agenda is not issued yet, whose cut-off it made and whose agenda has not passed the
+case over (meetings.selectors)."""
 
 from datetime import timedelta
 
@@ -48,8 +49,17 @@ def test_a_referral_deferred_from_one_meeting_is_shown_and_listed_for_the_next(m
 
 def test_a_referral_accepted_before_any_meeting_is_scheduled_waits_for_the_first_one(case_a, referrer, idva, coordinator, meeting):
     referral = accepted(case_a, referrer=referrer, agency=idva, coordinator=coordinator)
-    meeting.status = meeting.Status.IN_PROGRESS  # no open meeting left
+    meeting.status = meeting.Status.IN_PROGRESS  # no meeting left whose agenda is not issued
     meeting.save()
     assert hearing_dates([referral]) == {}
     later = schedule_later(meeting, days=35)
     assert hearing_dates([referral]) == {referral.pk: day_of(later)}
+
+
+def test_a_referral_accepted_once_the_agenda_is_issued_goes_to_the_next_meeting(meeting, case_a, case_b, referrer, idva, coordinator):
+    meetings.agenda_add(meeting=meeting, case=case_b, because="review", by=coordinator)
+    meetings.agenda_issue(meeting=meeting, by=coordinator)
+    later = schedule_later(meeting, days=28)
+    referral = accepted(case_a, referrer=referrer, agency=idva, coordinator=coordinator)
+    assert hearing_dates([referral]) == {referral.pk: day_of(later)}
+    assert [r.pk for r in referrals_for_agenda(later)] == [referral.pk]
