@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import Any, TypeVar
 
+from django.http import HttpRequest
+
 from marac.models import Agency, MaracArea, Membership, User
 
 T = TypeVar("T")
@@ -67,3 +69,10 @@ class Viewer:
         if key not in self._remembered:
             self._remembered[key] = compute()
         return self._remembered[key]
+
+
+class ViewerRequest(HttpRequest):
+    """A request as views and getters see it once the session middleware has run (for type
+    checking; the middleware sets the attribute on Django's own request)."""
+
+    viewer: Viewer

@@ -16,8 +16,8 @@ from guardian.shortcuts import get_objects_for_user
 from marac.models import Role
 from marac.refusals import refuse
 from marac.security.policy import Rel
-from marac.viewer import Viewer
-from meetings.models import Action, AgendaItem, Attendance, Meeting
+from marac.viewer import Viewer, ViewerRequest
+from meetings.models import Action, AgendaItem, Attendance, CaseMinutes, Meeting, ResearchReturn
 from referrals.access import relationships_to_case
 from referrals.models import Case
 
@@ -123,7 +123,7 @@ def action_relationships(viewer: Viewer, action: Action) -> set[Rel]:
     return with_own_agency(relationships_to_case(viewer, action.case), own, action.agency_id)
 
 
-def action_get_for_user(request, pk: int, *, purpose: str) -> tuple[Action, set[Rel]]:
+def action_get_for_user(request: ViewerRequest, pk: int, *, purpose: str) -> tuple[Action, set[Rel]]:
     """An action the person tracks, with their relationships to it, or Http404 (logged as denied)."""
     action = actions_for(request.viewer).filter(pk=pk).first()
     if action is None:
@@ -131,7 +131,7 @@ def action_get_for_user(request, pk: int, *, purpose: str) -> tuple[Action, set[
     return action, action_relationships(request.viewer, action)
 
 
-def meeting_get_for_user(request, pk: int, *, purpose: str) -> MeetingAccess:
+def meeting_get_for_user(request: ViewerRequest, pk: int, *, purpose: str) -> MeetingAccess:
     """The meeting and the person's part in it, or Http404 (logged as denied)."""
     access = meeting_access_for(request.viewer, pk)
     if access is None:
@@ -139,13 +139,13 @@ def meeting_get_for_user(request, pk: int, *, purpose: str) -> MeetingAccess:
     return access
 
 
-def refuse_meeting_unless(allowed: bool, request, access: MeetingAccess, *, event: str, purpose: str) -> None:
+def refuse_meeting_unless(allowed: bool, request: ViewerRequest, access: MeetingAccess, *, event: str, purpose: str) -> None:
     """403, logged, for someone who may see the meeting but not do this."""
     if not allowed:
         refuse(request, status=403, event=event, purpose=f"{purpose} (meeting {access.meeting.pk})")
 
 
-def meeting_case_get(request, access: MeetingAccess, reference: str, *, purpose: str) -> tuple[Case, set[Rel]]:
+def meeting_case_get(request: ViewerRequest, access: MeetingAccess, reference: str, *, purpose: str) -> tuple[Case, set[Rel]]:
     """A case on this meeting's agenda, with the person's relationships to it; 404 (logged) if it
     is not on the agenda, 403 (logged) if the person has not yet accepted the confidentiality
     statement."""
@@ -160,6 +160,16 @@ def meeting_case_get(request, access: MeetingAccess, reference: str, *, purpose:
     if case is None:
         refuse(request, status=404, event="case_access_denied", purpose=purpose, case_reference=reference)
     return case, relationships_to_case(access.viewer, case)
+
+
+def research_returns_of(access: MeetingAccess, case: Case, agency_id: int) -> QuerySet[ResearchReturn]:
+    """An agency's research return on a case at this meeting; `case` comes from meeting_case_get."""
+    return ResearchReturn.objects.filter(meeting=access.meeting, case=case, agency_id=agency_id).select_related("case__data_key")
+
+
+def minutes_of(access: MeetingAccess, case: Case) -> QuerySet[CaseMinutes]:
+    """This meeting's minutes for a case; `case` comes from meeting_case_get."""
+    return CaseMinutes.objects.filter(meeting=access.meeting, case=case).select_related("case__data_key")
 
 
 def with_own_agency(relationships: set[Rel], own_agencies: set[int], agency_id: int) -> set[Rel]:

@@ -16,7 +16,16 @@ from marac.concurrency import StaleRecord, VersionedForm
 from marac.refusals import refuse
 from marac.security.policy import RedactedView, writable_fields
 from meetings import selectors, services
-from meetings.access import action_get_for_user, action_relationships, actions_for, meeting_case_get, meeting_get_for_user, with_own_agency
+from meetings.access import (
+    action_get_for_user,
+    action_relationships,
+    actions_for,
+    meeting_case_get,
+    meeting_get_for_user,
+    minutes_of,
+    research_returns_of,
+    with_own_agency,
+)
 from meetings.forms import (
     ActionForm,
     ActionUpdateForm,
@@ -62,7 +71,7 @@ def research(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
         access.representative and access.attendance is not None, request, case, event="research_denied", purpose="research return"
     )
     agency = access.attendance.agency
-    records = ResearchReturn.objects.filter(meeting=access.meeting, case=case, agency=agency).select_related("case__data_key")
+    records = research_returns_of(access, case, agency.pk)
     existing = records.first()
     names = writable_fields("meetings.researchreturn", with_own_agency(relationships, access.rep_agencies, agency.pk))
     form = ResearchForm(
@@ -112,7 +121,7 @@ def minutes(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
     access = meeting_get_for_user(request, pk, purpose="record minutes")
     case, relationships = meeting_case_get(request, access, reference, purpose="record minutes")
     refuse_unless(access.minutes, request, case, event="minutes_denied", purpose="record minutes")
-    records = CaseMinutes.objects.filter(meeting=access.meeting, case=case).select_related("case__data_key")
+    records = minutes_of(access, case)
     existing = records.first()
     sharers = _sharers(access.meeting, existing)
     form = MinutesForm(
@@ -233,7 +242,7 @@ def addendum_new(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
     access = meeting_get_for_user(request, pk, purpose="minutes addendum")
     case, _ = meeting_case_get(request, access, reference, purpose="minutes addendum")
     refuse_unless(access.minutes, request, case, event="minutes_denied", purpose="minutes addendum")
-    record = CaseMinutes.objects.filter(meeting=access.meeting, case=case).select_related("case__data_key").first()
+    record = minutes_of(access, case).first()
     if record is None:
         refuse(request, status=404, event="minutes_denied", purpose="minutes addendum", case_reference=case.reference)
     form = AddendumForm(request.POST or None)

@@ -20,7 +20,7 @@ import audit
 from marac.models import Role
 from marac.refusals import refuse
 from marac.security.policy import Rel
-from marac.viewer import Viewer
+from marac.viewer import Viewer, ViewerRequest
 from referrals.models import BreakGlassGrant, Case, Referral
 
 AREA_ROLES: dict[str, Rel] = {Role.COORDINATOR: Rel.COORDINATOR, Role.CHAIR: Rel.CHAIR, Role.AUDITOR: Rel.AUDITOR}
@@ -82,7 +82,7 @@ def relationships_to_case(viewer: Viewer, case: Case) -> set[Rel]:
     return relationships
 
 
-def case_get_for_user(request, reference: str, *, purpose: str) -> tuple[Case, set[Rel]]:
+def case_get_for_user(request: ViewerRequest, reference: str, *, purpose: str) -> tuple[Case, set[Rel]]:
     """The case and the person's relationships to it, or Http404 (logged as denied)."""
     case = cases_for(request.viewer).select_related("area", "referring_agency", "data_key", "victim").filter(reference=reference).first()
     if case is None:
@@ -90,7 +90,7 @@ def case_get_for_user(request, reference: str, *, purpose: str) -> tuple[Case, s
     return case, relationships_to_case(request.viewer, case)
 
 
-def referral_get_for_user(request, pk: int, *, purpose: str) -> tuple[Referral, Case, set[Rel]]:
+def referral_get_for_user(request: ViewerRequest, pk: int, *, purpose: str) -> tuple[Referral, Case, set[Rel]]:
     """A referral with its case and the person's relationships to that case, or Http404 (logged
     as denied against the case, or against the number asked for when there is no such referral)."""
     referral = Referral.objects.filter(pk=pk).select_related("case").first()
@@ -121,14 +121,14 @@ def referrer_scope(viewer: Viewer) -> ReferrerScope | None:
     return ReferrerScope(cases=theirs & live, agencies=frozenset(agency for _, agency in pairs))
 
 
-def refuse_unless(allowed: bool, request, case: Case, *, event: str, purpose: str) -> None:
+def refuse_unless(allowed: bool, request: ViewerRequest, case: Case, *, event: str, purpose: str) -> None:
     """403 unless `allowed`, with the refusal logged: the one way a case page says no to someone
     who may see the case but not do this (someone who may not see it at all gets the getter's 404)."""
     if not allowed:
         refuse(request, status=403, event=event, purpose=purpose, case_reference=case.reference)
 
 
-def matches_for_coordinators(request, case: Case, relationships: set[Rel]) -> list:
+def matches_for_coordinators(request: ViewerRequest, case: Case, relationships: set[Rel]) -> list:
     """Cross-area matches for this case's victim, only for the area's coordinator or chair.
 
     Anyone else could use a match as an oracle ("is this name and birth date a MARAC victim, and

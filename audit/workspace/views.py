@@ -12,20 +12,11 @@ from django.views.decorators.http import require_GET
 import audit
 from audit.chain import verify
 from audit.workspace import selectors
+from audit.workspace.access import audit_scope, audited_case_get, audited_person_get
 from audit.workspace.forms import AuditSearchForm
-from marac.models import Membership, Role, User
-from marac.refusals import refuse
-from referrals.models import Case
 
 PAGE_SIZE = 50
 CSV_LIMIT = 50_000
-
-
-def _scope(request: HttpRequest):
-    areas = request.viewer.areas_for(Role.AUDITOR)
-    if not areas:
-        refuse(request, status=403, event="audit_access_denied", purpose="audit workspace")
-    return areas, selectors.events_in_scope(areas)
 
 
 def _searched(request: HttpRequest, events):
@@ -36,7 +27,7 @@ def _searched(request: HttpRequest, events):
 
 @require_GET
 def audit_search(request: HttpRequest) -> HttpResponse:
-    _, events = _scope(request)
+    _, events = audit_scope(request)
     form, found = _searched(request, events)
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -52,7 +43,7 @@ def _inert(text: str) -> str:
 
 @require_GET
 def audit_export(request: HttpRequest) -> HttpResponse:
-    _, events = _scope(request)
+    _, events = audit_scope(request)
     form, found = _searched(request, events)
     if form.is_bound and not form.is_valid():
         # Never "everything" because a filter was mistyped: show the search with its errors.
@@ -81,10 +72,8 @@ def audit_export(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def audit_case(request: HttpRequest, reference: str) -> HttpResponse:
-    areas, events = _scope(request)
-    case = Case.objects.filter(reference=reference, area_id__in=areas).select_related("area").first()
-    if case is None:
-        refuse(request, status=404, event="audit_case_denied", purpose="who accessed this record", case_reference=reference)
+    areas, events = audit_scope(request)
+    case = audited_case_get(request, areas, reference)
     context = {
         "reference": reference,
         "area": case.area.name,
@@ -97,22 +86,19 @@ def audit_case(request: HttpRequest, reference: str) -> HttpResponse:
 
 @require_GET
 def audit_person(request: HttpRequest, username: str) -> HttpResponse:
-    areas, events = _scope(request)
-    person = User.objects.filter(username=username, pk__in=Membership.objects.filter(area_id__in=areas).values("user_id")).first()
-    if person is None:
-        # Not the username asked for: it may be a name someone typed.
-        refuse(request, status=404, event="audit_person_denied", purpose="one person's activity")
+    areas, events = audit_scope(request)
+    person = audited_person_get(request, areas, username)
     activity = events.filter(user=person).order_by("-sequence")[:500]
     return render(request, "audit/person.html", {"person": person, "events": activity})
 
 
 @require_GET
 def audit_anomalies(request: HttpRequest) -> HttpResponse:
-    _, events = _scope(request)
+    _, events = audit_scope(request)
     return render(request, "audit/anomalies.html", {"anomalies": selectors.anomalies(events)})
 
 
 @require_GET
 def audit_chain(request: HttpRequest) -> HttpResponse:
-    _scope(request)
+    audit_scope(request)
     return render(request, "audit/chain.html", {"verdict": verify()})
