@@ -13,9 +13,10 @@ person's value, marked, with the colleague's shown beside it. The form then carr
 saved now, so saving again is a deliberate choice.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core import signing
@@ -100,6 +101,20 @@ class VersionedForm(_FormBase):
             self.version_refused = True
             self.add_error(None, OUT_OF_DATE)
         return data
+
+    def catch_up(self, current, *, opened_version, values: Callable[[Any], dict]) -> None:
+        """Merge the form with `current`, the record as saved now (None: nothing saved yet);
+        `values(record)` gives the form's fields as a record (or its history row) holds them.
+        The person started from a blank page at version 0 or when there is no record, from the
+        history row of the version they opened, or from nothing known when their version was
+        refused (`opened_version` None)."""
+        opened = None
+        if opened_version == 0 or current is None:
+            opened = values(None)
+        elif opened_version is not None:
+            row = current.history.filter(row_version=opened_version).select_related("case__data_key").order_by("-history_id").first()
+            opened = values(row) if row else None
+        self.merge_stale(opened=opened, now=values(current), version=current.row_version if current else 0)
 
     def merge_stale(self, *, opened: dict | None, now: dict, version) -> None:
         """Bring the form up to `version`, whose values are `now`; `opened` holds the values the

@@ -171,26 +171,12 @@ def _save_or_merge(form: VersionedForm, records: QuerySet, values: Callable, sav
             return True
         except StaleRecord as error:
             form.add_error(None, error)
-            _catch_up(form, records, values, opened_version=form.cleaned_data["row_version"])
+            form.catch_up(records.first(), opened_version=form.cleaned_data["row_version"], values=values)
         except ValidationError as error:
             form.add_error(None, error)
     elif form.version_refused:
-        _catch_up(form, records, values, opened_version=None)
+        form.catch_up(records.first(), opened_version=None, values=values)
     return False
-
-
-def _catch_up(form: VersionedForm, records: QuerySet, values: Callable, *, opened_version: int | None) -> None:
-    """Merge the form with the record as saved now. Version 0, or no record at all, means the form
-    was opened on a blank page, so that is what the person started from; otherwise it is the
-    history row of the version they opened (unknown when their version was refused)."""
-    current = records.first()
-    opened = None
-    if opened_version == 0 or current is None:
-        opened = values(None)
-    elif opened_version is not None:
-        row = current.history.filter(row_version=opened_version).select_related("case__data_key").order_by("-history_id").first()
-        opened = values(row) if row else None
-    form.merge_stale(opened=opened, now=values(current), version=current.row_version if current else 0)
 
 
 def _research_values(record: ResearchReturn | None, names: list[str]) -> dict:

@@ -43,18 +43,10 @@ def _saved(request: HttpRequest, case, form) -> bool:
 def _catch_up(form, victim: Victim, *, opened_version: int | None) -> None:
     """After someone else's save, bring the form up to date (marac.concurrency): a field this
     person left alone takes the current value, so saving again cannot put back what the other
-    person replaced (an old safe address the perpetrator knows, say). `opened_version` is None
-    when the form's version was missing or forged: then every difference is marked."""
-    current = Victim.objects.select_related("case__data_key").get(pk=victim.pk)
-    opened = None
-    if opened_version is not None:
-        opened = victim.history.filter(row_version=opened_version).select_related("case__data_key").order_by("-history_id").first()
+    person replaced (an old safe address the perpetrator knows, say)."""
     names = [name for name in form.fields if name not in VERSION_FIELDS]
-    form.merge_stale(
-        opened={name: getattr(opened, name) for name in names} if opened else None,
-        now={name: getattr(current, name) for name in names},
-        version=current.row_version,
-    )
+    current = Victim.objects.select_related("case__data_key").get(pk=victim.pk)
+    form.catch_up(current, opened_version=opened_version, values=lambda record: {name: getattr(record, name, None) for name in names})
 
 
 @require_GET
