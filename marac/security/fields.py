@@ -184,8 +184,10 @@ class EncryptedField(models.BinaryField):
 
     def value_from_object(self, obj: models.Model) -> Ciphertext | None:
         # What leaves through serialisation (dumpdata, fixtures) is the stored ciphertext: never
-        # decrypted, and unaffected by shredding. Forms read attributes instead (referrals.forms).
-        return obj.__dict__.get(self.attname)
+        # decrypted, and unaffected by shredding. A value assigned and not yet saved is plaintext
+        # and gives nothing. Forms read attributes instead (referrals.forms).
+        stored = obj.__dict__.get(self.attname)
+        return stored if isinstance(stored, Ciphertext) else None
 
     def value_to_string(self, obj: models.Model) -> str | None:  # type: ignore[override]  # None: no stored value yet
         # Serialisation (dumpdata, fixtures) carries ciphertext, never plaintext.

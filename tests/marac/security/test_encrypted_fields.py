@@ -2,6 +2,7 @@
 encrypted values without the application noticing: every such value fails to load."""
 
 import uuid
+from datetime import date
 
 import pytest
 from django.core import serializers
@@ -168,3 +169,13 @@ def test_saving_some_fields_still_writes_every_encrypted_value_and_the_version(c
     victim.save(update_fields=["phone"])
     again = fresh(case_a.victim)
     assert again.phone == "07700 900111" and again.safe_address == "Flat 2, 9 Ashby Road, Shepshed"
+
+
+def test_a_value_assigned_and_not_yet_saved_never_leaves_as_plaintext(case_a):
+    victim = fresh(case_a.victim)
+    victim.safe_address = "Somewhere new"
+    victim.date_of_birth = date(1990, 1, 2)
+    for name in ("safe_address", "date_of_birth"):
+        assert Victim._meta.get_field(name).value_from_object(victim) is None
+    assert "Somewhere new" not in serializers.serialize("json", [victim])
+    assert isinstance(Victim._meta.get_field("name").value_from_object(victim), bytes)  # untouched: its ciphertext
