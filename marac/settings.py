@@ -145,10 +145,29 @@ FORM_RENDERER = "marac.govuk_forms.GovukFormRenderer"
 _database_url = env_str("DATABASE_URL") or (None if PRODUCTION else f"sqlite:///{VAR_DIR / 'marac.sqlite3'}")
 if _database_url is None:
     raise ImproperlyConfigured("DATABASE_URL must be set in production.")
-DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0))}
+# Production keeps connections open between requests (a new PostgreSQL connection per request
+# cost gunicorn about three quarters of its throughput on /healthz), checked before each reuse so
+# a restarted database costs one failed check, not a failed request.
+DATABASES = {
+    "default": dj_database_url.parse(
+        _database_url,
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60 if PRODUCTION else 0, minimum=0),
+        conn_health_checks=True,
+    )
+}
 if PRODUCTION and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     # The append-only audit trigger and the reports rely on PostgreSQL (docs/adr/0002).
     raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL database in production.")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded database holds a small office: page views write access events, so readers
+    # also write. WAL lets reads go on during a write; IMMEDIATE takes the write lock when a
+    # transaction begins, so a busy writer makes the others wait (up to the timeout) instead of
+    # failing half-way with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and sessions (DESIGN 4.6) ---
@@ -207,6 +226,52 @@ MARAC_AUDIT_WORKING_HOURS = (env_int("MARAC_AUDIT_DAY_STARTS", 7, minimum=0), en
 # Limits on the child process that renders one PDF (DESIGN 4.7, ADR 0010).
 MARAC_PDF_TIMEOUT_SECONDS = env_int("MARAC_PDF_TIMEOUT_SECONDS", 120, minimum=1)
 MARAC_PDF_MEMORY_MB = env_int("MARAC_PDF_MEMORY_MB", 1536, minimum=256)
+
+# --- Background work on Celery (docs/adr/0016-background-work-on-celery.md) ---
+# Production: Redis. `make run`: a broker on the local disk (var/broker), so the demo needs no
+# server but itself. Tests: a task runs in the test process when it is queued, unless a test
+# starts a real worker. Messages carry ids only, never personal data: the broker is not encrypted.
+_default_broker = None if PRODUCTION else "filesystem://"
+CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL") or _default_broker  # may hold a password: _FILE allowed
+if CELERY_BROKER_URL is None:
+    raise ImproperlyConfigured("CELERY_BROKER_URL must be set in production (redis://host:6379/0).")
+if PRODUCTION and not CELERY_BROKER_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("CELERY_BROKER_URL must be a Redis broker in production.")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = VAR_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(_broker_dir), "data_folder_out": str(_broker_dir)}
+CELERY_TASK_ALWAYS_EAGER = env_bool("MARAC_TASKS_IN_PROCESS", MARAC_ENV == "test")
+if PRODUCTION and CELERY_TASK_ALWAYS_EAGER:
+    raise ImproperlyConfigured("MARAC_TASKS_IN_PROCESS is for tests: production runs tasks on workers.")
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_SERIALIZER = "json"  # never pickle: a message must not be able to run code
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True  # outcomes are kept in the service's own tables (a pack's status, say)
+CELERY_TASK_ACKS_LATE = True  # a task whose worker dies is run again: every task is idempotent
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # tasks are long (a pack takes seconds): no worker hoards them
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("MARAC_TASK_TIME_LIMIT_SECONDS", 600, minimum=30)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep LOGGING below: ids and event names only
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "Europe/London"
+
+# Stored meeting packs (docs/adr/0017): kept this many days after the meeting, then removed.
+MARAC_STORED_PACK_DAYS = env_int("MARAC_STORED_PACK_DAYS", 28, minimum=1)
+
+# --- Email: content-free notices, sent by workers (never a name, a reference or typed text) ---
+MARAC_SITE_URL = env_str("MARAC_SITE_URL", f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MARAC case coordination <no-reply@localhost>")
+if PRODUCTION or env_str("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+    EMAIL_PORT = env_int("EMAIL_PORT", 587 if PRODUCTION else 25, minimum=1)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD") or ""
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", PRODUCTION)
+    EMAIL_TIMEOUT = 30
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 # --- Transport and browser hardening ---
 SECURE_CONTENT_TYPE_NOSNIFF = True
