@@ -13,15 +13,11 @@ BEAT_SCHEDULE = {
         "task": "referrals.tasks.end_expired_break_glass_grants",
         "schedule": crontab(minute="*/5"),
     },
-    # Stored meeting packs past their keep-until date, or no longer current, are removed.
-    "remove-stale-packs": {
-        "task": "meetings.tasks.remove_stale_packs",
+    # Stored meeting packs past their keep-until date are removed; every meeting with an agenda or
+    # minutes out has its packs checked against the records, stale ones emptied and re-rendered.
+    # A safety net behind the changes that queue packs as they happen.
+    "tidy-stored-packs": {
+        "task": "meetings.tasks.tidy_stored_packs",
         "schedule": crontab(minute=17),
-    },
-    # Packs of meetings still to come are checked against the records and re-rendered where
-    # they changed: a safety net behind the changes that queue packs as they happen.
-    "refresh-upcoming-packs": {
-        "task": "meetings.tasks.refresh_upcoming_packs",
-        "schedule": crontab(minute=47),
     },
 }

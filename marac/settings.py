@@ -254,6 +254,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("MARAC_TASK_TIME_LIMIT_SECONDS", 600, mini
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep LOGGING below: ids and event names only
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request queueing work waits at most about two seconds for an unreachable broker
+# (marac/background.py then logs it and the request goes on).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TIMEZONE = "Europe/London"
 
 # Stored meeting packs (docs/adr/0017): kept this many days after the meeting, then removed.

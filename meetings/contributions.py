@@ -3,11 +3,12 @@ referrals knows nothing of meetings (DESIGN 3), so the case page asks for its se
 
 from marac.security.policy import Rel
 from marac.viewer import Viewer
-from meetings import selectors
+from meetings import selectors, stored_packs
 from meetings.access import hearing_case_ids
-from meetings.models import Action
+from meetings.models import Action, AgendaItem, Meeting
 from meetings.presenters import action_shown, case_meeting_history, history_views
-from referrals import access, sections
+from meetings.tasks import packs_changed
+from referrals import access, sections, signals
 from referrals.access import ReferrerScope
 from referrals.models import Case
 
@@ -17,6 +18,8 @@ def register() -> None:
     sections.add_to_case_page(case_meetings)
     sections.add_to_my_referrals(agency_actions)
     sections.add_hearing_dates(selectors.hearing_dates)
+    signals.case_changed.connect(refresh_packs_showing_case, dispatch_uid="meetings.case_changed")
+    signals.case_erased.connect(forget_erased_case, dispatch_uid="meetings.case_erased")
 
 
 def case_meetings(viewer: Viewer, case: Case, relationships: set[Rel]) -> sections.Section:
@@ -34,3 +37,17 @@ def agency_actions(viewer: Viewer, scope: ReferrerScope) -> sections.Section:
         .order_by("due_on", "pk")[:200]
     ]
     return sections.Section("meetings/_agency_actions.html", {"actions": actions}, [(a.reference, a.view) for a in actions])
+
+
+def refresh_packs_showing_case(sender: object, *, case_id: int, **kwargs: object) -> None:
+    """A case's details changed: the packs of live meetings listing it are refreshed."""
+    live = AgendaItem.objects.filter(case_id=case_id, removed_at=None).exclude(
+        meeting__status__in=(Meeting.Status.SCHEDULED, Meeting.Status.CLOSED)
+    )
+    for meeting_id in set(live.values_list("meeting_id", flat=True)):
+        packs_changed(meeting_id)
+
+
+def forget_erased_case(sender: object, *, case_id: int, **kwargs: object) -> None:
+    """A case was erased: every stored PDF holding it is deleted (and could no longer be opened)."""
+    stored_packs.forget_case(case_id)

@@ -4,6 +4,8 @@ minutes and actions too. Reasons for agenda changes are codes, never free text: 
 read by auditors and outlive erasure.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
@@ -227,3 +229,46 @@ class ActionUpdate(EncryptedModel):
 
     class Meta:
         ordering = ["at", "pk"]
+
+
+class StoredPack(models.Model):
+    """One meeting PDF rendered ahead of time on a worker for one recipient, kept sealed at rest
+    (marac/security/documents.py) under the keyring and the data key of every case it holds, and
+    served only while its fingerprint is still the one the records give (docs/adr/0017).
+
+    Not history-tracked: a stored pack is a cache of what the records say, rebuilt when they
+    change, never a record itself. What it says leaves only through a download, which is logged."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Being prepared"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Could not be prepared"
+
+    class Email(models.TextChoices):
+        NOT_SENT = "", "Not sent"
+        SENT = "sent", "Sent"
+        NO_ADDRESS = "no_address", "No email address"
+        FAILED = "failed", "Could not be sent"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="stored_packs")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10)
+    # Of the HTML the stored PDF was rendered from, or, while queued, of what is to be rendered.
+    fingerprint = models.CharField(max_length=64)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    failure = models.CharField(max_length=300, blank=True)  # a message fit to show, never document content
+    cases = models.ManyToManyField(Case, related_name="+")  # whose data keys seal it
+    kek_id = models.CharField(max_length=64, blank=True)
+    wrapped_key = models.BinaryField(null=True)
+    sealed_pdf = models.BinaryField(null=True)
+    queued_at = models.DateTimeField()
+    ready_at = models.DateTimeField(null=True)
+    keep_until = models.DateTimeField(db_index=True)
+    email = models.CharField(max_length=12, choices=Email.choices, default=Email.NOT_SENT, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["meeting", "recipient", "kind"], name="one_stored_pack_per_recipient_and_kind")]
+
+    def __str__(self) -> str:
+        return f"Stored {self.kind} of meeting {self.meeting_id} for user {self.recipient_id}"

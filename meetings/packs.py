@@ -1,13 +1,20 @@
 """PDFs of a meeting — agenda, meeting pack, minutes and an agency's action extract — prepared
 for one recipient: redacted for them by the field policy, marked with their name on every page,
 and rendered in a limited child process (pdf.py). The download view and `manage.py render_pack`
-both call `pack_for`, so the command renders exactly what the person would download."""
+both call `pack_for`, so the command renders exactly what the person would download.
 
+A pack's fingerprint is a hash of its HTML (everything but the day it is prepared on): two packs
+with the same fingerprint say the same thing to the same person, so a stored PDF is served only
+while its fingerprint is still the one the records give now (stored_packs.py)."""
+
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
 
 from marac.pdf import STATIC_BASE, recipient_line, render_pdf
 from meetings import selectors
@@ -16,6 +23,9 @@ from meetings.models import Attendance, Decision
 from meetings.presenters import carried_over_for, case_at_meeting, reads_of, with_meeting_records
 
 KINDS = {"agenda": "agenda", "pack": "meeting pack", "minutes": "minutes", "actions": "action extract"}
+# Stands in for the day in the HTML that is hashed. An element, so text anyone typed (escaped on
+# the way in) can never look like it.
+_PREPARED_ON = mark_safe("<marac-prepared-on></marac-prepared-on>")  # nosec B308 B703: a constant
 
 
 class PackNotAvailable(Exception):
@@ -27,6 +37,8 @@ class Pack:
     html: str
     filename: str
     reads: dict[str, set[str]]
+    fingerprint: str
+    case_ids: set[int]
 
     def pdf(self) -> bytes:
         return render_pdf(self.html)
@@ -60,15 +72,22 @@ def pack_for(access: MeetingAccess, kind: str, *, today: date | None = None) -> 
         "pdf_static": STATIC_BASE,
         "attendances": Attendance.objects.filter(meeting=meeting, present=True).select_related("user", "agency"),
         "agencies": _extract_agencies(access, kind),
-        "prepared_on": today or timezone.localdate(),
+        "prepared_on": _PREPARED_ON,
         **recipient_line(access.viewer, meeting.area_id, access.attendance.agency if access.attendance else None),
     }
-    html = render_to_string(f"pdf/meeting_{kind}.html", context)
+    undated = render_to_string(f"pdf/meeting_{kind}.html", context)
+    html = undated.replace(_PREPARED_ON, date_format(today or timezone.localdate(), "j F Y"))
     reads = reads_of(rows)
     for action in carried:
         reads.setdefault(action.reference, set()).update(action.view.revealed)
     day = timezone.localtime(meeting.starts_at).date()
-    return Pack(html=html, filename=f"{meeting.area.short_code}-MARAC-{day:%Y-%m-%d}-{kind}.pdf", reads=reads)
+    return Pack(
+        html=html,
+        filename=f"{meeting.area.short_code}-MARAC-{day:%Y-%m-%d}-{kind}.pdf",
+        reads=reads,
+        fingerprint=hashlib.sha256(undated.encode()).hexdigest(),
+        case_ids={row.case_id for row in rows} | {action.case_id for action in carried},
+    )
 
 
 def _extract_agencies(access: MeetingAccess, kind: str) -> set[int] | None:

@@ -29,6 +29,7 @@ class ResearchShown:
 @dataclass(frozen=True)
 class ActionShown:
     pk: int
+    case_id: int
     reference: str
     agency: str
     agency_id: int
@@ -109,6 +110,7 @@ def case_at_meeting(item: AgendaItem, access: MeetingAccess) -> CaseAtMeeting:
 def action_shown(action: Action, relationships: set[Rel]) -> ActionShown:
     return ActionShown(
         pk=action.pk,
+        case_id=action.case_id,
         reference=action.case.reference,
         agency=action.agency.name,
         agency_id=action.agency_id,

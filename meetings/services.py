@@ -26,6 +26,7 @@ from meetings.models import (
     ReferralListing,
     ResearchReturn,
 )
+from meetings.tasks import packs_changed
 from referrals.models import Case, CaseUserObjectPermission, Referral
 
 S = Meeting.Status
@@ -119,6 +120,7 @@ def meeting_invitations_change(
     for event, group in (("meeting_agency_invited", invited), ("meeting_agency_withdrawn", withdrawn)):
         for agency in sorted(group, key=lambda a: a.pk):
             audit.record(event=event, user=by, purpose=f"meeting {meeting.pk}: agency {agency.pk}")
+    packs_changed(meeting.pk)
     return invited, withdrawn
 
 
@@ -159,6 +161,7 @@ def agenda_build(*, meeting: Meeting, by: User) -> int:
         _list_referral(referral, meeting, by)
     hearing_sync(case_ids={r.case_id for r in referrals})
     audit.record(event="agenda_built", user=by, purpose=f"meeting {meeting.pk}: {len(referrals)} cases")
+    packs_changed(meeting.pk)
     return len(referrals)
 
 
@@ -184,6 +187,7 @@ def agenda_add(*, meeting: Meeting, case: Case, because: str, by: User) -> Agend
             _list_referral(referral, meeting, by)
     hearing_sync(case_ids={case.pk})
     audit.record(event="agenda_case_added", user=by, case_reference=case.reference, purpose=f"meeting {meeting.pk}: {because}")
+    packs_changed(meeting.pk)
     return item
 
 
@@ -199,6 +203,7 @@ def agenda_remove(*, item: AgendaItem, because: str, by: User) -> AgendaItem:
         _list_referral(listed_here.referral, None, by)  # back in the pool for the next meeting's agenda
     hearing_sync(case_ids={item.case_id})
     audit.record(event="agenda_case_removed", user=by, case_reference=item.case.reference, purpose=f"meeting {item.meeting_id}: {because}")
+    packs_changed(item.meeting_id)
     return item
 
 
@@ -218,6 +223,7 @@ def agenda_move(*, item: AgendaItem, up: bool, by: User) -> None:
         if sibling.position != position:
             sibling.position = position
             _saved(sibling, by)
+    packs_changed(item.meeting_id)
 
 
 @transaction.atomic
@@ -230,6 +236,7 @@ def agenda_issue(*, meeting: Meeting, by: User) -> Meeting:
     meeting.status, meeting.agenda_issued_at = S.AGENDA_ISSUED, timezone.now()
     _saved(meeting, by)
     audit.record(event="agenda_issued", user=by, purpose=f"meeting {meeting.pk}")
+    packs_changed(meeting.pk)
     return meeting
 
 
@@ -274,6 +281,7 @@ def confidentiality_accept(*, meeting: Meeting, user: User, agency: Agency, requ
         _saved(attendance, user)
         hearing_sync(case_ids=set(meeting.agenda_items.filter(removed_at=None).values_list("case_id", flat=True)))
         audit.record(event="confidentiality_accepted", user=user, request=request, purpose=f"meeting {meeting.pk}")
+        packs_changed(meeting.pk)
     return attendance
 
 
@@ -286,6 +294,7 @@ def attendance_register(*, meeting: Meeting, present: set[int], by: User) -> Non
             attendance.present = attendance.pk in present
             _saved(attendance, by)
     audit.record(event="attendance_recorded", user=by, purpose=f"meeting {meeting.pk}")
+    packs_changed(meeting.pk)
 
 
 @transaction.atomic
@@ -295,6 +304,7 @@ def meeting_advance(*, meeting: Meeting, by: User) -> Meeting:
     meeting.status = NEXT_STATUS[S(meeting.status)]
     _saved(meeting, by)
     audit.record(event=f"meeting_{meeting.status}", user=by, purpose=f"meeting {meeting.pk}")
+    packs_changed(meeting.pk)
     return meeting
 
 
@@ -332,6 +342,7 @@ def research_save(
         fields=["facts", "opinion", "not_shared"],
         purpose=f"meeting {meeting.pk}",
     )
+    packs_changed(meeting.pk)
     return record
 
 
@@ -395,6 +406,7 @@ def minutes_issue(*, meeting: Meeting, by: User) -> Meeting:
     meeting.status, meeting.minutes_issued_at = S.MINUTES_ISSUED, timezone.now()
     _saved(meeting, by)
     audit.record(event="minutes_issued", user=by, purpose=f"meeting {meeting.pk}")
+    packs_changed(meeting.pk)
     return meeting
 
 
@@ -407,6 +419,7 @@ def addendum_add(*, minutes: CaseMinutes, text: str, by: User) -> MinutesAddendu
         raise ValidationError("Write the correction")
     addendum = _saved(MinutesAddendum(minutes=minutes, case=minutes.case, text=text.strip(), added_by=by), by)
     audit.record(event="minutes_addendum", user=by, case_reference=minutes.case.reference, purpose=f"meeting {meeting.pk}")
+    packs_changed(meeting.pk)
     return addendum
 
 
@@ -423,6 +436,7 @@ def action_update(*, action: Action, status: str, note: str, by: User) -> Action
         action.status = status
         _saved(action, by)
     audit.record(event="action_updated", user=by, case_reference=action.case.reference, purpose=f"action {action.pk}: {status}")
+    packs_changed(action.meeting_id)
     return update
 
 

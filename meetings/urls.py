@@ -20,6 +20,7 @@ urlpatterns = [
     path("<int:pk>/advance/", views.meeting_advance, name="meeting-advance"),
     path("<int:pk>/minutes/issue/", views.minutes_issue, name="minutes-issue"),
     path("<int:pk>/documents/<slug:kind>.pdf", pdf_views.meeting_pdf, name="meeting-pdf"),
+    path("<int:pk>/documents/retry/", views.packs_retry, name="meeting-packs-retry"),
     path("<int:pk>/cases/<case_ref:reference>/", case_views.case_at_meeting_detail, name="meeting-case"),
     path("<int:pk>/cases/<case_ref:reference>/research/", case_views.research, name="meeting-research"),
     path("<int:pk>/cases/<case_ref:reference>/minutes/", case_views.minutes, name="meeting-minutes"),

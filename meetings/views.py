@@ -10,10 +10,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import audit
+from marac.background import queue_now
 from marac.concurrency import StaleRecord
 from marac.models import Role
 from marac.refusals import refuse
-from meetings import selectors, services
+from meetings import selectors, services, stored_packs
 from meetings.access import MeetingAccess, meeting_get_for_user, meetings_for, refuse_meeting_unless
 from meetings.forms import (
     AddCaseForm,
@@ -26,6 +27,7 @@ from meetings.forms import (
 )
 from meetings.packs import KINDS, may_have
 from meetings.presenters import carried_over_for, case_at_meeting, reads_of
+from meetings.tasks import render_pack
 from referrals.access import case_get_for_user
 
 CONFIDENTIALITY_STATEMENT = (
@@ -170,6 +172,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["returned"] = _returns_by_case(meeting) if access.minutes else {}
         context["waiting"] = len(selectors.referrals_for_agenda(meeting)) if access.manages else 0
         context["documents"] = [(kind, label) for kind, label in KINDS.items() if may_have(access, kind)]
+        context["packs"] = stored_packs.progress(meeting) if access.manages and stored_packs.kinds_prepared(meeting) else None
     response = render(request, "meetings/meeting_detail.html", context)
     reads = reads_of(context["rows"])
     for action in context.get("carried_over", []):
@@ -312,3 +315,13 @@ def register(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
     return render(request, "meetings/register.html", {"form": form, "meeting": access.meeting, "attendances": attendances})
+
+
+@require_POST
+def packs_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """The coordinator's "try again" for packs that kept failing."""
+    access = _manage(request, pk, "retry packs")
+    for pack_id in stored_packs.retry_failed(access.meeting):
+        queue_now(render_pack, pack_id)
+    audit.record(event="packs_retried", request=request, purpose=f"meeting {pk}")
+    return _done(request, access, "The packs that could not be prepared are being prepared again.")

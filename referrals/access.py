@@ -51,7 +51,7 @@ def _break_glass(viewer: Viewer) -> QuerySet:
     a grant must not outlive, say, the referrer membership it was asked under."""
     if not may_break_glass(viewer):
         return BreakGlassGrant.objects.none().values_list("case_id", flat=True)
-    return BreakGlassGrant.objects.filter(user=viewer.user, expires_at__gt=timezone.now()).values_list("case_id", flat=True)
+    return BreakGlassGrant.objects.filter(user=viewer.user, expires_at__gt=timezone.now(), ended_at=None).values_list("case_id", flat=True)
 
 
 register_case_grant(Rel.BREAK_GLASS, _break_glass)

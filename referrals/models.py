@@ -204,6 +204,9 @@ class BreakGlassGrant(models.Model):
     reason = models.CharField(max_length=20, choices=Reason.choices)
     granted_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
+    # Set by the periodic job that ends grants once they expire (referrals/tasks.py), which logs
+    # the end; a grant gives access only while unexpired and not ended.
+    ended_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Break-glass access to case {self.case_id} for user {self.user_id}"

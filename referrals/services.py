@@ -17,7 +17,7 @@ from marac.periods import add_months
 from marac.security import blind_index
 from marac.security.datakeys import data_key_create, data_key_shred
 from marac.viewer import Viewer
-from referrals import rules, selectors
+from referrals import rules, selectors, signals
 from referrals.access import relationships_to_case
 from referrals.checklists import CURRENT, Answer, Band, Checklist
 from referrals.models import (
@@ -103,6 +103,7 @@ def victim_update(*, victim: Victim, changes: dict, expected_version: int, by: U
         fields=changes.keys(),
         purpose="update record",
     )
+    signals.case_changed.send(sender=Case, case_id=victim.case_id)
     return victim
 
 
@@ -140,6 +141,7 @@ def case_shred(*, case: Case, by: User | None) -> None:
     Victim.history.filter(case_id=case.pk).update(language="")
     case.status = Case.Status.SHREDDED
     case.save(update_fields=["status"])
+    signals.case_erased.send(sender=Case, case_id=case.pk)
     audit.record(event="case_shredded", user=by, case_reference=case.reference, purpose="retention or erasure")
 
 
@@ -235,6 +237,7 @@ def incident_record(
         last_referral=selectors.last_referral_date(case), incident=occurred_on, kind=kind, definition=case.area.repeat_definition
     )
     audit.record(event="incident_recorded", user=by, case_reference=case.reference, fields=["summary"], purpose="flag and tag")
+    signals.case_changed.send(sender=Case, case_id=case.pk)
     return incident, repeat
 
 
@@ -360,6 +363,7 @@ def perpetrator_add(*, case: Case, details: dict, by: User, today: date) -> Perp
     perpetrator.full_clean(exclude=[f.name for f in Perpetrator.encrypted_fields()])
     perpetrator.save()
     audit.record(event="perpetrator_added", user=by, case_reference=case.reference, fields=details.keys(), purpose="update record")
+    signals.case_changed.send(sender=Case, case_id=case.pk)
     return perpetrator
 
 
@@ -371,6 +375,7 @@ def household_member_add(*, case: Case, details: dict, is_child: bool, by: User,
     member.full_clean(exclude=[f.name for f in HouseholdMember.encrypted_fields()])
     member.save()
     audit.record(event="household_member_added", user=by, case_reference=case.reference, fields=details.keys(), purpose="update record")
+    signals.case_changed.send(sender=Case, case_id=case.pk)
     return member
 
 
@@ -389,6 +394,7 @@ def case_transfer(*, case: Case, to_area: MaracArea, reason: str, by: User) -> C
     case.save(update_fields=["area"])
     transfer.save()
     audit.record(event="case_transferred", user=by, case_reference=case.reference, purpose=f"transfer to {to_area.short_code}")
+    signals.case_changed.send(sender=Case, case_id=case.pk)
     return transfer
 
 

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET
 
 import audit
@@ -232,7 +233,7 @@ def data_return_pdf(request: HttpRequest, code: str) -> HttpResponse:
             "r": figures,
             "rows": _rows(figures),
             "pdf_static": STATIC_BASE,
-            "prepared_on": timezone.localdate(),
+            "prepared_on": date_format(timezone.localdate(), "j F Y"),
             **recipient_line(request.viewer, figures.area.pk),
             "trend": _trend([figures.area], date.fromordinal(figures.period.end.toordinal() - 1)),
         },

@@ -26,6 +26,9 @@ def scratch_env(database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "SECRET_KEY": secrets.token_urlsafe(64),
         "MARAC_KEYRING": new_keyring_json("scratch"),
+        # Not the developer's var/broker: work a scratch server queues goes nowhere unless a test
+        # starts a worker with a broker of its own.
+        "CELERY_BROKER_URL": "memory://",
     }
 
 

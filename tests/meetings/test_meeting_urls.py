@@ -38,6 +38,7 @@ NO_VICTIM_DATA = {
     "minutes-issue",
     "meeting-action-new",
     "meeting-addendum",
+    "meeting-packs-retry",
 }
 WITH_OBJECT = {
     "meeting-detail": "/meetings/{m}/",
@@ -58,8 +59,9 @@ WITH_OBJECT = {
     "meeting-action-new": "/meetings/{m}/cases/{ref}/actions/new/",
     "meeting-addendum": "/meetings/{m}/cases/{ref}/addendum/",
     "action-update": "/meetings/actions/{action}/",
+    "meeting-packs-retry": "/meetings/{m}/documents/retry/",
 }
-POST_ONLY = {"agenda-build", "agenda-move", "agenda-issue", "meeting-advance", "minutes-issue"}
+POST_ONLY = {"agenda-build", "agenda-move", "agenda-issue", "meeting-advance", "minutes-issue", "meeting-packs-retry"}
 GET_ONLY = {"meeting-detail", "meeting-pdf", "meeting-case"}
 
 

@@ -15,7 +15,8 @@ from tests.conftest import sign_in_with_both_factors
 NO_HISTORY = {
     "referrals.casecounter": "a counter for references, no content",
     "referrals.casetransfer": "itself a record of a change, written once, never changed",
-    "referrals.breakglassgrant": "written once, and every grant is an access event",
+    "referrals.breakglassgrant": "written once and ended once by the schedule; the grant and its end are access events",
+    "meetings.storedpack": "a sealed cache of what the records say, rebuilt when they change; each download is an access event",
     "referrals.caseuserobjectpermission": "grants derived from attendances and agendas, which have history (ADR 0011)",
     "referrals.casegroupobjectpermission": "not used: access never comes through groups",
     "marac.datakey": "key material; rotation and shredding are logged events, and history would keep old wrapped keys",

@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from demo.management.commands._demo import refuse_in_production
 from demo.management.commands._demo_meetings import seed_meetings
 from marac.models import Agency, AgencyKind, MaracArea, Membership, Role, User
+from meetings import stored_packs
 from meetings.models import Meeting
 from referrals import services
 from referrals.checklists import CURRENT, Band
@@ -188,7 +189,17 @@ class Command(BaseCommand):
                 self.create_cases(areas, agencies)
             if not Meeting.objects.exists():
                 seed_meetings(areas["NWL"], agencies)
+        self.prepare_packs()
         self.print_sign_ins()
+
+    def prepare_packs(self) -> None:
+        """The demo meetings' packs rendered and stored now, as workers would have done, so the demo
+        shows what a recipient normally meets: a pack ready to download at once."""
+        ready = 0
+        for meeting_id in stored_packs.meetings_to_refresh():
+            for pack_id in stored_packs.refresh(meeting_id):
+                ready += stored_packs.render(pack_id) is not None
+        self.stdout.write(f"Meeting packs prepared: {ready} rendered now, the rest were already current.")
 
     def create_cases(self, areas, agencies) -> None:
         referrer = User.objects.get(username="referrer")
