@@ -14,6 +14,10 @@ from marac.models import Agency, AgencyKind, MaracArea, Membership, Role, User
 PASSWORD = "correct-horse-battery-7"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a minute or more against a real server process; leave out with -m 'not slow'")
+
+
 @functools.cache
 def _password_hash() -> str:
     # Argon2 is slow on purpose; hash the shared test password once per run.
