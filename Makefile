@@ -41,11 +41,19 @@ $(STATIC_BUILD)/.built: $(FRONTEND)/package-lock.json $(FRONTEND)/src/marac.scss
 
 install: $(VENV)/.installed $(STATIC_BUILD)/.built
 
+# The embedded default (docs/adr/0016): one background worker, with the schedule, on a broker kept
+# in files under var/broker, started beside the web server and stopped with it. No other server.
+WORKER := -m celery -A marac.celery worker --beat --schedule var/celerybeat-schedule \
+  --pool solo --without-gossip --without-mingle --without-heartbeat --loglevel WARNING
+
 run: install
 	$(PY) -m marac.devkeys var
 	$(DEV_ENV) $(PY) manage.py migrate --no-input
 	$(DEV_ENV) $(PY) manage.py seed_demo
-	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+	@echo "Background worker and schedule: started (stopped with the web server)."
+	$(DEV_ENV) $(PY) $(WORKER) & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	  $(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 test: install
 	MARAC_ENV=test $(PY) -m pytest $(PYTEST_ARGS)

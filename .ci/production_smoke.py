@@ -177,9 +177,7 @@ def list_a_case(coordinator: Client, meeting: str) -> None:
 
 
 def wait_for_packs(coordinator: Client, meeting: str, processes: Processes) -> None:
-    if 'id="pack-progress"' not in coordinator.get(meeting).text:
-        print("   SKIPPED: pack progress not on the page yet", flush=True)
-        return
+    expect('id="pack-progress"' in coordinator.get(meeting).text, "the meeting page shows the coordinator no pack progress")
 
     def ready():
         found = PROGRESS.search(coordinator.get(meeting).text)  # absent until the packs are counted

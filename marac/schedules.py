@@ -20,4 +20,9 @@ BEAT_SCHEDULE = {
         "task": "meetings.tasks.tidy_stored_packs",
         "schedule": crontab(minute=17),
     },
+    # Sessions past their expiry are deleted.
+    "clear-expired-sessions": {
+        "task": "marac.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=5),
+    },
 }

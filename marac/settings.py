@@ -231,7 +231,7 @@ MARAC_PDF_MEMORY_MB = env_int("MARAC_PDF_MEMORY_MB", 1536, minimum=256)
 # Production: Redis. `make run`: a broker on the local disk (var/broker), so the demo needs no
 # server but itself. Tests: a task runs in the test process when it is queued, unless a test
 # starts a real worker. Messages carry ids only, never personal data: the broker is not encrypted.
-_default_broker = None if PRODUCTION else "filesystem://"
+_default_broker = None if PRODUCTION else "filesystem://localhost/"  # a host named, or kombu warns
 CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL") or _default_broker  # may hold a password: _FILE allowed
 if CELERY_BROKER_URL is None:
     raise ImproperlyConfigured("CELERY_BROKER_URL must be set in production (redis://host:6379/0).")
@@ -239,6 +239,7 @@ if PRODUCTION and not CELERY_BROKER_URL.startswith(("redis://", "rediss://", "un
     raise ImproperlyConfigured("CELERY_BROKER_URL must be a Redis broker in production.")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
+    _broker_dir.mkdir(parents=True, exist_ok=True)  # kombu refuses to start without it
     CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(_broker_dir), "data_folder_out": str(_broker_dir)}
 CELERY_TASK_ALWAYS_EAGER = env_bool("MARAC_TASKS_IN_PROCESS", MARAC_ENV == "test")
 if PRODUCTION and CELERY_TASK_ALWAYS_EAGER:

@@ -59,6 +59,8 @@ def hearing_case_ids(viewer: Viewer) -> QuerySet:
     agency, and they still represent there the agency they attended for, which is still invited.
     The grant alone is not trusted, so a membership ending or an invitation withdrawn takes
     effect at once (ADR 0011). Registered with referrals.access as the MEETING_REP grant."""
+    if not viewer.has_role(Role.AGENCY_REP):
+        return Case.objects.none().values_list("pk", flat=True)  # no representative, no grant: skip guardian's query
     attended = Q(pk__in=[])
     for area_id, agency_id in viewer.pairs_for(Role.AGENCY_REP):
         attended |= Q(meeting__area_id=area_id, meeting__attendances__agency_id=agency_id, meeting__invited_agencies=agency_id)
