@@ -240,7 +240,11 @@ if PRODUCTION and not CELERY_BROKER_URL.startswith(("redis://", "rediss://", "un
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     _broker_dir.mkdir(parents=True, exist_ok=True)  # kombu refuses to start without it
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(_broker_dir), "data_folder_out": str(_broker_dir)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir),
+        "data_folder_out": str(_broker_dir),
+        "control_folder": str(_broker_dir / "control"),  # else kombu writes ./control wherever it runs
+    }
 CELERY_TASK_ALWAYS_EAGER = env_bool("MARAC_TASKS_IN_PROCESS", MARAC_ENV == "test")
 if PRODUCTION and CELERY_TASK_ALWAYS_EAGER:
     raise ImproperlyConfigured("MARAC_TASKS_IN_PROCESS is for tests: production runs tasks on workers.")
