@@ -211,7 +211,7 @@ def stored_pdf(access: MeetingAccess, kind: str, pack: Pack) -> bytes | None:
     data_keys = [case.data_key for case in row.cases.select_related("data_key")]
     try:
         return unseal(
-            Sealed(kek_id=row.kek_id, wrapped_key=bytes(row.wrapped_key), ciphertext=bytes(row.sealed_pdf)),
+            Sealed(kek_id=row.kek_id, wrapped_key=bytes(row.wrapped_key or b""), ciphertext=bytes(row.sealed_pdf or b"")),
             data_keys=data_keys,
             context=_context(row),
         )
