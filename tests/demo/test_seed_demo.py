@@ -7,7 +7,7 @@ from marac.models import Agency, MaracArea, Membership, Role, User
 
 
 def test_seed_creates_both_areas_the_agencies_and_one_person_per_role(db, capsys):
-    call_command("seed_demo")
+    call_command("seed_demo", "--without-packs")
     assert set(MaracArea.objects.values_list("short_code", flat=True)) == {"NWL", "CHA"}
     assert Agency.objects.filter(name="Loughborough Women's Aid").exists()
     assert {m.role for m in Membership.objects.all()} == set(Role.values)
@@ -19,10 +19,10 @@ def test_seed_creates_both_areas_the_agencies_and_one_person_per_role(db, capsys
 
 
 def test_seed_twice_keeps_the_data_and_the_keys(db):
-    call_command("seed_demo")
+    call_command("seed_demo", "--without-packs")
     keys = dict(TOTPDevice.objects.values_list("user__username", "key"))
     counts = (User.objects.count(), Membership.objects.count(), Agency.objects.count())
-    call_command("seed_demo")
+    call_command("seed_demo", "--without-packs")
     assert dict(TOTPDevice.objects.values_list("user__username", "key")) == keys
     assert (User.objects.count(), Membership.objects.count(), Agency.objects.count()) == counts
 
@@ -36,7 +36,7 @@ def test_demo_commands_refuse_to_run_in_production(db, command):
 
 
 def test_demo_code_prints_six_digits(db, capsys):
-    call_command("seed_demo")
+    call_command("seed_demo", "--without-packs")
     capsys.readouterr()
     call_command("demo_totp", "coordinator")
     assert capsys.readouterr().out.strip().isdigit()
@@ -48,7 +48,7 @@ def test_the_demo_shows_every_criterion_a_decline_and_a_cross_area_match(db):
     from referrals import selectors
     from referrals.models import Referral, Victim
 
-    call_command("seed_demo")
+    call_command("seed_demo", "--without-packs")
     criteria = {c for r in Referral.objects.all() for c in r.criteria}
     assert criteria == {"visible_high_risk", "professional_judgement", "potential_escalation", "repeat"}
     assert Referral.objects.filter(status=Referral.Status.DECLINED).exists()
@@ -62,7 +62,7 @@ def test_the_demo_shows_every_criterion_a_decline_and_a_cross_area_match(db):
 def test_seed_has_a_past_meeting_with_issued_minutes_and_an_upcoming_one_with_its_agenda_issued(db):
     from meetings.models import Action, Meeting
 
-    call_command("seed_demo")
+    call_command("seed_demo", "--without-packs")
     past = Meeting.objects.get(status=Meeting.Status.MINUTES_ISSUED)
     upcoming = Meeting.objects.get(status=Meeting.Status.AGENDA_ISSUED)
     assert Meeting.objects.filter(status=Meeting.Status.CLOSED).count() == 7  # one in each earlier quarter, for the NI 32 trend
@@ -73,3 +73,17 @@ def test_seed_has_a_past_meeting_with_issued_minutes_and_an_upcoming_one_with_it
     from meetings.selectors import carried_over_actions
 
     assert carried_over_actions(upcoming).count() == 2
+
+
+def test_the_seed_ends_with_the_demo_meetings_packs_ready(db, monkeypatch):
+    """So the demo shows what a recipient normally meets: a pack ready to download at once."""
+    from meetings.models import Meeting, StoredPack
+
+    monkeypatch.setattr("meetings.packs.render_pdf", lambda html, **limits: b"%PDF-stand-in\n" + html.encode())
+    call_command("seed_demo")
+    upcoming = Meeting.objects.get(status=Meeting.Status.AGENDA_ISSUED)
+    ready = set(upcoming.stored_packs.filter(status=StoredPack.Status.READY).values_list("recipient__username", "kind"))
+    assert ready == {("coordinator", "agenda"), ("coordinator", "pack"), ("chair", "agenda"), ("chair", "pack")}
+    assert not StoredPack.objects.exclude(status=StoredPack.Status.READY).exists()
+    call_command("seed_demo")  # again, as `make run` does: nothing changed, nothing rendered
+    assert set(upcoming.stored_packs.filter(status=StoredPack.Status.READY).values_list("recipient__username", "kind")) == ready

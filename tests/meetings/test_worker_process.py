@@ -78,7 +78,7 @@ def test_a_task_queued_by_a_web_request_is_run_by_a_separate_worker_process(brok
     with scratch_database() as scratch:
         # The client says it came through a TLS proxy, as production requests do (tests/http_client.py).
         env = {**scratch, "CELERY_BROKER_URL": broker, "MARAC_TASKS_IN_PROCESS": "false", "MARAC_PROXY_SETS_X_FORWARDED_PROTO": "true"}
-        manage(env, "seed_demo")
+        manage(env, "seed_demo", "--without-packs")
         assert "agenda" not in stored_packs(env, "agency_rep")  # the demo representative has not accepted yet
         port = free_port()
         worker_log = tmp_path / "worker.log"

@@ -178,7 +178,12 @@ HISTORIES = {
 class Command(BaseCommand):
     help = "Create demo areas, agencies and one person per role (development only)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--without-packs", action="store_true", help="do not render the demo meetings' packs (tests that do not look at them)"
+        )
+
+    def handle(self, *args, without_packs: bool = False, **options):
         refuse_in_production()
         with transaction.atomic():
             areas = {a["short_code"]: MaracArea.objects.get_or_create(short_code=a["short_code"], defaults=a)[0] for a in AREAS}
@@ -189,7 +194,8 @@ class Command(BaseCommand):
                 self.create_cases(areas, agencies)
             if not Meeting.objects.exists():
                 seed_meetings(areas["NWL"], agencies)
-        self.prepare_packs()
+        if not without_packs:
+            self.prepare_packs()
         self.print_sign_ins()
 
     def prepare_packs(self) -> None:
