@@ -63,6 +63,7 @@ REFUSED = {
     "agenda-remove": ("chair", "meeting_change_denied"),
     "agenda-move": ("chair", "meeting_change_denied"),
     "agenda-issue": ("chair", "meeting_change_denied"),
+    "meeting-packs-retry": ("chair", "meeting_change_denied"),
     "meeting-confidentiality": ("coordinator", "meeting_change_denied"),
     "meeting-register": ("agency_rep", "meeting_change_denied"),
     "meeting-advance": ("agency_rep", "meeting_change_denied"),
