@@ -75,6 +75,7 @@ check-deploy: install
 	MARAC_KEYRING="$$($(PY) -c 'from marac.security.keyring import new_keyring_json as k; print(k("check"))')" \
 	ALLOWED_HOSTS=marac.example.org \
 	DATABASE_URL=postgres://marac@db.invalid/marac \
+	CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
 # Re-resolve the locks from pyproject.toml (needs the package index). See README.

@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Callable
 from ipaddress import ip_network
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -235,8 +236,13 @@ _default_broker = None if PRODUCTION else "filesystem://localhost/"  # a host na
 CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL") or _default_broker  # may hold a password: _FILE allowed
 if CELERY_BROKER_URL is None:
     raise ImproperlyConfigured("CELERY_BROKER_URL must be set in production (redis://host:6379/0).")
-if PRODUCTION and not CELERY_BROKER_URL.startswith(("redis://", "rediss://", "unix://")):
-    raise ImproperlyConfigured("CELERY_BROKER_URL must be a Redis broker in production.")
+if PRODUCTION:
+    _broker = urlsplit(CELERY_BROKER_URL)
+    if _broker.scheme not in ("redis", "rediss", "redis+socket"):
+        raise ImproperlyConfigured("CELERY_BROKER_URL must be a Redis broker in production (redis://, rediss:// or redis+socket://).")
+    # Anyone who can write to the broker can queue work: across a network it needs a password or TLS.
+    if _broker.scheme == "redis" and _broker.hostname not in ("localhost", "127.0.0.1", "::1") and not _broker.password:
+        raise ImproperlyConfigured("CELERY_BROKER_URL to another host needs a password (redis://:PASSWORD@host) or rediss://.")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     _broker_dir.mkdir(parents=True, exist_ok=True)  # kombu refuses to start without it
@@ -264,6 +270,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TIMEZONE = "Europe/London"
+# No remote control (`celery control shutdown`, rate limits...) through the broker: a worker is
+# run and stopped by its process manager, and a broker writer cannot stop them.
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 
 # Stored meeting packs (docs/adr/0017): kept this many days after the meeting, then removed.
 MARAC_STORED_PACK_DAYS = env_int("MARAC_STORED_PACK_DAYS", 28, minimum=1)

@@ -3,20 +3,25 @@ for one recipient: redacted for them by the field policy, marked with their name
 and rendered in a limited child process (pdf.py). The download view and `manage.py render_pack`
 both call `pack_for`, so the command renders exactly what the person would download.
 
-A pack's fingerprint is a hash of its HTML (everything but the day it is prepared on): two packs
-with the same fingerprint say the same thing to the same person, so a stored PDF is served only
-while its fingerprint is still the one the records give now (stored_packs.py)."""
+A pack's fingerprint is a keyed digest of its HTML (everything but the day it is prepared on)
+and of the PDF stylesheets: two packs with the same fingerprint say the same thing to the same
+person, laid out the same way, so a stored PDF is served only while its fingerprint is still the
+one the records give now (stored_packs.py)."""
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 
 from marac.pdf import STATIC_BASE, recipient_line, render_pdf
+from marac.security.documents import fingerprint
 from meetings import selectors
 from meetings.access import MeetingAccess
 from meetings.models import Attendance, Decision
@@ -85,9 +90,20 @@ def pack_for(access: MeetingAccess, kind: str, *, today: date | None = None) -> 
         html=html,
         filename=f"{meeting.area.short_code}-MARAC-{day:%Y-%m-%d}-{kind}.pdf",
         reads=reads,
-        fingerprint=hashlib.sha256(undated.encode()).hexdigest(),
+        fingerprint=fingerprint(_stylesheets() + undated),
         case_ids={row.case_id for row in rows} | {action.case_id for action in carried},
     )
+
+
+@functools.cache
+def _stylesheets() -> str:
+    """A digest of the PDF stylesheets: a new layout (the footer that carries the recipient line,
+    say) makes every stored pack out of date, like new content does."""
+    digest = hashlib.sha256()
+    for directory in settings.STATICFILES_DIRS:
+        for path in sorted(Path(directory, "pdf").glob("*.css")):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _extract_agencies(access: MeetingAccess, kind: str) -> set[int] | None:

@@ -37,7 +37,7 @@ def meeting_pdf(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
             return render(
                 request, "components/pdf_failed.html", {"message": str(error), "back_url": reverse("meeting-detail", args=[pk])}, status=503
             )
-        stored_packs.keep(access.meeting, request.user, kind, pack, pdf)  # the next download is instant
+        stored_packs.keep(access, kind, pack, pdf)  # the next download is instant
     audit.record(event="pdf_download", request=request, purpose=f"{kind} of meeting {pk} ({prepared})")
     audit.record_case_reads(request=request, reads=pack.reads, purpose=f"pdf {kind} of meeting {pk}")
     response = HttpResponse(pdf, content_type="application/pdf")

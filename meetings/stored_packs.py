@@ -18,7 +18,7 @@ are issued; then the minutes and the action extract.
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -40,8 +40,15 @@ logger = logging.getLogger("meetings.packs")
 S = Meeting.Status
 
 
+# A render queued this long ago and still not done was lost (a worker killed, a message dropped):
+# the next refresh queues it again. Longer than a task may run (CELERY_TASK_TIME_LIMIT).
+STUCK_AFTER = timedelta(minutes=30)
+
+
 def kinds_prepared(meeting: Meeting) -> tuple[str, ...]:
-    if meeting.status == S.SCHEDULED:
+    """What is kept ready for this meeting now: nothing before its agenda is out or once its
+    packs' keep-until date has passed."""
+    if meeting.status == S.SCHEDULED or keep_until(meeting) <= timezone.now():
         return ()
     if meeting.minutes_locked:
         return ("minutes", "actions")
@@ -72,7 +79,7 @@ def refresh(meeting_id: int) -> list[int]:
         queued = []
         for (recipient_id, kind), pack in wanted.items():
             row = existing.get((recipient_id, kind))
-            if row is not None and row.fingerprint == pack.fingerprint:
+            if row is not None and row.fingerprint == pack.fingerprint and not _stuck(row):
                 continue  # current, or already queued for this content (or failed on it: retried by hand)
             queued.append(_queued(row, meeting, recipient_id, kind, pack.fingerprint).pk)
     return queued
@@ -103,8 +110,14 @@ def _queued(row: StoredPack | None, meeting: Meeting, recipient_id: int, kind: s
     return row
 
 
-def keep_until(meeting: Meeting):
-    return max(meeting.starts_at, timezone.now()) + timedelta(days=settings.MARAC_STORED_PACK_DAYS)
+def _stuck(row: StoredPack) -> bool:
+    return row.status == StoredPack.Status.QUEUED and row.queued_at < timezone.now() - STUCK_AFTER
+
+
+def keep_until(meeting: Meeting) -> datetime:
+    """Packs are kept until MARAC_STORED_PACK_DAYS after the meeting (after its minutes were issued,
+    for the minutes and action extract); later downloads render on request."""
+    return (meeting.minutes_issued_at or meeting.starts_at) + timedelta(days=settings.MARAC_STORED_PACK_DAYS)
 
 
 @transaction.atomic
@@ -119,7 +132,7 @@ def retry_failed(meeting: Meeting) -> list[int]:
 # --- Rendering on a worker ---------------------------------------------------------------------
 
 
-def pack_to_render(pack_id: int) -> tuple[StoredPack, Pack] | None:
+def pack_to_render(pack_id: int) -> tuple[StoredPack, MeetingAccess, Pack] | None:
     """The row and its pack as the records give it now, or None when there is nothing to do: the
     row is gone, already holds this content, or its recipient may no longer have it (deleted)."""
     row = StoredPack.objects.select_related("meeting__area", "recipient").filter(pk=pack_id).first()
@@ -132,7 +145,7 @@ def pack_to_render(pack_id: int) -> tuple[StoredPack, Pack] | None:
     pack = pack_for(access, row.kind)
     if row.status == StoredPack.Status.READY and row.fingerprint == pack.fingerprint:
         return None
-    return row, pack
+    return row, access, pack
 
 
 def _recipient_access(row: StoredPack) -> MeetingAccess | None:
@@ -147,9 +160,8 @@ def render(pack_id: int) -> StoredPack | None:
     found = pack_to_render(pack_id)
     if found is None:
         return None
-    row, pack = found
-    queued_fingerprint = row.fingerprint  # what the row asked for when this render started
-    kept = keep(row.meeting, row.recipient, row.kind, pack, pack.pdf(), only_if_fingerprint=queued_fingerprint)
+    row, access, pack = found
+    kept = keep(access, row.kind, pack, pack.pdf())
     if kept is not None:
         audit.record(event="pack_prepared", purpose=f"{row.kind} of meeting {row.meeting_id} for user {row.recipient_id}")
     return kept
@@ -161,19 +173,19 @@ def failed(pack_id: int, message: str) -> None:
     logger.warning("stored_pack_failed pack=%s", pack_id)
 
 
-def keep(
-    meeting: Meeting, recipient: User, kind: str, pack: Pack, pdf: bytes, *, only_if_fingerprint: str | None = None
-) -> StoredPack | None:
-    """Seal and store a rendered PDF as the recipient's current one. Nothing is stored if any case
-    it holds has been erased meanwhile (the lock on the cases orders this with erasure), or, for a
-    worker, if the row was queued again for newer content while it rendered."""
+def keep(access: MeetingAccess, kind: str, pack: Pack, pdf: bytes) -> StoredPack | None:
+    """Seal and store a rendered PDF as the person's current one, if it still says what the records
+    say (they may have changed while it rendered: a newer render is then queued, or the download
+    renders again) and no case it holds has been erased meanwhile. The lock on the cases orders
+    this with erasure, which deletes what was stored before it."""
+    meeting, recipient = access.meeting, access.viewer.user
+    if keep_until(meeting) <= timezone.now():
+        return None
     with transaction.atomic():
         cases = list(Case.objects.select_for_update().select_related("data_key").filter(pk__in=pack.case_ids).order_by("pk"))
-        if any(case.is_shredded for case in cases):
+        if any(case.is_shredded for case in cases) or pack_for(access, kind).fingerprint != pack.fingerprint:
             return None
         row = StoredPack.objects.select_for_update().filter(meeting=meeting, recipient=recipient, kind=kind).first()
-        if only_if_fingerprint is not None and (row is None or row.fingerprint != only_if_fingerprint):
-            return None  # superseded: a newer render is queued
         row = row or StoredPack(meeting=meeting, recipient=recipient, kind=kind, queued_at=timezone.now())
         row.fingerprint = pack.fingerprint
         sealed = seal(pdf, data_keys=[case.data_key for case in cases], context=_context(row))
@@ -186,7 +198,8 @@ def keep(
 
 
 def _context(row: StoredPack) -> str:
-    return f"stored-pack|{row.uuid}|{row.fingerprint}"
+    """Binds a sealed PDF to its row, its meeting, recipient and kind, and to what it says."""
+    return f"stored-pack|{row.uuid}|{row.meeting_id}|{row.recipient_id}|{row.kind}|{row.fingerprint}"
 
 
 # --- Serving a download ------------------------------------------------------------------------
@@ -262,7 +275,8 @@ def forget_case(case_id: int) -> int:
 
 
 def remove_expired() -> int:
-    """Stored packs past their keep-until date, or of meetings that need none now, are deleted."""
+    """Stored packs past their keep-until date, or of meetings that need none now, are deleted.
+    (A refresh deletes them too: kinds_prepared is empty once the date has passed.)"""
     expired = Q(keep_until__lte=timezone.now()) | Q(meeting__status__in=(S.SCHEDULED, S.CLOSED))
     deleted, _ = StoredPack.objects.filter(expired).delete()
     return deleted

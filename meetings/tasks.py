@@ -6,7 +6,6 @@ it (the meeting page) once its retries are used up.
 """
 
 import logging
-import smtplib
 
 from marac.background import queue_after_commit, queue_now
 from marac.celery import app
@@ -20,6 +19,7 @@ logger = logging.getLogger("meetings.tasks")
 RENDER_RETRIES = 3
 EMAIL_RETRIES = 4
 BACKOFF_SECONDS = 30
+COULD_NOT_PREPARE = "The pack could not be prepared. Try again; if it happens again, tell your system administrator."
 
 
 def packs_changed(meeting_id: int) -> None:
@@ -38,9 +38,11 @@ def refresh_packs(meeting_id: int) -> None:
 def render_pack(self, pack_id: int) -> None:
     try:
         kept = stored_packs.render(pack_id)
-    except PdfRenderError as error:
+    except Exception as error:  # whatever it is, the coordinator must end up seeing it
+        logger.warning("render_pack_failed pack=%s error=%s try=%d", pack_id, type(error).__name__, self.request.retries)
         if self.request.retries >= RENDER_RETRIES:
-            stored_packs.failed(pack_id, str(error))
+            # A PdfRenderError's message is written to be shown; any other could quote anything.
+            stored_packs.failed(pack_id, str(error) if isinstance(error, PdfRenderError) else COULD_NOT_PREPARE)
             return
         raise self.retry(countdown=BACKOFF_SECONDS * 2**self.request.retries) from None
     if kept is not None and kept.kind == "pack" and kept.email == StoredPack.Email.NOT_SENT:
@@ -56,10 +58,10 @@ def email_pack_ready(self, pack_id: int) -> None:
     row = StoredPack.objects.select_related("recipient").get(pk=pack_id)
     try:
         sent = send_notice(row.recipient, "pack_ready")
-    except (OSError, smtplib.SMTPException):
+    except Exception as error:  # SMTP refused, unreachable, or anything else: the claim is released
         last_try = self.request.retries >= EMAIL_RETRIES
         StoredPack.objects.filter(pk=pack_id).update(email=StoredPack.Email.FAILED if last_try else StoredPack.Email.NOT_SENT)
-        logger.warning("notice_not_sent pack=%s last_try=%s", pack_id, last_try)
+        logger.warning("notice_not_sent pack=%s error=%s last_try=%s", pack_id, type(error).__name__, last_try)
         if last_try:
             return
         raise self.retry(countdown=BACKOFF_SECONDS * 2**self.request.retries) from None

@@ -12,6 +12,8 @@ bound into the wrapping, the derivation and the ciphertext, so a sealed document
 row or relabelled fails to open.
 """
 
+import hashlib
+import hmac
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -51,6 +53,17 @@ def unseal(sealed: Sealed, *, data_keys: Iterable[DataKey], context: str) -> byt
         raise crypto.IntegrityFailure(str(error)) from None
     document_key = crypto.decrypt(kek, sealed.wrapped_key, _wrap_context(context, sealed.kek_id))
     return crypto.decrypt(_derived_key(document_key, data_keys, context), sealed.ciphertext, context.encode())
+
+
+def fingerprint(content: str) -> str:
+    """A keyed digest of what a document says: equal for equal content, and, unlike a plain hash,
+    no help to someone holding the database without the keyring who would confirm a guess at an
+    encrypted value by hashing a document rebuilt around it. Keyed from the primary KEK, so a
+    new primary changes every fingerprint (stored documents are then prepared again)."""
+    key = HKDF(algorithm=SHA256(), length=crypto.KEY_BYTES, salt=None, info=b"marac:document-fingerprint:v1").derive(
+        settings.MARAC_KEYRING.primary_key
+    )
+    return hmac.new(key, content.encode(), hashlib.sha256).hexdigest()
 
 
 def _derived_key(document_key: bytes, data_keys: Iterable[DataKey], context: str) -> bytes:

@@ -26,6 +26,7 @@ def production_env(**overrides) -> dict[str, str]:
         "MARAC_KEYRING": new_keyring_json("prod-1"),
         "ALLOWED_HOSTS": "marac.example.org",
         "DATABASE_URL": "postgres://marac@db.invalid/marac",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     }
     env.update(overrides)
     return {name: value for name, value in env.items() if value is not None}
@@ -58,6 +59,10 @@ def test_complete_production_settings_load():
         ({"MARAC_DEBUG": "maybe"}, "MARAC_DEBUG must be one of"),
         ({"MARAC_ENV": None, "SECRET_KEY": None}, "SECRET_KEY (or SECRET_KEY_FILE) must be set"),
         ({"MARAC_ENV": "staging"}, "MARAC_ENV must be one of"),
+        ({"CELERY_BROKER_URL": None}, "CELERY_BROKER_URL must be set in production"),
+        ({"CELERY_BROKER_URL": "filesystem://localhost/"}, "must be a Redis broker in production"),
+        ({"CELERY_BROKER_URL": "redis://redis.internal:6379/0"}, "needs a password"),
+        ({"MARAC_TASKS_IN_PROCESS": "true"}, "MARAC_TASKS_IN_PROCESS is for tests"),
     ],
 )
 def test_production_refuses_to_start_without_what_it_needs(overrides, message):

@@ -7,8 +7,10 @@ Most tests render with a stand-in that returns the HTML behind a PDF header, so 
 can be read back; real PDFs are rendered by test_packs.py and the worker and production runs."""
 
 import time
+from datetime import timedelta
 
 import pytest
+import time_machine
 from celery.exceptions import Retry
 from django.core import mail
 from django.utils import timezone
@@ -140,42 +142,75 @@ def test_a_victims_edited_details_re_prepare_the_packs_listing_them(
     assert "2 New Road" in renders[-1] or any("2 New Road" in html for html in renders)
 
 
-def test_erasing_a_case_deletes_every_stored_pack_holding_it_and_a_surviving_copy_cannot_be_opened(prepared, case_a):
-    copies = [(row.uuid, row.fingerprint, row.kek_id, bytes(row.wrapped_key), bytes(row.sealed_pdf)) for row in ready(prepared).values()]
-    data_keys = [case.data_key for case in Case.objects.filter(pk__in=ready(prepared)[("agency_rep", "pack")].cases.all())]
-    assert copies
+def opened(row: StoredPack, data_keys) -> bytes:
+    """A stored row (or a copy of it) opened with these cases' data keys."""
+    sealed = Sealed(row.kek_id, bytes(row.wrapped_key), bytes(row.sealed_pdf))
+    return unseal(sealed, data_keys=data_keys, context=stored_packs._context(row))
+
+
+def test_erasing_a_case_deletes_every_stored_pack_holding_it_and_a_surviving_copy_cannot_be_opened(prepared, case_a, case_b):
+    copy = StoredPack.objects.get(meeting=prepared, recipient__username="agency_rep", kind="pack")  # a backup's copy
+    keys = {case.pk: case.data_key for case in Case.objects.select_related("data_key").filter(pk__in=(case_a.pk, case_b.pk))}
+    assert b"Sarah Mitchell" in opened(copy, keys.values())  # it opens with the keyring and both cases' keys
+    with pytest.raises(IntegrityFailure):
+        opened(copy, [keys[case_b.pk]])  # and not without case A's: its key is part of the seal
+
     case_shred(case=case_a, by=None)
-    assert not StoredPack.objects.filter(cases=case_a).exists()
     assert not StoredPack.objects.filter(meeting=prepared).exists()  # every pack of this meeting held case A
-    # A copy of a row kept elsewhere (a backup, say) no longer opens: case A's data key is gone.
-    shredded = [key if key.case_uuid != case_a.uuid else Case.objects.get(pk=case_a.pk).data_key for key in data_keys]
-    uuid, fingerprint, kek_id, wrapped, ciphertext = next(c for c in copies)
+    erased = Case.objects.select_related("data_key").get(pk=case_a.pk).data_key
     with pytest.raises(DataKeyShredded):
-        unseal(Sealed(kek_id, wrapped, ciphertext), data_keys=shredded, context=f"stored-pack|{uuid}|{fingerprint}")
+        opened(copy, [erased, keys[case_b.pk]])
 
 
 def test_a_sealed_pack_moved_to_another_row_does_not_open(prepared):
-    rows = list(ready(prepared).values())
-    first, second = rows[0], rows[1]
+    first, second = list(ready(prepared).values())[:2]
     keys = [case.data_key for case in first.cases.select_related("data_key")]
+    assert opened(first, keys)
+    first.uuid, first.recipient_id, first.kind = second.uuid, second.recipient_id, second.kind  # relabelled as another's
     with pytest.raises(IntegrityFailure):
-        unseal(
-            Sealed(first.kek_id, bytes(first.wrapped_key), bytes(first.sealed_pdf)),
-            data_keys=keys,
-            context=f"stored-pack|{second.uuid}|{first.fingerprint}",
-        )
+        opened(first, keys)
 
 
 def test_a_pack_for_a_case_erased_while_it_rendered_is_not_stored(rep_accepted, case_a, monkeypatch):
     pack_id = stored_packs.refresh(rep_accepted.pk)[0]
+    calls = []
 
     def render_then_erase(html, **limits):
+        calls.append(html)
         case_shred(case=case_a, by=None)  # erasure lands while the worker renders
         return b"%PDF-stand-in\n" + html.encode()
 
     monkeypatch.setattr("meetings.packs.render_pdf", render_then_erase)
     assert stored_packs.render(pack_id) is None
+    assert calls and Case.objects.get(pk=case_a.pk).is_shredded
     assert not StoredPack.objects.filter(sealed_pdf__isnull=False).exists()
+
+
+def test_a_render_outdated_by_a_change_while_it_ran_is_not_kept(
+    prepared, agency_rep, case_a, childrens_services, sign_in_fully, client, monkeypatch
+):
+    StoredPack.objects.filter(meeting=prepared, recipient=agency_rep).delete()
+
+    def render_while_research_returns(html, **limits):
+        if "Returned during the render" not in html:
+            meetings.research_save(
+                meeting=prepared,
+                case=case_a,
+                agency=childrens_services,
+                facts="Returned during the render",
+                opinion="",
+                not_shared="",
+                by=agency_rep,
+                expected_version=0,
+            )
+        return b"%PDF-stand-in\n" + html.encode()
+
+    monkeypatch.setattr("meetings.packs.render_pdf", render_while_research_returns)
+    sign_in_fully(agency_rep)
+    first = download(client, agency_rep, prepared)
+    assert b"Returned during the render" not in first.content  # what it was asked for, when it was asked
+    assert not StoredPack.objects.filter(meeting=prepared, recipient=agency_rep, kind="pack").exists(), "not kept: out of date"
+    assert b"Returned during the render" in download(client, agency_rep, prepared).content
 
 
 def test_a_withdrawn_agencys_representative_loses_their_stored_packs(
@@ -277,10 +312,20 @@ def test_an_email_that_cannot_be_sent_is_retried_then_shown_to_the_coordinator(w
     assert [r.recipient.username for r in stored_packs.progress(rep_accepted).email_failed] == ["agency_rep"]
 
 
-def test_tidying_removes_packs_past_their_keep_until_date(prepared, renders):
-    StoredPack.objects.filter(meeting=prepared, recipient__username="chair").update(keep_until=timezone.now())
-    tasks.tidy_stored_packs.apply()
-    assert not StoredPack.objects.filter(meeting=prepared, recipient__username="chair", keep_until__lte=timezone.now()).exists()
+def test_packs_are_removed_after_their_keep_until_date_and_not_made_again(prepared, renders, settings):
+    later = prepared.starts_at + timedelta(days=settings.MARAC_STORED_PACK_DAYS, minutes=1)
+    with time_machine.travel(later):
+        tasks.tidy_stored_packs.apply()
+        assert not StoredPack.objects.filter(meeting=prepared).exists()
+        assert stored_packs.refresh(prepared.pk) == []
+
+
+def test_a_render_that_was_lost_is_queued_again_by_the_next_refresh(prepared, renders):
+    row = ready(prepared)[("chair", "pack")]
+    stored_packs._queued(row, prepared, row.recipient_id, row.kind, row.fingerprint)  # queued; its message never arrives
+    assert stored_packs.refresh(prepared.pk) == []  # still in the queue, as far as anyone knows
+    StoredPack.objects.filter(pk=row.pk).update(queued_at=timezone.now() - stored_packs.STUCK_AFTER - timedelta(seconds=1))
+    assert stored_packs.refresh(prepared.pk) == [row.pk]
 
 
 def test_an_expired_pack_is_not_served(prepared, agency_rep, sign_in_fully, client, renders):

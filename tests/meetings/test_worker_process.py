@@ -1,7 +1,6 @@
 """The real path of background work: a web request queues a task on Redis and a separate
 `celery worker` process runs it. A representative accepts a meeting's confidentiality statement
-through a real server process; the worker renders and stores their agenda and pack; the
-representative's download is then served from the store.
+through a real server process; the worker renders and stores their agenda and pack.
 
 Nothing here runs in the test process but the HTTP client: the server, the worker and the
 commands are processes of their own, on a scratch database and a Redis database of their own."""
