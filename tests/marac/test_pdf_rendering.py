@@ -8,12 +8,11 @@ pdftotext and pdfinfo (poppler-utils) read the output; without them these tests 
 import json
 import os
 import re
-import shutil
+import signal
 import subprocess
 import sys
 import threading
 import time
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -24,21 +23,17 @@ from weasyprint.urls import URLFetcher
 from marac import pdf, pdf_worker
 from marac.pdf import STATIC_BASE, PdfRenderError, render_pdf
 from marac.pdf_worker import fetch_static, url_fetcher
+from tests.conftest import poppler
 
 RECIPIENT = {
     "recipient_name": "Priya Chowdhury-Fairweather",
     "recipient_agency": "Leicestershire Children's Social Care",
-    "prepared_on": date(2027, 3, 12),
+    # Formatted by the caller, as pdf/base.html now expects: packs put the day in after hashing.
+    "prepared_on": "12 March 2027",
 }
 RECIPIENT_LINE = "Prepared for Priya Chowdhury-Fairweather, Leicestershire Children's Social Care on 12 March 2027 — do not copy or forward"
 VICTIM = "Alice Thornbury"
 PROJECT_STATIC = [str(path) for path in django_settings.STATICFILES_DIRS]
-
-
-def poppler(tool: str, *args: str) -> str:
-    if shutil.which(tool) is None:
-        pytest.fail(f"{tool} is missing: the PDF tests need poppler-utils (Debian: apt-get install poppler-utils).")
-    return subprocess.run([tool, *args], capture_output=True, check=True, text=True).stdout
 
 
 def pdf_text_pages(document: bytes, directory: Path) -> list[str]:
@@ -249,12 +244,81 @@ def test_a_document_that_takes_too_long_is_stopped(caplog):
 
 def test_a_document_that_needs_too_much_memory_is_stopped(settings, caplog):
     settings.MARAC_PDF_MEMORY_MB = 150
+    timeout = 60
     started = time.monotonic()
     with pytest.raises(PdfRenderError, match=r"needed more memory than allowed \(150 MB\)"):
-        render_pdf(page_html(f"<p>{VICTIM}</p>{LONG_TABLE}"), timeout_seconds=60)
-    assert time.monotonic() - started < 30
+        render_pdf(page_html(f"<p>{VICTIM}</p>{LONG_TABLE}"), timeout_seconds=timeout)
+    # The memory limit stopped it, not the timeout. How soon depends on how busy the machine is
+    # (30 seconds with both cores taken by other work), so the bound is the timeout.
+    assert time.monotonic() - started < timeout
     assert re.search(r"pdf_render_failed reason=exit_code exit_code=-?\d+ stderr_bytes=\d+", caplog.text)
     assert VICTIM not in caplog.text
+
+
+def running(pid: int) -> bool:
+    """Whether a process is still running: a killed orphan stays a zombie until init reaps it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
+def test_a_timeout_stops_whatever_the_worker_started(monkeypatch, tmp_path):
+    # As the linker runs of a library lookup did: a program the worker started, writing in the
+    # worker's home. Killing the worker alone left it running, and its files made the removal of
+    # that home fail with an OSError in place of the clear timeout.
+    pid_file = tmp_path / "started.pid"
+    writer = """
+import time
+while True:
+    try:
+        open(str(time.monotonic_ns()), "w").close()
+    except OSError:
+        pass
+    time.sleep(0.001)
+"""
+    worker = (
+        "import subprocess, sys, time;"
+        f"started = subprocess.Popen([sys.executable, '-c', {writer!r}]);"
+        f"open({str(pid_file)!r}, 'w').write(str(started.pid));"
+        "time.sleep(120)"
+    )
+    monkeypatch.setattr(pdf, "worker_command", lambda **limits: [sys.executable, "-c", worker])
+    with pytest.raises(PdfRenderError, match="took too long"):
+        render_pdf("<p>x</p>", timeout_seconds=5)
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while running(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        assert not running(pid)
+    finally:
+        if running(pid):
+            os.kill(pid, signal.SIGKILL)  # not left behind by a failing run
+
+
+RECORD_PROGRAMS_RUN = """
+import subprocess, sys
+ran, start = set(), subprocess.Popen.__init__
+def record(self, args, *more, **options):
+    start(self, args, *more, **options)  # raises if the program could not be run
+    ran.add(args[0])
+subprocess.Popen.__init__ = record
+import marac.pdf_worker as worker
+worker.render("<p>x</p>", [])
+print(" ".join(sorted(ran)))
+"""
+
+
+def test_the_worker_runs_no_compiler_or_linker(tmp_path):
+    # WeasyPrint's library lookup (cffi, then ctypes.util.find_library) links test programs with
+    # gcc and ld when it can find them: dozens of runs per document. The child's PATH names no
+    # directory, which leaves it only `ldconfig -p`, run by its full path.
+    environment = pdf.child_environment(str(tmp_path))
+    command = [sys.executable, "-c", RECORD_PROGRAMS_RUN]
+    result = subprocess.run(command, env=environment, cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert set(result.stdout.split()) <= {"/sbin/ldconfig"}
 
 
 def test_the_cpu_limit_stops_a_worker_even_without_the_timeout(monkeypatch):
