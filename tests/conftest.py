@@ -2,6 +2,8 @@
 anything under test. Tests sign people in fully (both factors) with `sign_in_fully`."""
 
 import functools
+import shutil
+import subprocess
 from datetime import date
 
 import pytest
@@ -16,6 +18,18 @@ PASSWORD = "correct-horse-battery-7"
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: a minute or more against a real server process; leave out with -m 'not slow'")
+
+
+def poppler(tool: str, *args: str) -> str:
+    """What a poppler-utils tool (pdftotext, pdfinfo) prints. A missing or broken tool fails the
+    test by name: a suite run while poppler-utils was still being installed once failed the ten
+    pack tests that read their PDF with bare FileNotFoundErrors, which read like flaky rendering."""
+    if shutil.which(tool) is None:
+        pytest.fail(f"{tool} is missing: the PDF tests need poppler-utils (Debian: apt-get install poppler-utils).")
+    result = subprocess.run([tool, *args], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        pytest.fail(f"{tool} failed with exit code {result.returncode}: {result.stderr.strip()[:300]}")
+    return result.stdout
 
 
 @functools.cache

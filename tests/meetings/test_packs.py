@@ -2,7 +2,6 @@
 fresh security code, every download logged, and built in a fixed number of queries."""
 
 import re
-import subprocess
 from datetime import date, timedelta
 
 import pytest
@@ -18,7 +17,7 @@ from marac.viewer import Viewer
 from meetings import services as meetings
 from meetings.access import meeting_access_for
 from meetings.packs import pack_for
-from tests.conftest import make_case
+from tests.conftest import make_case, poppler
 from tests.meetings.conftest import accepted
 
 VICTIM_CONTACT = ("14 Belvoir Road", "07700 900123", "07700 900456", "Flat 2, 9 Ashby Road")
@@ -61,11 +60,10 @@ def rendered(meeting, username: str, kind: str, tmp_path) -> tuple[str, str]:
     """(text of each page joined by form feeds, pdfinfo) of the PDF render_pack writes for that person."""
     out = tmp_path / f"{username}-{kind}.pdf"
     call_command("render_pack", meeting=meeting.pk, username=username, kind=kind, output=str(out))
-    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    text = poppler("pdftotext", str(out), "-")
     # Table cells and the footer wrap: compare text with its whitespace collapsed, page by page.
     text = "\f".join(" ".join(page.split()) for page in text.split("\f"))
-    info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True).stdout
-    return text, info
+    return text, poppler("pdfinfo", str(out))
 
 
 def test_a_representatives_pack_holds_no_address_or_phone_and_the_coordinators_does(heard, tmp_path):
@@ -160,11 +158,9 @@ def test_a_wrong_code_is_refused_and_counted(heard, agency_rep, client):
 
 
 def test_no_pack_prints_a_safe_address_whoever_it_is_for(rep_accepted, tmp_path):
-    import subprocess
-
     out = tmp_path / "pack.pdf"
     call_command("render_pack", meeting=rep_accepted.pk, username="coordinator", kind="pack", output=str(out))
-    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    text = poppler("pdftotext", str(out), "-")
     assert "14 Belvoir Road" in text and "Flat 2, 9 Ashby Road" not in text and "07700 900456" not in text
 
 
