@@ -56,6 +56,8 @@ run: install
 	  $(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 test: install
+	@command -v pdftotext >/dev/null && command -v pdfinfo >/dev/null \
+	  || { echo "ERROR: make test reads the PDFs it renders with pdftotext and pdfinfo. On Debian: apt-get install poppler-utils"; exit 1; }
 	@$(PY) -c 'import os, redis; redis.Redis.from_url(os.environ.get("MARAC_TEST_REDIS_URL", "redis://127.0.0.1:6379/12"), socket_connect_timeout=2).ping()' 2>/dev/null \
 	  || { echo "ERROR: make test needs Redis on 127.0.0.1:6379 for the background-worker test (Debian: apt-get install redis-server), or MARAC_TEST_REDIS_URL."; exit 1; }
 	MARAC_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
