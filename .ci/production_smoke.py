@@ -12,7 +12,6 @@ it). Run by .ci/run: `.venv/bin/python .ci/production_smoke.py`.
 import os
 import re
 import secrets
-import socket
 
 # The project's own processes and pdftotext, with fixed arguments and no shell
 import subprocess  # nosec B404
@@ -33,6 +32,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from .ci/: the project's packag
 
 from marac.security.keyring import new_keyring_json  # noqa: E402
 from tests.http_client import Client, HttpClientError  # noqa: E402
+from tests.processes import free_port, stop  # noqa: E402
 
 POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
 REDIS_URL = "redis://127.0.0.1:6379/13"  # a database of the smoke's own: flushed before and after
@@ -56,12 +56,6 @@ def timed(what: str):
     started = time.monotonic()
     yield
     print(f"   {what}: {time.monotonic() - started:.1f} s", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def manage(env: dict[str, str], *args: str) -> str:
@@ -100,13 +94,7 @@ class Processes:
 
     def stop_all(self) -> None:
         for name, process, _ in reversed(self.started):
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
+            stop(process)
             print(f"   stopped {name}, pid {process.pid} (exit {process.returncode})", flush=True)
 
     def print_tails(self, lines: int = 25) -> None:

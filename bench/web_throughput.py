@@ -22,7 +22,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from urllib.parse import urlencode
 from _harness import report
 
 from marac.security.keyring import new_keyring_json
+from tests.processes import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432").rstrip("/")
@@ -67,12 +67,6 @@ def manage(env: dict[str, str], *args: str) -> str:
     ).stdout
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def gunicorn(env: dict[str, str], log_dir: Path, name: str):
     """gunicorn with the repository's gunicorn.conf.py; yields (port, access log path). Stopped by
@@ -98,12 +92,7 @@ def gunicorn(env: dict[str, str], log_dir: Path, name: str):
         print((log_dir / f"{name}-error.log").read_text()[-4000:], file=sys.stderr)
         raise
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server, seconds=60)
 
 
 class Client:

@@ -11,11 +11,9 @@ access history and sees the chain verified. A screenshot of the page is kept whe
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,6 +21,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.processes import free_port, wait_for_port
 from tests.scratch_db import ROOT, manage, scratch_env, scratch_postgres
 
 CHROMIUM = os.environ.get("MARAC_CHROMIUM", "/usr/bin/chromium")
@@ -48,12 +47,6 @@ def scratch_database():
         yield env
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app():
     """The demo, served by a real server process; yields (base URL, its environment)."""
@@ -70,21 +63,11 @@ def app():
             stderr=subprocess.DEVNULL,
         )
         try:
-            wait_for(port)
+            wait_for_port(port, server)
             yield f"http://127.0.0.1:{port}", env
         finally:
             server.terminate()
             server.wait(timeout=10)
-
-
-def wait_for(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise AssertionError("the server did not start")
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ bench/embedded_office.py drives the same office and prints its throughput and la
 
 import http.cookiejar
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.processes import free_port, stop, wait_for_port
 from tests.scratch_db import ROOT, manage, scratch_env
 
 OFFICE_SIZE = 16
@@ -72,22 +72,6 @@ class Office:
     server_log: Path
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(port: int, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and server.poll() is None:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise AssertionError("the server did not start")
-
-
 @contextmanager
 def office_demo(size: int = OFFICE_SIZE) -> Iterator[Office]:
     """The demo on a scratch SQLite file with `size` more people, each enrolled with a second factor,
@@ -113,15 +97,10 @@ def office_demo(size: int = OFFICE_SIZE) -> Iterator[Office]:
                 stderr=subprocess.STDOUT,
             )
         try:
-            wait_for(port, server)
+            wait_for_port(port, server)
             yield Office(f"http://127.0.0.1:{port}", database, keys, log)
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
 
 
 def security_code(hex_key: str) -> str:

@@ -14,6 +14,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from gunicorn.config import Config
 
+from tests.processes import free_port, stop
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "gunicorn.conf.py"
 READ = (
@@ -104,12 +106,6 @@ def test_a_proxy_network_that_is_not_a_network_stops_the_server(load, networks):
         load(MARAC_TRUSTED_PROXY_NETWORKS=networks)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def get(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310  # nosec B310: our own server
         return response.read()
@@ -152,12 +148,7 @@ def test_a_real_server_logs_the_path_and_not_the_query_string(tmp_path):
             assert time.monotonic() < deadline, "nothing logged"
             time.sleep(0.1)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server, seconds=30)
     access, errors = out.read_text(), err.read_text()
     assert '"GET /healthz" 200' in access
     assert "[query removed]" in errors

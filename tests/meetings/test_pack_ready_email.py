@@ -4,7 +4,6 @@ it — no name, case reference, address, phone, venue or date, and no text typed
 
 import email
 import io
-import socket
 from email import policy
 
 import pytest
@@ -16,6 +15,7 @@ from meetings import services as meetings
 from meetings import tasks
 from meetings.models import Meeting, StoredPack
 from referrals.models import Case, HouseholdMember, Perpetrator
+from tests.processes import free_port
 
 
 class Inbox:
@@ -27,12 +27,6 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ commands are processes of their own, on a scratch database and a Redis database 
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -18,27 +17,12 @@ import pytest
 import redis
 
 from tests.http_client import Client
+from tests.processes import free_port, stop, wait_for_port
 from tests.scratch_db import ROOT, manage, scratch_database
 
 REDIS_URL = os.environ.get("MARAC_TEST_REDIS_URL", "redis://127.0.0.1:6379/12")  # not the CI smoke's 13
 PASSWORD = "marac-demo-2026"
 WAIT_SECONDS = 180
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise AssertionError("the server did not start")
 
 
 def stored_packs(env: dict[str, str], username: str) -> dict[str, str]:
@@ -50,15 +34,6 @@ def stored_packs(env: dict[str, str], username: str) -> dict[str, str]:
     )
     out = manage(env, "shell", "-c", script).stdout
     return dict(line.split()[1:] for line in out.splitlines() if line.startswith("STORED "))
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -98,7 +73,7 @@ def test_a_task_queued_by_a_web_request_is_run_by_a_separate_worker_process(brok
                 stderr=subprocess.STDOUT,
             )  # fmt: skip
             try:
-                wait_for(port)
+                wait_for_port(port, server)
                 rep = Client(f"http://127.0.0.1:{port}")
                 rep.sign_in("agency_rep", PASSWORD, lambda: manage(env, "demo_totp", "agency_rep").stdout.strip()[-6:])
                 meeting = next(path for path in re.findall(r'href="(/meetings/\d+/)"', rep.get("/meetings/").text))
