@@ -25,4 +25,9 @@ BEAT_SCHEDULE = {
         "task": "marac.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=5),
     },
+    # Records of sign-in attempts older than 90 days are deleted.
+    "forget-old-sign-in-records": {
+        "task": "marac.tasks.forget_old_sign_in_records",
+        "schedule": crontab(hour=3, minute=25),
+    },
 }

@@ -12,3 +12,16 @@ def clear_expired_sessions() -> int:
     ended session must not linger as a row that names who was signed in."""
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     return deleted
+
+
+# How long django-axes' records of sign-in attempts (usernames typed, addresses) are kept.
+SIGN_IN_RECORDS_DAYS = 90
+
+
+@app.task
+def forget_old_sign_in_records() -> int:
+    """Delete django-axes' access and failure records older than SIGN_IN_RECORDS_DAYS: they hold
+    what people typed as a username and where from (SECURITY.md), and lockouts last an hour."""
+    from axes.handlers.proxy import AxesProxyHandler  # needs the app registry: imported when run
+
+    return AxesProxyHandler.reset_logs(age_days=SIGN_IN_RECORDS_DAYS) + AxesProxyHandler.reset_failure_logs(age_days=SIGN_IN_RECORDS_DAYS)

@@ -29,3 +29,19 @@ def test_expired_sessions_are_cleared_and_live_ones_kept(db):
     assert clear_expired_sessions.apply().get() == 1
     assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]
     assert clear_expired_sessions.apply().get() == 0
+
+
+def test_sign_in_records_older_than_ninety_days_are_forgotten(db):
+    from axes.models import AccessFailureLog, AccessLog
+
+    from marac.tasks import SIGN_IN_RECORDS_DAYS, forget_old_sign_in_records
+
+    old = timezone.now() - timedelta(days=SIGN_IN_RECORDS_DAYS + 1)
+    for when, name in ((old, "old"), (timezone.now(), "recent")):
+        AccessLog.objects.create(username=name, ip_address="10.0.0.1", user_agent="", attempt_time=when)
+        AccessFailureLog.objects.create(username=name, ip_address="10.0.0.1", user_agent="", locked_out=False)
+    AccessLog.objects.filter(username="old").update(attempt_time=old)  # attempt_time is set on create
+    AccessFailureLog.objects.filter(username="old").update(attempt_time=old)
+    assert forget_old_sign_in_records.apply().get() == 2
+    assert list(AccessLog.objects.values_list("username", flat=True)) == ["recent"]
+    assert list(AccessFailureLog.objects.values_list("username", flat=True)) == ["recent"]
