@@ -47,6 +47,13 @@ class Case(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         permissions = [("hear_case", "Represents an agency at the meeting hearing this case")]
+        # Lists read a page of cases newest first within the areas, or the area and agency, a
+        # person sees: without these PostgreSQL sorts every case in the area to show 50.
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="case_newest"),
+            models.Index(fields=["area", "-created_at", "-id"], name="case_area_newest"),
+            models.Index(fields=["area", "referring_agency", "-created_at", "-id"], name="case_area_agency_newest"),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -245,6 +252,11 @@ class RiskAssessment(EncryptedModel):
     assessed_on = models.DateField()
     history = case_history()
 
+    class Meta:
+        # A case's current risk level is its latest complete checklist's (a subquery per case
+        # in the lists' risk filter), found by this index rather than by reading every checklist.
+        indexes = [models.Index(fields=["case", "status", "-assessed_on", "-id"], name="assessment_case_latest")]
+
     @property
     def checklist(self):
         return CHECKLISTS[self.checklist_version]
@@ -293,6 +305,8 @@ class Referral(EncryptedModel):
     class Meta:
         # One referral per checklist: a repeat referral starts from a new checklist.
         constraints = [models.UniqueConstraint(fields=["assessment"], name="one_referral_per_checklist")]
+        # Triage and "waiting on the referrer" read the referrals in one status, oldest first.
+        indexes = [models.Index(fields=["status", "submitted_on", "id"], name="referral_status_submitted")]
 
 
 class Incident(EncryptedModel):
