@@ -42,8 +42,18 @@ def totp_enrolment_device(*, user: User, device_id: int | None) -> TOTPDevice | 
 
 @transaction.atomic
 def totp_enrolment_confirm(*, user: User, device: TOTPDevice, token: str) -> bool:
-    """Confirm the device if the person's app produced a current code for its key."""
-    if device.user_id != user.pk or device.confirmed or not device.verify_token(token):
+    """Confirm the device if the person's app produced a current code for its key.
+
+    django-otp's own throttle is set aside here: after one wrong code it refuses every code,
+    the right one too, for a second (then 2, 4, 8), and the person was told their correct code
+    was wrong. It protects nothing at set-up, where reloading the page makes a fresh unthrottled
+    key; what stops guessing is the account lockout, which the view counts every wrong code
+    towards (five lock the account for the cool-off time, whatever key is on the page).
+    """
+    if device.user_id != user.pk or device.confirmed:
+        return False
+    device.throttle_reset(commit=False)
+    if not device.verify_token(token):
         return False
     device.confirmed = True
     device.save(update_fields=["confirmed"])

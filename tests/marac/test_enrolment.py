@@ -126,3 +126,37 @@ def test_a_borrowed_session_cannot_make_new_backup_codes(client, sign_in_fully, 
         assert response.status_code == 200
         assert "govuk-error-summary" in response.content.decode()
     assert sorted(StaticToken.objects.filter(device__user=coordinator).values_list("token", flat=True)) == sorted(old_codes)
+
+
+def wrong_code(device) -> str:
+    return f"{(int(current_code(device)) + 1) % 1_000_000:06d}"
+
+
+def test_a_correct_code_just_after_a_mistyped_one_confirms_the_app(client, new_starter):
+    start(client)
+    client.get("/sign-in/set-up-security-codes/")
+    device = TOTPDevice.objects.get(user=new_starter)
+    with time_machine.travel(NOW, tick=False):  # no time passes between the two tries
+        mistyped = client.post("/sign-in/set-up-security-codes/", {"code": wrong_code(device)})
+        assert "govuk-error-summary" in mistyped.content.decode()
+        response = client.post("/sign-in/set-up-security-codes/", {"code": current_code(device)})
+    assert response.url == "/account/backup-codes/"
+    device.refresh_from_db()
+    assert device.confirmed
+
+
+def test_guessing_codes_at_set_up_locks_the_account_even_for_a_correct_code(client, new_starter):
+    start(client)
+    client.get("/sign-in/set-up-security-codes/")
+    device = TOTPDevice.objects.get(user=new_starter)
+    with time_machine.travel(NOW, tick=False):
+        for _ in range(5):
+            last = client.post("/sign-in/set-up-security-codes/", {"code": wrong_code(device)})
+        assert last.status_code == 429
+        # A new session with the password gets no more tries, even with the right code.
+        start(client)
+        client.get("/sign-in/set-up-security-codes/")
+        device = TOTPDevice.objects.get(user=new_starter)
+        response = client.post("/sign-in/set-up-security-codes/", {"code": current_code(device)})
+    assert response.status_code in (302, 429)
+    assert not TOTPDevice.objects.filter(user=new_starter, confirmed=True).exists()
