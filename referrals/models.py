@@ -330,3 +330,68 @@ class Incident(EncryptedModel):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     summary = EncryptedTextField(blank=True)
     history = case_history()
+
+
+class ReferralMessage(EncryptedModel):
+    """One turn of the conversation between the coordinator and the referrer about a referral
+    (issue 16): the coordinator's question, the referrer's written reply, the resubmission and a
+    withdrawal. The text is encrypted under the case's key and read through the field policy like
+    the decision reason; rows are only ever added, so the thread reads as it happened."""
+
+    class Kind(models.TextChoices):
+        QUESTION = "question", "The coordinator asked for more information"
+        REPLY = "reply", "The referrer replied"
+        RESUBMITTED = "resubmitted", "The referrer sent the referral back"
+        WITHDRAWN = "withdrawn", "The referrer withdrew the referral"
+
+    # The case as well as the referral: the encrypted text needs the case's data key at hand.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="referral_messages")
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    text = EncryptedTextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on referral {self.referral_id}"  # never the text
+
+
+class CaseStatusChange(EncryptedModel):
+    """A case closed or reopened by its coordinator, with a coded reason and an optional note
+    (encrypted under the case's key: it is typed about the victim). The coded reason stays
+    readable to auditors; the note only through the field policy."""
+
+    class Kind(models.TextChoices):
+        CLOSED = "closed", "Closed"
+        REOPENED = "reopened", "Reopened"
+
+    class Reason(models.TextChoices):
+        # Closing
+        RISK_REDUCED = "risk_reduced", "The actions are complete and the risk has reduced"
+        NO_CONTACT = "no_contact", "No agency is in contact with the victim any more"
+        MOVED_AWAY = "moved_away", "The victim has moved away and no MARAC area will take the case"
+        OPENED_IN_ERROR = "opened_in_error", "The case was opened in error or duplicates another"
+        # Reopening
+        NEW_INCIDENT = "new_incident", "A further incident has been reported"
+        NEW_REFERRAL = "new_referral", "A new referral has been made"
+        CLOSED_IN_ERROR = "closed_in_error", "The case was closed in error"
+        OTHER = "other", "Another reason (say what in the note)"
+
+    CLOSE_REASONS = (Reason.RISK_REDUCED, Reason.NO_CONTACT, Reason.MOVED_AWAY, Reason.OPENED_IN_ERROR, Reason.OTHER)
+    REOPEN_REASONS = (Reason.NEW_INCIDENT, Reason.NEW_REFERRAL, Reason.CLOSED_IN_ERROR, Reason.OTHER)
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="status_changes")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    note = EncryptedTextField(blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Case {self.case_id} {self.kind}"

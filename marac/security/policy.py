@@ -104,6 +104,10 @@ POLICY: dict[str, dict[str, FieldRule]] = {
     },
     "referrals.riskassessment": {"answers": ASSESSMENT, "override_rationale": ASSESSMENT},
     "referrals.referral": {"without_consent_reason": DECISION, "decision_reason": DECISION},
+    # The conversation about a referral, and why a case was closed or reopened, read as the
+    # decision reason is: by the case owners and the chair, never meeting representatives or auditors.
+    "referrals.referralmessage": {"text": DECISION},
+    "referrals.casestatuschange": {"note": DECISION},
     "referrals.incident": {"summary": INCIDENT},
     "meetings.researchreturn": {"facts": RESEARCH, "opinion": RESEARCH, "not_shared": RESEARCH_NOT_SHARED},
     "meetings.caseminutes": {"information_shared": MINUTES, "risks": MINUTES, "decision_notes": MINUTES},
