@@ -12,6 +12,10 @@ class AuditSearchForm(forms.Form):
     since = GovukDateField(label="From", required=False)
     until = GovukDateField(label="To", required=False)
 
+    def clean_case_reference(self) -> str:
+        # References are stored in capitals (NWL-2026-0001); people type them in any case, with spaces.
+        return self.cleaned_data["case_reference"].strip().upper()
+
     def clean(self):
         data = super().clean()
         if data.get("since") and data.get("until") and data["since"] > data["until"]:

@@ -183,3 +183,13 @@ def test_a_burst_of_failed_sign_ins_by_nobody_is_shown_not_a_failure(sign_in_ful
     response = sign_in_fully(auditor).get("/audit/anomalies/")
     assert response.status_code == 200
     assert "(not signed in)" in response.content.decode()
+
+
+def test_search_by_case_reference_ignores_letter_case(sign_in_fully, auditor, browsed):
+    client = sign_in_fully(auditor)
+    typed = f"  {browsed.reference.lower()} "
+    by_case = client.get("/audit/", {"case_reference": typed, "event": "case_read"}).context["page"].object_list
+    assert {e.user.username for e in by_case} == {"referrer", "coordinator"}
+    exported = client.get("/audit/export.csv", {"case_reference": typed}).content.decode()
+    assert browsed.reference in exported
+    assert AccessEvent.objects.filter(user=auditor, event="audit_export", purpose="filters: case_reference").exists()
