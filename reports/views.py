@@ -102,10 +102,25 @@ def _trend(areas: list[MaracArea], today: date) -> dict:
     return {
         "rows": rows,
         "ni32": charts.chart(
-            "NI 32: repeat cases as a percentage of cases heard", "%", labels, [t.percentage for t in totals], floor=40, bars=False
+            "NI 32: repeat cases as a percentage of cases heard",
+            "%",
+            labels,
+            [t.percentage for t in totals],
+            floor=40,
+            bars=False,
+            axis_label="Repeat cases, % of cases heard",
+            series="NI 32",
         ),
         "rate": charts.chart(
-            "Cases heard per 10,000 adult women, as a yearly rate", "", labels, [r for _, _, r in rows], floor=40, bars=True
+            "Cases heard per 10,000 adult women, as a yearly rate",
+            "",
+            labels,
+            [r for _, _, r in rows],
+            floor=40,
+            bars=True,
+            axis_label="Cases heard a year per 10,000 adult women",
+            series="Cases heard per 10,000 adult women (yearly rate)",
+            benchmark=charts.SAFELIVES_CASES_PER_10000,
         ),
     }
 
