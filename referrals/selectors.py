@@ -60,13 +60,19 @@ def incidents_since(case: Case, since: date) -> list[Incident]:
     return list(case.incidents.filter(occurred_on__gt=since).order_by("occurred_on"))
 
 
+def _as_read(name: str, value):
+    """A choice's label ("Not known"), not the code stored for it ("not_known")."""
+    choices = dict(Victim._meta.get_field(name).flatchoices)
+    return choices.get(value, value) if choices and isinstance(value, str) else value
+
+
 def victim_changes(victim: Victim, readable: set[str]) -> list[dict]:
     """The victim record's history as changes: who, when, and each readable field's old and new
     value. Fields the reader may not see are neither shown nor decrypted."""
     rows = list(victim.history.select_related("history_user", "case__data_key").order_by("history_date", "history_id"))
     changes, before = [], {}
     for row in rows:
-        after = {name: getattr(row, name) for name in sorted(readable)}
+        after = {name: _as_read(name, getattr(row, name)) for name in sorted(readable)}
         diffs = [(name, before.get(name), value) for name, value in after.items() if not before or before.get(name) != value]
         if diffs:
             changes.append({"when": row.history_date, "who": row.history_user, "created": not before, "diffs": diffs})

@@ -8,6 +8,7 @@ from django import template
 from django.template.defaultfilters import linebreaksbr
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
+from django.utils.text import capfirst
 
 from marac.security.policy import Withheld
 
@@ -71,7 +72,8 @@ def choice(value, field_name: str):
 def field_label(name: str) -> str:
     from referrals.models import Victim
 
-    return Victim._meta.get_field(name).verbose_name.capitalize()
+    # capfirst, not capitalize: "LGBT+" is written that way, and capitalize() made it "Lgbt+".
+    return capfirst(Victim._meta.get_field(name).verbose_name)
 
 
 @register.filter

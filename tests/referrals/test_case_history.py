@@ -65,3 +65,11 @@ def test_history_rows_record_the_client_address_of_the_change(sign_in_fully, ref
     }
     client.post(f"/cases/{case_a.reference}/victim/", data, REMOTE_ADDR="198.51.100.23")
     assert case_a.victim.history.order_by("-history_id").first().history_client_ip == "198.51.100.23"
+
+
+def test_history_shows_choices_and_field_names_as_people_read_them(sign_in_fully, coordinator, referrer, case_a):
+    change(case_a, referrer, lgbt="yes", disabled="no")
+    html = sign_in_fully(coordinator).get(f"/cases/{case_a.reference}/history/").content.decode()
+    assert "LGBT+" in html and "Lgbt" not in html
+    assert "Not known" in html and "not_known" not in html
+    assert ">Yes<" in html and ">yes<" not in html
