@@ -91,6 +91,11 @@ def test_the_drill_down_lists_the_repeat_cases_through_the_policy_and_logs_them(
     assert AccessEvent.objects.filter(event="case_read", user=coordinator, case_reference="NWL-S1", fields=["name"]).exists()
 
 
+def test_the_drill_down_names_the_repeat_definition_as_written(sign_in_fully, coordinator, figures):
+    page = sign_in_fully(coordinator).get(f"/reports/NWL/repeats/?from={TODAY.replace(day=1)}&to={TODAY}").content.decode()
+    assert "Current (SafeLives)" in page and "current (safelives)" not in page
+
+
 @pytest.mark.parametrize("persona", ["unrelated", "referrer", "agency_rep", "auditor"])
 def test_the_drill_down_shows_an_unrelated_person_nothing(request, sign_in_fully, figures, persona):
     client = sign_in_fully(request.getfixturevalue(persona))
