@@ -22,10 +22,12 @@ every refusal on a protected page is logged once, never twice and never not at a
 resolve to no page (and static files) raise nothing in a view, so they are not logged.
 """
 
+from dataclasses import dataclass
 from typing import Literal, NoReturn
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 
 import audit
 from marac.access_levels import VERIFIED, access_level
@@ -33,20 +35,49 @@ from marac.access_levels import VERIFIED, access_level
 UNROUTED = "access_denied"
 
 
+@dataclass(frozen=True)
+class NextStep:
+    """What a refused person can do to be allowed, shown on the 403 page instead of "your role
+    does not allow it" (a representative who has not yet accepted a confidentiality statement)."""
+
+    heading: str
+    explanation: str
+    link_text: str
+    url: str
+
+
 class Forbidden(PermissionDenied):
     """A 403 already written to the access log."""
+
+    def __init__(self, next_step: NextStep | None = None):
+        super().__init__()
+        self.next_step = next_step
 
 
 class NotFound(Http404):
     """A 404 already written to the access log."""
 
 
-def refuse(request: HttpRequest, *, status: Literal[403, 404], event: str, purpose: str, case_reference: str = "") -> NoReturn:
-    """Log one denied access event for this request, then raise the 403 or 404."""
+def refuse(
+    request: HttpRequest,
+    *,
+    status: Literal[403, 404],
+    event: str,
+    purpose: str,
+    case_reference: str = "",
+    next_step: NextStep | None = None,
+) -> NoReturn:
+    """Log one denied access event for this request, then raise the 403 (saying what to do next,
+    if there is something) or the 404."""
     audit.record(event=event, request=request, case_reference=case_reference, purpose=purpose, outcome="denied")
     if status == 403:
-        raise Forbidden
+        raise Forbidden(next_step)
     raise NotFound
+
+
+def forbidden_page(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 403 page (handler403), with the refusal's next step when it has one."""
+    return render(request, "403.html", {"next_step": getattr(exception, "next_step", None)}, status=403)
 
 
 def log_unrouted(request: HttpRequest, exception: Exception) -> None:

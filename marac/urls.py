@@ -4,6 +4,9 @@ from django.urls import include, path
 from marac import signin_views, views
 from referrals.urls import referral_urlpatterns
 
+# A refusal that says what to do next (accept a confidentiality statement) shows it on the 403 page.
+handler403 = "marac.refusals.forbidden_page"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("sign-in/", signin_views.sign_in, name="sign-in"),

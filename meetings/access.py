@@ -11,10 +11,11 @@ holds to that without checking it again.
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from guardian.shortcuts import get_objects_for_user
 
 from marac.models import Role
-from marac.refusals import refuse
+from marac.refusals import NextStep, refuse
 from marac.security.policy import Rel
 from marac.viewer import Viewer, ViewerRequest
 from meetings.models import Action, AgendaItem, Attendance, CaseMinutes, Meeting, ResearchReturn
@@ -147,12 +148,27 @@ def refuse_meeting_unless(allowed: bool, request: ViewerRequest, access: Meeting
         refuse(request, status=403, event=event, purpose=f"{purpose} (meeting {access.meeting.pk})")
 
 
+def refuse_until_statement_accepted(request: ViewerRequest, access: MeetingAccess, *, event: str, purpose: str) -> None:
+    """403, logged, for a representative who has not yet accepted the meeting's confidentiality
+    statement: the page says so and links to the statement, as accepting it is all they need."""
+    if access.sees_cases:
+        return
+    statement = NextStep(
+        heading="Accept the confidentiality statement first",
+        explanation="You can see this meeting's cases and papers once you have accepted its confidentiality statement.",
+        link_text="Read and accept the confidentiality statement",
+        url=reverse("meeting-confidentiality", args=[access.meeting.pk]),
+    )
+    next_step = statement if access.representative else None
+    refuse(request, status=403, event=event, purpose=f"{purpose} (meeting {access.meeting.pk})", next_step=next_step)
+
+
 def meeting_case_get(request: ViewerRequest, access: MeetingAccess, reference: str, *, purpose: str) -> tuple[Case, set[Rel]]:
     """A case on this meeting's agenda, with the person's relationships to it; 404 (logged) if it
     is not on the agenda, 403 (logged) if the person has not yet accepted the confidentiality
     statement."""
     # Refused before looking the case up, so 403 or 404 cannot tell which references are listed.
-    refuse_meeting_unless(access.sees_cases, request, access, event="confidentiality_not_accepted", purpose=purpose)
+    refuse_until_statement_accepted(request, access, event="confidentiality_not_accepted", purpose=purpose)
     case = (
         Case.objects.filter(reference=reference, agenda_items__meeting=access.meeting, agenda_items__removed_at=None)
         .exclude(status=Case.Status.SHREDDED)

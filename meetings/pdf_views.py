@@ -13,7 +13,7 @@ from marac.pdf import PdfRenderError
 from marac.reauth import reauthentication_redirect, recently_reauthenticated
 from marac.refusals import refuse
 from meetings import stored_packs
-from meetings.access import meeting_get_for_user, refuse_meeting_unless
+from meetings.access import meeting_get_for_user, refuse_meeting_unless, refuse_until_statement_accepted
 from meetings.packs import KINDS, may_have, pack_for
 
 
@@ -23,6 +23,7 @@ def meeting_pdf(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         # Not the name asked for: it is whatever was typed into the address.
         refuse(request, status=404, event="pdf_download_denied", purpose=f"download an unknown document (meeting {pk})")
     access = meeting_get_for_user(request, pk, purpose=f"download {kind}")
+    refuse_until_statement_accepted(request, access, event="pdf_download_denied", purpose=f"download {kind}")
     refuse_meeting_unless(may_have(access, kind), request, access, event="pdf_download_denied", purpose=f"download {kind}")
     if not recently_reauthenticated(request):
         return reauthentication_redirect(request)
