@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "meetings",
     "reports",
     "audit",
+    "audit.workspace.apps.AuditWorkspaceConfig",
     "demo",
 ]
 

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from marac import services
+from marac import services, worklist
 from marac.access_levels import public
 from marac.security.keyring import Keyring
 
@@ -17,7 +17,10 @@ logger = logging.getLogger("marac.health")
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "marac/home.html", {"memberships": request.viewer.memberships})
+    """What needs the person's attention, per role, counted and linked to where the work is done;
+    their roles below it. Counts and dates only: nothing here reads a victim's data."""
+    context = {"work": worklist.work_for(request.viewer), "memberships": request.viewer.memberships}
+    return render(request, "marac/home.html", context)
 
 
 @require_GET

@@ -9,7 +9,9 @@ class MeetingsConfig(AppConfig):
 
     def ready(self) -> None:
         # What meetings add to referrals, which knows nothing of meetings (DESIGN 3): the
-        # representative's grant to the cases on an agenda, and the case page's meeting sections.
-        from meetings import contributions
+        # representative's grant to the cases on an agenda, and the case page's meeting sections;
+        # and its items on the home page's work list (marac.worklist).
+        from meetings import contributions, worklist
 
         contributions.register()
+        worklist.register()

@@ -12,6 +12,10 @@ from audit.models import AccessEvent
 from marac.models import Membership
 from referrals.models import Case
 
+# Written by the workspace's pages, read by the auditor's home page (audit/workspace/worklist.py).
+ANOMALIES_VIEWED = "audit_anomalies_viewed"
+CHAIN_VERIFIED = "audit_chain_verified"
+
 
 def events_in_scope(areas: set[int]) -> QuerySet[AccessEvent]:
     """Events about cases in the areas; every event by people who work in them (including probes

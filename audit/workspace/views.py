@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 import audit
 from audit.chain import verify
+from audit.models import AccessEvent
 from audit.workspace import selectors
 from audit.workspace.access import audit_scope, audited_case_get, audited_person_get
 from audit.workspace.forms import AuditSearchForm
@@ -95,10 +96,18 @@ def audit_person(request: HttpRequest, username: str) -> HttpResponse:
 @require_GET
 def audit_anomalies(request: HttpRequest) -> HttpResponse:
     _, events = audit_scope(request)
-    return render(request, "audit/anomalies.html", {"anomalies": selectors.anomalies(events)})
+    response = render(request, "audit/anomalies.html", {"anomalies": selectors.anomalies(events)})
+    # The auditor's home page counts the anomalies since their last visit, which this records.
+    audit.record(event=selectors.ANOMALIES_VIEWED, request=request, purpose="anomalies")
+    return response
 
 
 @require_GET
 def audit_chain(request: HttpRequest) -> HttpResponse:
     audit_scope(request)
-    return render(request, "audit/chain.html", {"verdict": verify()})
+    verdict = verify()
+    # Every auditor's home page shows when the chain was last verified, and what was found.
+    outcome = AccessEvent.Outcome.ALLOWED if verdict.intact else AccessEvent.Outcome.INTEGRITY_FAILURE
+    found = f"{verdict.count} events intact" if verdict.intact else f"broken at event {verdict.broken_at}"
+    audit.record(event=selectors.CHAIN_VERIFIED, request=request, purpose=found, outcome=outcome)
+    return render(request, "audit/chain.html", {"verdict": verdict})
