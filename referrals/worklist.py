@@ -1,0 +1,105 @@
+"""What referrals puts on the home page's work list (marac.worklist), registered from
+ReferralsConfig.ready(): the referrer's checklists, questions, decisions and re-assessments, and
+the coordinator's triage queue. Each provider counts in SQL, in a fixed number of queries, only
+among the cases the person's memberships give them; nothing is decrypted."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Max, Min, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from marac import worklist
+from marac.models import Role
+from marac.viewer import Viewer
+from marac.worklist import WorkItem
+from referrals import selectors
+from referrals.access import referrer_scope
+from referrals.models import Case, Referral, RiskAssessment
+
+# No per-area setting says when a checklist is stale yet (issue 18 adds one): until then one
+# setting for every area, and the default of 8 weeks.
+DEFAULT_REASSESSMENT_WEEKS = 8
+
+
+def register() -> None:
+    worklist.register(Role.REFERRER, referrer_work)
+    worklist.register(Role.COORDINATOR, coordinator_work)
+
+
+def plural(count: int, one: str, many: str) -> str:
+    return one if count == 1 else many
+
+
+def start_of_week(today: date) -> datetime:
+    """Monday 00:00, local time, of the week holding `today`."""
+    return timezone.make_aware(datetime.combine(today - timedelta(days=today.weekday()), time.min))
+
+
+def reassessment_due_before(today: date) -> date:
+    weeks = getattr(settings, "MARAC_REASSESSMENT_WEEKS", DEFAULT_REASSESSMENT_WEEKS)
+    return today - timedelta(weeks=weeks)
+
+
+def referrer_work(viewer: Viewer) -> list[WorkItem]:
+    """Three queries: the person's drafts, their agencies' referrals by state, stale checklists."""
+    scope = referrer_scope(viewer)
+    if scope is None:
+        return []
+    today = timezone.localdate()
+    my_referrals = reverse("my-referrals")
+    drafts = selectors.referrer_drafts(scope, viewer.user).count()
+    referrals = selectors.referrer_referrals(scope).aggregate(
+        questions=Count("pk", filter=Q(status=Referral.Status.MORE_INFO)),
+        decided=Count(
+            "pk",
+            filter=Q(status__in=(Referral.Status.ACCEPTED, Referral.Status.DECLINED), decided_at__gte=start_of_week(today)),
+        ),
+    )
+    due = reassessments_due(viewer, today)
+    return [
+        WorkItem(
+            "Checklists in progress", drafts, my_referrals, plural(drafts, "checklist not yet referred", "checklists not yet referred")
+        ),
+        WorkItem(
+            "Questions from the coordinator",
+            referrals["questions"],
+            f"{my_referrals}?status={Referral.Status.MORE_INFO}",
+            "referrals waiting for more information from your agency",
+        ),
+        WorkItem("Referrals decided this week", referrals["decided"], my_referrals, "accepted or declined since Monday"),
+        WorkItem("Risk re-assessments due", due, reverse("case-list"), reassessment_detail()),
+    ]
+
+
+def reassessment_detail() -> str:
+    weeks = getattr(settings, "MARAC_REASSESSMENT_WEEKS", DEFAULT_REASSESSMENT_WEEKS)
+    return f"open cases whose latest checklist is more than {weeks} weeks old"
+
+
+def reassessments_due(viewer: Viewer, today: date) -> int:
+    """Open cases the person's agencies referred whose latest complete checklist is older than the
+    re-assessment period, and with no new checklist already in progress."""
+    theirs = Q(pk__in=[])
+    for area_id, agency_id in viewer.pairs_for(Role.REFERRER):
+        theirs |= Q(area_id=area_id, referring_agency_id=agency_id)
+    complete = Q(assessments__status=RiskAssessment.Status.COMPLETE)
+    return (
+        Case.objects.filter(theirs, status=Case.Status.OPEN)
+        .annotate(latest=Max("assessments__assessed_on", filter=complete))
+        .filter(latest__lt=reassessment_due_before(today))
+        .exclude(assessments__status=RiskAssessment.Status.DRAFT)
+        .count()
+    )
+
+
+def coordinator_work(viewer: Viewer) -> list[WorkItem]:
+    """One query: the triage queue's length and its oldest referral."""
+    areas = viewer.areas_for(Role.COORDINATOR)
+    waiting = selectors.triage_queue(areas).aggregate(count=Count("pk"), oldest=Min("submitted_on"))
+    detail = ""
+    if waiting["oldest"]:
+        days = (timezone.localdate() - waiting["oldest"]).days
+        detail = f"the oldest submitted {days} {plural(days, 'day', 'days')} ago"
+    return [WorkItem("Referrals waiting for triage", waiting["count"], reverse("triage"), detail)]
