@@ -7,6 +7,7 @@ cases is granted through these relationships (DESIGN 4.4), never through global 
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 # The security core's tables belong to this app; importing them here registers them.
@@ -138,3 +139,70 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}, {self.agency} ({self.area.short_code})"
+
+
+class NoticeKind(models.TextChoices):
+    """What a notification can be about. Each kind has one fixed sentence in the app and one
+    email template (marac/notices.py); the events that raise them live with the data they
+    concern (referrals, meetings)."""
+
+    MORE_INFO = "more_info", "The coordinator asks for more information about your referral"
+    REFERRAL_DECIDED = "referral_decided", "Your referral is accepted or declined"
+    AGENDA_ISSUED = "agenda_issued", "A meeting's agenda is issued"
+    PACK_READY = "pack_ready", "Your meeting pack is ready"
+    RESEARCH_DUE = "research_due", "Research for a meeting is due"
+    ACTION_ASSIGNED = "action_assigned", "An action is given to your agency"
+    ACTION_DUE = "action_due", "An action is due in 3 days"
+    ACTION_OVERDUE = "action_overdue", "An action is overdue"
+    MINUTES_ISSUED = "minutes_issued", "A meeting's minutes are issued"
+
+
+class Notification(models.Model):
+    """Something that needs one person's attention, made once per person, kind and subject: the
+    unique constraint is what makes an event or a reminder job that runs twice, or two workers
+    racing, tell nobody twice.
+
+    Holds no victim data and no case reference: the subject key is ids only ("meeting:12"), and
+    the page shows a fixed sentence per kind and a link, so a list of notifications needs no
+    field policy and outlives any case's erasure without saying anything about it."""
+
+    class Email(models.TextChoices):
+        PENDING = "", "Not sent yet"
+        SENT = "sent", "Sent"
+        OPTED_OUT = "opted_out", "Not sent: the person turned this email off"
+        NO_ADDRESS = "no_address", "Not sent: no email address"
+        FAILED = "failed", "Could not be sent"
+        OWN_TASK = "own_task", "Sent by its own task (meeting packs)"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=NoticeKind.choices)
+    subject_key = models.CharField(max_length=80, help_text="What it is about, as ids only: meeting:12, action:40:overdue.")
+    url = models.CharField(max_length=200, help_text="Where the work is: a path in this service, followed through its access checks.")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email = models.CharField(max_length=12, choices=Email.choices, default=Email.PENDING, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "kind", "subject_key"], name="one_notification_per_subject")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notification_list"),
+            models.Index(fields=["user", "read_at"], name="notification_unread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for user {self.user_id} ({self.subject_key})"
+
+
+class EmailOptOut(models.Model):
+    """A person who does not want emails of one kind. They still get the notification in the app:
+    only the email is turned off."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_opt_outs")
+    kind = models.CharField(max_length=20, choices=NoticeKind.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="one_opt_out_per_kind")]
+
+    def __str__(self) -> str:
+        return f"User {self.user_id} gets no {self.kind} email"

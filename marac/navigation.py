@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from marac.models import Role
+from marac.models import Notification, Role
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ NAV_ITEMS = (
     NavItem("NI 32 and data return", "ni32-report", frozenset({Role.COORDINATOR, Role.CHAIR})),
     NavItem("Audit", "audit-search", frozenset({Role.AUDITOR})),
     NavItem("Administration", "admin:index", frozenset({Role.ADMIN})),
+    NavItem("Notifications", "notifications"),
     NavItem("Your account", "account"),
 )
 
@@ -45,4 +46,11 @@ def navigation(request) -> dict:
     user, viewer = getattr(request, "user", None), getattr(request, "viewer", None)
     if user is None or viewer is None or not user.is_authenticated or not user.is_verified():
         return {"navigation": []}
-    return {"navigation": items_for(viewer.roles, request.path)}
+    items = items_for(viewer.roles, request.path)
+    # One count query a page: how many notifications the person has not read, shown in the menu.
+    unread = Notification.objects.filter(user=user, read_at=None).count()
+    if unread:
+        for item in items:
+            if item["url"] == reverse("notifications"):
+                item["label"] = f"Notifications ({unread} new)"
+    return {"navigation": items}

@@ -20,6 +20,19 @@ BEAT_SCHEDULE = {
         "task": "meetings.tasks.tidy_stored_packs",
         "schedule": crontab(minute=17),
     },
+    # Reminders: research due before a meeting, actions due in 3 days, actions overdue. Hourly in
+    # the working day, so a run missed is made up the same day; each is sent once however often
+    # this runs (meetings/reminders.py).
+    "send-reminders": {
+        "task": "meetings.tasks.send_reminders",
+        "schedule": crontab(minute=40, hour="7-18"),
+    },
+    # Notification emails still waiting a while after their event (the broker was down when it
+    # happened, or the worker died) are queued again; each is claimed, so none goes twice.
+    "email-stalled-notifications": {
+        "task": "marac.notices.email_stalled_notifications",
+        "schedule": crontab(minute="*/15"),
+    },
     # Sessions past their expiry are deleted.
     "clear-expired-sessions": {
         "task": "marac.tasks.clear_expired_sessions",

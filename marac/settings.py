@@ -278,6 +278,9 @@ CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 # Stored meeting packs (docs/adr/0017): kept this many days after the meeting, then removed.
 MARAC_STORED_PACK_DAYS = env_int("MARAC_STORED_PACK_DAYS", 28, minimum=1)
 
+# Reminders (meetings/reminders.py): research is due this many working days before its meeting.
+MARAC_RESEARCH_DUE_WORKING_DAYS = env_int("MARAC_RESEARCH_DUE_WORKING_DAYS", 3, minimum=1)
+
 # --- Email: content-free notices, sent by workers (never a name, a reference or typed text) ---
 MARAC_SITE_URL = env_str("MARAC_SITE_URL", f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MARAC case coordination <no-reply@localhost>")

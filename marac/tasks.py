@@ -5,6 +5,11 @@ from django.utils import timezone
 
 from marac.celery import app
 
+# The notification emails' tasks live with the notices; importing them here is what registers
+# them with a worker, which loads each app's tasks module.
+from marac.notices import email_notification as email_notification
+from marac.notices import email_stalled_notifications as email_stalled_notifications
+
 
 @app.task
 def clear_expired_sessions() -> int:

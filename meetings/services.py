@@ -14,7 +14,7 @@ from marac.concurrency import StaleRecord
 from marac.history import acting
 from marac.models import Agency, MaracArea, Role, User
 from marac.security.fields import EncryptedModel
-from meetings import selectors
+from meetings import reminders, selectors
 from meetings.models import (
     Action,
     ActionUpdate,
@@ -236,6 +236,7 @@ def agenda_issue(*, meeting: Meeting, by: User) -> Meeting:
     meeting.status, meeting.agenda_issued_at = S.AGENDA_ISSUED, timezone.now()
     _saved(meeting, by)
     audit.record(event="agenda_issued", user=by, purpose=f"meeting {meeting.pk}")
+    reminders.agenda_issued(meeting, by=by)
     packs_changed(meeting.pk)
     return meeting
 
@@ -396,6 +397,7 @@ def action_add(
     )
     _saved(action, by)
     audit.record(event="action_agreed", user=by, case_reference=case.reference, purpose=f"meeting {meeting.pk}")
+    reminders.action_assigned(action, by=by)
     return action
 
 
@@ -406,6 +408,7 @@ def minutes_issue(*, meeting: Meeting, by: User) -> Meeting:
     meeting.status, meeting.minutes_issued_at = S.MINUTES_ISSUED, timezone.now()
     _saved(meeting, by)
     audit.record(event="minutes_issued", user=by, purpose=f"meeting {meeting.pk}")
+    reminders.minutes_issued(meeting, by=by)
     packs_changed(meeting.pk)
     return meeting
 

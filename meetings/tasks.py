@@ -7,11 +7,15 @@ it (the meeting page) once its retries are used up.
 
 import logging
 
+from django.urls import reverse
+from django.utils import timezone
+
 from marac.background import queue_after_commit, queue_now
 from marac.celery import app
-from marac.notices import send_notice
+from marac.models import NoticeKind
+from marac.notices import SENT, notify_in_app, send_notice
 from marac.pdf import PdfRenderError
-from meetings import stored_packs
+from meetings import reminders, stored_packs
 from meetings.models import StoredPack
 
 logger = logging.getLogger("meetings.tasks")
@@ -56,8 +60,10 @@ def email_pack_ready(self, pack_id: int) -> None:
     if not StoredPack.objects.filter(pk=pack_id, email=StoredPack.Email.NOT_SENT).update(email=StoredPack.Email.SENT):
         return
     row = StoredPack.objects.select_related("recipient").get(pk=pack_id)
+    url = reverse("meeting-detail", args=[row.meeting_id])
+    notify_in_app(kind=NoticeKind.PACK_READY, subject_key=f"meeting:{row.meeting_id}", user=row.recipient, url=url)
     try:
-        sent = send_notice(row.recipient, "pack_ready")
+        outcome = send_notice(row.recipient, NoticeKind.PACK_READY)
     except Exception as error:  # SMTP refused, unreachable, or anything else: the claim is released
         last_try = self.request.retries >= EMAIL_RETRIES
         StoredPack.objects.filter(pk=pack_id).update(email=StoredPack.Email.FAILED if last_try else StoredPack.Email.NOT_SENT)
@@ -65,7 +71,7 @@ def email_pack_ready(self, pack_id: int) -> None:
         if last_try:
             return
         raise self.retry(countdown=BACKOFF_SECONDS * 2**self.request.retries) from None
-    if not sent:
+    if outcome != SENT:  # no address, or the person turned pack emails off: nothing to send either way
         StoredPack.objects.filter(pk=pack_id).update(email=StoredPack.Email.NO_ADDRESS)
 
 
@@ -77,3 +83,13 @@ def tidy_stored_packs() -> None:
     logger.info("stored_packs_tidied removed=%d meetings=%d", removed, len(meetings))
     for meeting_id in meetings:
         queue_now(refresh_packs, meeting_id)
+
+
+@app.task
+def send_reminders() -> None:
+    """Hourly in the working day (marac/schedules.py): research due, actions due in 3 days and
+    actions overdue. Each reminder goes once however often this runs (meetings/reminders.py)."""
+    today = timezone.localdate()
+    meetings = reminders.research_due(today)
+    actions = reminders.actions_due(today)
+    logger.info("reminders_checked meetings=%d actions=%d", meetings, actions)

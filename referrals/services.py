@@ -17,7 +17,7 @@ from marac.periods import add_months
 from marac.security import blind_index
 from marac.security.datakeys import data_key_create, data_key_shred
 from marac.viewer import Viewer
-from referrals import rules, selectors, signals
+from referrals import notifications, rules, selectors, signals
 from referrals.access import relationships_to_case
 from referrals.checklists import CURRENT, Answer, Band, Checklist
 from referrals.models import (
@@ -340,6 +340,7 @@ def referral_decide(*, referral: Referral, status: str, reason: str, by: User) -
     # Which meeting hears an accepted referral follows from the meetings' cut-offs (meetings.selectors).
     referral.save()
     audit.record(event=f"referral_{referral.status}", user=by, case_reference=referral.case.reference, purpose="triage")
+    notifications.referral_decided(referral, by=by)
     return referral
 
 

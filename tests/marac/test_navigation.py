@@ -11,12 +11,12 @@ def nav_labels(html: str) -> list[str]:
 
 def test_an_administrator_sees_administration(sign_in_fully, admin_user):
     html = sign_in_fully(admin_user).get("/").content.decode()
-    assert nav_labels(html) == ["Home", "Administration", "Your account"]
+    assert nav_labels(html) == ["Home", "Administration", "Notifications", "Your account"]
 
 
 def test_a_referrer_does_not_see_administration(sign_in_fully, referrer):
     html = sign_in_fully(referrer).get("/").content.decode()
-    assert nav_labels(html) == ["Home", "Cases", "My referrals", "Your account"]
+    assert nav_labels(html) == ["Home", "Cases", "My referrals", "Notifications", "Your account"]
 
 
 def test_the_current_page_is_marked(sign_in_fully, referrer):

@@ -51,10 +51,10 @@ def test_home_costs_the_same_queries_however_many_roles(
     monkeypatch.setattr("marac.worklist._providers", {})
     client = sign_in_fully(referrer)
     client.get("/")
-    # session, user, memberships (with agency and area), second-factor device
-    with django_assert_num_queries(4):
+    # session, user, memberships (with agency and area), second-factor device, unread notifications
+    with django_assert_num_queries(5):
         client.get("/")
     for role in (Role.AGENCY_REP, Role.CHAIR, Role.COORDINATOR):
         Membership.objects.create(user=referrer, agency=police, area=other_area, role=role)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         assert "MARAC chair" in client.get("/").content.decode()

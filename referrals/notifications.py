@@ -1,0 +1,17 @@
+"""Who is told about a referral's decision (marac/notices.py): the referrer who made it."""
+
+from django.urls import reverse
+
+from marac.models import NoticeKind, User
+from marac.notices import notify
+from referrals.models import Referral
+
+
+def referral_decided(referral: Referral, *, by: User) -> None:
+    """A request for more information is told each time it is asked (the referral can come back
+    and be asked again); an acceptance or a decline once."""
+    if referral.status == Referral.Status.MORE_INFO:
+        kind, subject_key = NoticeKind.MORE_INFO, f"referral:{referral.pk}:asked:{referral.decided_at:%Y%m%d%H%M%S%f}"
+    else:
+        kind, subject_key = NoticeKind.REFERRAL_DECIDED, f"referral:{referral.pk}"
+    notify(kind=kind, subject_key=subject_key, users=[referral.referred_by], url=reverse("my-referrals"), by=by)
