@@ -17,7 +17,6 @@ from meetings import services as meetings
 from meetings.models import Action, Meeting
 from meetings.selectors import working_days_before
 from tests.conftest import make_person
-from tests.meetings.conftest import advance
 
 
 @pytest.fixture
@@ -88,8 +87,11 @@ def action_for(meeting, case, agency, by, *, due_in_days=10):
 
 @pytest.fixture
 def minutes_ready(rep_accepted, coordinator, case_a, childrens_services):
-    advance(meeting=rep_accepted, by=coordinator)
-    meeting = advance(meeting=rep_accepted, by=coordinator)
+    """The meeting held (today: it cannot start before its day) and its minutes in draft."""
+    Meeting.objects.filter(pk=rep_accepted.pk).update(starts_at=timezone.now() - timedelta(minutes=1))
+    rep_accepted.refresh_from_db()
+    meetings.meeting_advance(meeting=rep_accepted, by=coordinator)
+    meeting = meetings.meeting_advance(meeting=rep_accepted, by=coordinator)
     assert meeting.status == Meeting.Status.MINUTES_DRAFT
     return meeting
 
