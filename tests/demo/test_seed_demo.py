@@ -42,6 +42,28 @@ def test_demo_code_prints_six_digits(db, capsys):
     assert capsys.readouterr().out.strip().isdigit()
 
 
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["new_idva"], "new_idva has not set up security codes yet"),
+        (["nobody"], "There is no account called 'nobody'"),
+        ([], "Name the account"),
+    ],
+)
+def test_demo_code_explains_what_it_cannot_print_without_a_traceback(db, capsys, argv, says):
+    from django.core.management import execute_from_command_line
+
+    call_command("seed_demo", "--without-packs")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        execute_from_command_line(["manage.py", "demo_totp", *argv])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 1
+    assert says in err and "Traceback" not in err
+    if argv == ["new_idva"]:
+        assert "first sign-in shows a QR code" in err
+
+
 def test_the_demo_shows_every_criterion_a_decline_and_a_cross_area_match(db):
     from django.utils import timezone
 
@@ -73,6 +95,39 @@ def test_seed_has_a_past_meeting_with_issued_minutes_and_an_upcoming_one_with_it
     from meetings.selectors import carried_over_actions
 
     assert carried_over_actions(upcoming).count() == 2
+
+
+def test_the_escalation_referral_is_accepted_and_on_the_upcoming_agenda_as_the_readme_says(db):
+    from meetings.models import Meeting
+    from referrals.models import Referral
+
+    call_command("seed_demo", "--without-packs")
+    escalation = next(r for r in Referral.objects.all() if "potential_escalation" in r.criteria)
+    assert escalation.status == Referral.Status.ACCEPTED
+    upcoming = Meeting.objects.get(status=Meeting.Status.AGENDA_ISSUED)
+    assert upcoming.agenda_items.filter(case=escalation.case, removed_at=None).exists()
+
+
+def test_the_past_meetings_records_carry_its_dates_not_todays(db):
+    from django.utils import timezone
+
+    from meetings.models import ActionUpdate, Meeting, MinutesAddendum
+
+    call_command("seed_demo", "--without-packs")
+    past = Meeting.objects.get(status=Meeting.Status.MINUTES_ISSUED)
+    held = past.starts_at.date()
+    attendance = past.attendances.get()
+    stamps = {
+        "agenda issued": past.agenda_issued_at,
+        "statement accepted": attendance.confidentiality_accepted_at,
+        "research returned": past.research_returns.get().returned_at,
+        "minutes issued": past.minutes_issued_at,
+        "addendum": MinutesAddendum.objects.get(minutes__meeting=past).added_at,
+        **{f"action update {u.pk}": u.at for u in ActionUpdate.objects.filter(action__meeting=past)},
+    }
+    days_from_the_meeting = {what: (timezone.localtime(at).date() - held).days for what, at in stamps.items()}
+    assert all(-30 <= days <= 30 for days in days_from_the_meeting.values()), days_from_the_meeting
+    assert days_from_the_meeting["agenda issued"] < 0 < days_from_the_meeting["minutes issued"]
 
 
 def test_the_seed_ends_with_the_demo_meetings_packs_ready(db, monkeypatch):

@@ -79,6 +79,8 @@ def _earlier_quarters(area, agencies, people) -> None:
 
 
 def _past_meeting(area, agencies, people) -> None:
+    """Played on the days it happened, so every record of it carries its own date (the agenda
+    issued a fortnight before, research the week before, minutes issued after), not today's."""
     coordinator, chair, rep = people["coordinator"], people["chair"], people["agency_rep"]
     invited = [
         agencies[name]
@@ -90,32 +92,44 @@ def _past_meeting(area, agencies, people) -> None:
         )
     ]
     held = timezone.now().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=190)
-    meeting = meetings.meeting_schedule(
-        area=area,
-        starts_at=held,
-        venue="Coalville Police Station, meeting room 2",
-        online=False,
-        chair=chair,
-        coordinator=coordinator,
-        agencies=invited,
-        by=coordinator,
-        held_before_go_live=True,
-    )
     case = Case.objects.get(area=area, referrals__status="accepted", referrals__submitted_on__lt=held.date())  # Sarah Mitchell
-    meetings.agenda_add(meeting=meeting, case=case, because="made_cutoff", by=coordinator)
-    meetings.agenda_issue(meeting=meeting, by=coordinator)
+    with _on(held - timedelta(days=28)):
+        meeting = meetings.meeting_schedule(
+            area=area,
+            starts_at=held,
+            venue="Coalville Police Station, meeting room 2",
+            online=False,
+            chair=chair,
+            coordinator=coordinator,
+            agencies=invited,
+            by=coordinator,
+        )
+        meetings.agenda_add(meeting=meeting, case=case, because="made_cutoff", by=coordinator)
+    with _on(held - timedelta(days=14)):
+        meetings.agenda_issue(meeting=meeting, by=coordinator)
     csc = agencies["Leicestershire Children's Social Care"]
-    meetings.confidentiality_accept(meeting=meeting, user=rep, agency=csc)
-    meetings.research_save(
-        meeting=meeting,
-        case=case,
-        agency=csc,
-        facts="Mia (7) on a child in need plan since March.",
-        opinion="Mia's worries are growing; contact handovers are the main risk.",
-        not_shared="Mia's health records: no consent and not needed for safety planning.",
-        by=rep,
-        expected_version=0,
-    )
+    with _on(held - timedelta(days=6)):
+        meetings.confidentiality_accept(meeting=meeting, user=rep, agency=csc)
+        meetings.research_save(
+            meeting=meeting,
+            case=case,
+            agency=csc,
+            facts="Mia (7) on a child in need plan since March.",
+            opinion="Mia's worries are growing; contact handovers are the main risk.",
+            not_shared="Mia's health records: no consent and not needed for safety planning.",
+            by=rep,
+            expected_version=0,
+        )
+    with _on(held):
+        _hold(meeting, case, agencies, chair, held)
+    with _on(held + timedelta(days=2)):
+        minutes = meetings.minutes_issue(meeting=meeting, by=chair).minutes.get(case=case)
+    with _on(held + timedelta(days=9)):
+        meetings.addendum_add(minutes=minutes, text="Correction: the police call-outs were four, not three.", by=chair)
+
+
+def _hold(meeting, case, agencies, chair, held) -> None:
+    """The meeting itself: started, the register taken, minutes and actions recorded, ended."""
     meetings.meeting_advance(meeting=meeting, by=chair)
     meetings.attendance_register(meeting=meeting, present=set(meeting.attendances.values_list("pk", flat=True)), by=chair)
     meetings.minutes_save(meeting=meeting, case=case, by=chair, expected_version=0, **MINUTES)
@@ -128,13 +142,19 @@ def _past_meeting(area, agencies, people) -> None:
             description=text,
             due_on=held.date() + timedelta(days=due_in),
             by=chair,
-            held_before_go_live=True,
+            held_before_go_live=True,  # the owners are named in words, as in minutes brought in from before
         )
         if status != "open" or note:
             meetings.action_update(action=action, status=status, note=note, by=chair)
     meetings.meeting_advance(meeting=meeting, by=chair)
-    minutes = meetings.minutes_issue(meeting=meeting, by=chair).minutes.get(case=case)
-    meetings.addendum_add(minutes=minutes, text="Correction: the police call-outs were four, not three.", by=chair)
+
+
+def _on(moment):
+    """The clock set to `moment` while the services record what happened then. time-machine is a
+    development dependency, as is this command (it refuses to run in production)."""
+    import time_machine
+
+    return time_machine.travel(moment, tick=False)
 
 
 def _upcoming_meeting(area, agencies, people) -> None:
