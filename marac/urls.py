@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from marac import notification_views, signin_views, views
+from marac import help_views, notification_views, signin_views, views
 from referrals.urls import referral_urlpatterns
 
 # A refusal that says what to do next (accept a confidentiality statement) shows it on the 403 page.
@@ -22,6 +22,7 @@ urlpatterns = [
     path("notifications/read/", notification_views.notification_mark_all_read, name="notifications-mark-all-read"),
     path("notifications/<int:pk>/read/", notification_views.notification_mark_read, name="notification-mark-read"),
     path("accessibility/", views.accessibility, name="accessibility"),
+    path("help/", include(help_views.help_urlpatterns)),
     path("healthz", views.healthz, name="healthz"),
     path("cases/", include("referrals.urls")),
     path("referrals/", include(referral_urlpatterns)),

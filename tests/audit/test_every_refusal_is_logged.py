@@ -11,9 +11,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, path
 import marac.urls
 from audit.models import AccessEvent
 from marac.access_levels import public
+from marac.help_views import PAGES as HELP_PAGES
 from marac.refusals import UNROUTED, refuse
 from tests.marac.test_every_url_requires_sign_in import PATTERNS as SAMPLE_PATHS
 from tests.security.test_idor_crawl import fill, objects  # noqa: F401  (objects: the crawl's real case, meeting, referral...)
+
+HELP_SLUGS = [page.slug for page in HELP_PAGES]
 
 # Open to everyone, or to every signed-in person whatever their role: they refuse nobody.
 EXEMPT = {
@@ -22,6 +25,8 @@ EXEMPT = {
     "enrol": "a sign-in step, before the second factor",
     "sign-out": "a sign-in step, before the second factor",
     "accessibility": "public: the accessibility statement",
+    "help": "every signed-in person: help pages describe the service, no records",
+    **{f"help-{slug}": "every signed-in person: help pages describe the service, no records" for slug in HELP_SLUGS},
     "healthz": "public: the load balancer's health check, no data",
     "home": "every signed-in person's start page",
     "account": "every signed-in person's own account",
