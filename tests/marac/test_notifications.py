@@ -320,3 +320,42 @@ def test_a_made_up_kind_is_a_clear_error_and_changes_nothing(sign_in_fully, refe
 
 def test_the_account_page_links_to_email_choices(sign_in_fully, referrer):
     assert "/account/email-notifications/" in sign_in_fully(referrer).get("/account/").content.decode()
+
+
+RACING_REMINDERS = """
+import threading, django
+django.setup()
+from django.db import connection, transaction
+from marac.models import Agency, AgencyKind, MaracArea, NoticeKind, Notification, Role
+from marac.notices import notify
+from tests.conftest import make_person
+
+area = MaracArea.objects.create(name="A", short_code="AAA")
+agency = Agency.objects.create(name="Police", kind=AgencyKind.POLICE)
+people = [make_person(f"rep{n}", Role.AGENCY_REP, agency, area) for n in range(4)]
+start = threading.Barrier(6)
+
+def run_the_reminder():
+    start.wait()
+    try:
+        with transaction.atomic():
+            notify(kind=NoticeKind.ACTION_OVERDUE, subject_key="action:1:overdue:2026-12-01", users=people, url="/meetings/actions/1/")
+    finally:
+        connection.close()
+
+threads = [threading.Thread(target=run_the_reminder) for _ in range(6)]
+[thread.start() for thread in threads]
+[thread.join() for thread in threads]
+print(Notification.objects.count())
+"""
+
+
+@pytest.mark.django_db
+def test_six_workers_racing_on_one_reminder_make_one_notification_each():
+    from django.db import connection
+
+    from tests.scratch_db import python_in_scratch_postgres
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time; CI runs this on PostgreSQL too (make test with DATABASE_URL)")
+    assert python_in_scratch_postgres(RACING_REMINDERS).split()[-1] == "4"
