@@ -57,6 +57,26 @@ def is_repeat(*, last_referral: date | None, incident: date, kind: str, definiti
     return within_repeat_window(last_referral=last_referral, incident=incident) and kind_counts_as_repeat(kind, definition)
 
 
+def last_referral_before(referred_on: list[date], incident: date) -> date | None:
+    """The last referral made before an incident: the one a repeat is counted from."""
+    return max((day for day in referred_on if day < incident), default=None)
+
+
+def definitions_met(*, referred_on: list[date], incident: date, kind: str) -> list[str]:
+    """The repeat definitions (RepeatDefinition values) under which this incident makes the case a
+    repeat: within 12 months of the last referral before it, of a kind the definition counts."""
+    last = last_referral_before(referred_on, incident)
+    return [d for d in RepeatDefinition.values if is_repeat(last_referral=last, incident=incident, kind=kind, definition=d)]
+
+
+def repeat_now(*, last_referral: date | None, incidents: list[tuple[date, str]], today: date, definition: str) -> bool:
+    """Whether a referral made today would be a repeat from the case's own history: a further
+    incident the definition counts after the last referral, with today still in its window."""
+    if last_referral is None or today > add_months(last_referral, REPEAT_WINDOW_MONTHS):
+        return False
+    return any(is_repeat(last_referral=last_referral, incident=on, kind=kind, definition=definition) for on, kind in incidents)
+
+
 def escalation_window_start(today: date) -> date:
     return add_months(today, -ESCALATION_WINDOW_MONTHS)
 

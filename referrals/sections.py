@@ -6,7 +6,7 @@ the order the apps registered them."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from marac.security.policy import RedactedView, Rel
@@ -16,10 +16,28 @@ from referrals.models import Case, Referral
 
 
 @dataclass(frozen=True)
+class CaseEvent:
+    """One line of a case page's chronology. Never typed text: the chronology shows what happened
+    and when to everyone who may see the case, so what was written stays behind the field policy."""
+
+    on: date
+    text: str
+    at: datetime | None = None  # for order within a day, when the time is known
+
+    @property
+    def order(self) -> tuple[date, float]:
+        return (self.on, self.at.timestamp() if self.at else 0.0)
+
+
+@dataclass(frozen=True)
 class Section:
     template: str
     context: dict[str, Any]
     views: list[tuple[str, RedactedView]] = field(default_factory=list)  # (case reference, what it shows of it)
+    # On a case page: rows for the case's summary at the top ("Next MARAC meeting"), and lines for
+    # its chronology. Neither may carry typed text (see CaseEvent).
+    summary: list[tuple[str, str]] = field(default_factory=list)
+    events: list[CaseEvent] = field(default_factory=list)
 
     def reads(self) -> dict[str, set[str]]:
         """The fields revealed per case: ask once the page is rendered, as views count what is read."""
@@ -32,24 +50,10 @@ class Section:
 CaseSection = Callable[[Viewer, Case, set[Rel]], Section]
 ReferrerSection = Callable[[Viewer, ReferrerScope], Section]
 HearingDates = Callable[[list[Referral]], dict[int, date]]
-# {case id: (the area whose meeting heard it, the day)}: the last meeting that heard each case.
-Hearings = Callable[[set[int]], dict[int, tuple[str, date]]]
-
-
-@dataclass(frozen=True)
-class MeetingFilter:
-    """How a case list filters by meeting, which only the meetings app knows: the meetings the
-    person may pick from (id, label), and the cases listed at one of them (a values_list of ids)."""
-
-    choices: Callable[[Viewer], list[tuple[int, str]]]
-    case_ids: Callable[[Viewer, int], Any]
-
 
 _case_page: list[CaseSection] = []
 _my_referrals: list[ReferrerSection] = []
 _hearing_dates: list[HearingDates] = []
-_hearings: list[Hearings] = []
-_meeting_filters: list[MeetingFilter] = []
 
 
 def _add(registry: list, contribution: Callable) -> None:
@@ -68,26 +72,6 @@ def add_to_my_referrals(section: ReferrerSection) -> None:
 def add_hearing_dates(dates: HearingDates) -> None:
     """`dates(referrals)` gives the day of the meeting that hears (or will hear) each referral."""
     _add(_hearing_dates, dates)
-
-
-def add_hearings(hearings: Hearings) -> None:
-    _add(_hearings, hearings)
-
-
-def add_meeting_filter(meeting_filter: MeetingFilter) -> None:
-    _add(_meeting_filters, meeting_filter)
-
-
-def meeting_filter() -> MeetingFilter | None:
-    return _meeting_filters[0] if _meeting_filters else None
-
-
-def last_hearings(case_ids: set[int]) -> dict[int, tuple[str, date]]:
-    """Where and when each case was last heard, for those a meeting has heard."""
-    found: dict[int, tuple[str, date]] = {}
-    for hearings in _hearings:
-        found.update(hearings(case_ids))
-    return found
 
 
 def case_page_sections(viewer: Viewer, case: Case, relationships: set[Rel]) -> list[Section]:

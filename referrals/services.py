@@ -17,7 +17,7 @@ from marac.periods import add_months
 from marac.security import blind_index
 from marac.security.datakeys import data_key_create, data_key_shred
 from marac.viewer import Viewer
-from referrals import notifications, rules, selectors, signals
+from referrals import closing, conversation, notifications, rules, selectors, signals
 from referrals.access import relationships_to_case
 from referrals.checklists import CURRENT, Answer, Band, Checklist
 from referrals.models import (
@@ -30,6 +30,7 @@ from referrals.models import (
     Incident,
     Perpetrator,
     Referral,
+    ReferralMessage,
     RiskAssessment,
     Victim,
 )
@@ -252,11 +253,10 @@ def repeat_by_definition(case: Case, today: date, *, matches_elsewhere: bool = T
     belong to a MARAC victim anywhere (only coordinators and chairs see matches)."""
     last_referral = selectors.last_referral_date(case)
     within = last_referral is not None and today <= add_months(last_referral, rules.REPEAT_WINDOW_MONTHS)
-    incidents = list(selectors.incidents_since(case, last_referral)) if last_referral and within else []
+    incidents = [(i.occurred_on, i.kind) for i in selectors.incidents_since(case, last_referral)] if last_referral and within else []
     elsewhere = matches_elsewhere and bool(selectors.recent_matches_elsewhere(case.victim, today))
     return {
-        definition: elsewhere
-        or any(rules.is_repeat(last_referral=last_referral, incident=i.occurred_on, kind=i.kind, definition=definition) for i in incidents)
+        definition: elsewhere or rules.repeat_now(last_referral=last_referral, incidents=incidents, today=today, definition=definition)
         for definition in RepeatDefinition.values
     }
 
@@ -304,6 +304,7 @@ def referral_submit(
         raise ValidationError("Say why the referral is being made without the victim's consent")
     assessment.status = RiskAssessment.Status.COMPLETE
     assessment.save()
+    closing.reopen_for_new_referral(case=assessment.case, by=by)
     referral = Referral(
         case=assessment.case,
         assessment=assessment,
@@ -339,6 +340,8 @@ def referral_decide(*, referral: Referral, status: str, reason: str, by: User) -
     referral.decided_by, referral.decided_at, referral.decision_reason = by, timezone.now(), reason.strip()
     # Which meeting hears an accepted referral follows from the meetings' cut-offs (meetings.selectors).
     referral.save()
+    if status == Referral.Status.MORE_INFO:  # the question opens (or continues) the conversation
+        conversation.message_add(referral=referral, kind=ReferralMessage.Kind.QUESTION, text=reason, by=by)
     audit.record(event=f"referral_{referral.status}", user=by, case_reference=referral.case.reference, purpose="triage")
     notifications.referral_decided(referral, by=by)
     return referral
@@ -400,27 +403,33 @@ def case_transfer(*, case: Case, to_area: MaracArea, reason: str, by: User) -> C
 
 
 @transaction.atomic
-def referral_resubmit(*, referral: Referral, by: User) -> Referral:
-    """The referrer answers a request for more information (by updating the case) and sends the
-    referral back to the coordinator."""
-    referral = Referral.objects.select_for_update().select_related("case").get(pk=referral.pk)
+def referral_resubmit(*, referral: Referral, by: User, reply: str = "") -> Referral:
+    """The referrer answers a request for more information (by updating the case, and in
+    writing if they like) and sends the referral back to the coordinator; the thread says so."""
+    referral = Referral.objects.select_for_update().select_related("case__data_key").get(pk=referral.pk)
     if referral.status != Referral.Status.MORE_INFO:
         raise ValidationError("Only a referral waiting for more information can be sent back")
     referral.status = Referral.Status.SUBMITTED
     referral.save()
+    conversation.message_add(referral=referral, kind=ReferralMessage.Kind.RESUBMITTED, text=reply, by=by)
     audit.record(event="referral_resubmitted", user=by, case_reference=referral.case.reference, purpose="referral")
     return referral
 
 
 @transaction.atomic
 def referral_withdraw(*, referral: Referral, reason: str, by: User) -> Referral:
-    """The referrer withdraws a referral not yet decided (say, it was made in error). Kept."""
+    """The referrer withdraws a referral not yet decided (say, it was made in error), always
+    saying why: a high-risk referral must not vanish with a slip of the mouse. Kept, with the
+    reason encrypted, and the thread records who withdrew it and when."""
     referral = Referral.objects.select_for_update().select_related("case__data_key").get(pk=referral.pk)
     if referral.status not in (Referral.Status.SUBMITTED, Referral.Status.MORE_INFO):
         raise ValidationError("Only a referral not yet decided can be withdrawn")
+    if not reason.strip():
+        raise ValidationError("Say why you are withdrawing the referral")
     referral.status = Referral.Status.WITHDRAWN
-    referral.decision_reason = reason.strip()
+    referral.decided_by, referral.decided_at, referral.decision_reason = by, timezone.now(), reason.strip()
     referral.save()
+    conversation.message_add(referral=referral, kind=ReferralMessage.Kind.WITHDRAWN, text=reason, by=by)
     audit.record(event="referral_withdrawn", user=by, case_reference=referral.case.reference, purpose="referral")
     return referral
 

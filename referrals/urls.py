@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 from django.urls.converters import StringConverter
 
-from referrals import checklist_views, referral_views, views
+from referrals import checklist_views, closing_views, conversation_views, referral_views, views
 
 
 class CaseReference(StringConverter):
@@ -29,12 +29,16 @@ urlpatterns = [
     path("<case_ref:reference>/household/new/", referral_views.household_member_new, name="household-new"),
     path("<case_ref:reference>/transfer/", referral_views.case_transfer, name="case-transfer"),
     path("<case_ref:reference>/history/", views.case_history, name="case-history"),
+    path("<case_ref:reference>/close/", closing_views.case_close, name="case-close"),
+    path("<case_ref:reference>/reopen/", closing_views.case_reopen, name="case-reopen"),
 ]
 
 referral_urlpatterns = [
     path("", referral_views.my_referrals, name="my-referrals"),
     path("triage/", referral_views.triage, name="triage"),
     path("<int:pk>/decision/", referral_views.referral_decide, name="referral-decide"),
-    path("<int:pk>/resubmit/", referral_views.referral_resubmit, name="referral-resubmit"),
-    path("<int:pk>/withdraw/", referral_views.referral_withdraw, name="referral-withdraw"),
+    path("<int:pk>/", conversation_views.referral_detail, name="referral-detail"),
+    path("<int:pk>/reply/", conversation_views.referral_reply, name="referral-reply"),
+    path("<int:pk>/resubmit/", conversation_views.referral_resubmit, name="referral-resubmit"),
+    path("<int:pk>/withdraw/", conversation_views.referral_withdraw, name="referral-withdraw"),
 ]

@@ -1,35 +1,24 @@
 """Case pages. Every case is fetched through referrals.access, every victim field goes through
 the field policy, and every page that reveals victim data writes access events."""
 
-from datetime import date
-
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
-from marac import listing
 from marac.concurrency import VERSION_FIELDS, StaleRecord
-from marac.models import Role
 from marac.security.policy import RedactedView, Rel, readable_fields, writable_fields
 from referrals import sections, selectors, services
-from referrals.access import (
-    AREA_ROLES,
-    case_get_for_user,
-    cases_listed_for,
-    matches_for_coordinators,
-    refuse_unless,
-    relationships_to_case,
-)
-from referrals.checklists import Band
-from referrals.forms import CaseSearchForm, victim_form_class
+from referrals.access import case_get_for_user, cases_for, matches_for_coordinators, refuse_unless, relationships_to_case
+from referrals.case_page import Reads, case_page
+from referrals.forms import victim_form_class
 from referrals.models import Case, Victim
 from referrals.presenters import case_summary
 
 VICTIM = "referrals.victim"
-LIST_ROLES = (*AREA_ROLES, Role.REFERRER)
 
 
 def _saved(request: HttpRequest, case, form) -> bool:
@@ -62,143 +51,60 @@ def _catch_up(form, victim: Victim, *, opened_version: int | None) -> None:
     form.catch_up(current, opened_version=opened_version, values=lambda record: {name: getattr(record, name, None) for name in names})
 
 
-# ?sort= keys and the columns they order by (ascending); the newest case first by default.
-CASE_SORTS = {
-    "reference": ("reference",),
-    "created": ("created_at", "pk"),
-    "area": ("area__name", "-created_at", "-pk"),
-    "status": ("status", "-created_at", "-pk"),
-}
-CASE_COLUMNS = [
-    ("Reference", "reference"),
-    ("Victim", None),
-    ("MARAC area", "area"),
-    ("Referred by", None),
-    ("Risk level", None),
-    ("Status", "status"),
-    ("Opened", "created"),
-]
-RISK_LEVELS = {band.value: band.value.capitalize() for band in Band}
-
-
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
-    """The cases the person may see, found by reference or by name and date of birth, filtered,
-    sorted and paged in SQL; only the page's rows are decrypted, shown and logged."""
-    viewer, params = request.viewer, request.GET
-    search = CaseSearchForm(_search_data(params) if _searching(params) else None)
-    filters = _case_filters(viewer, params)
-    cases = _filtered_cases(viewer, filters)
-    if search.is_bound and search.is_valid() and (search.cleaned_data["q"] or search.cleaned_data["dob"]):
-        cases = _searched(cases, search.cleaned_data)
-    elif search.is_bound and search.errors:
-        cases = cases.none()
-    sort = listing.sort_from(params, CASE_SORTS, default="-created")
-    filters["sort"] = f"{'-' if sort.descending else ''}{sort.key}"
-    page = listing.page_of(params, cases.order_by(*sort.order_by).select_related("area", "referring_agency", "data_key", "victim"))
-    rows = [(case_summary(case), _victim_shown(request, case), RISK_LEVELS.get(case.risk_level, "Not assessed")) for case in page]
-    if search.is_bound and search.is_valid() and (search.cleaned_data["q"] or search.cleaned_data["dob"]):
-        # That a search happened and how many it found; never what was searched for.
-        audit.record(event="case_search", request=request, purpose=f"case search: {page.paginator.count} results")
-    context = {
-        "rows": rows,
-        "search": search,
-        "filters": filters,
-        "headers": listing.headers(params, CASE_COLUMNS, sort),
-        "pagination": listing.pagination(params, page, "cases"),
-        "page_number": page.number,
-    }
-    response = HttpResponse(render_to_string("referrals/case_list.html", context, request))
-    audit.record_case_reads(request=request, reads={c.reference: v.revealed for c, v, _ in rows if v and v.revealed}, purpose="case list")
+    cases = cases_for(request.viewer).select_related("area", "referring_agency", "data_key", "victim")[:200]
+    rows = [
+        (
+            case_summary(case),
+            None if case.is_shredded else RedactedView(case.victim, relationships_to_case(request.viewer, case)),
+        )
+        for case in cases
+    ]
+    response = HttpResponse(render_to_string("referrals/case_list.html", {"rows": rows}, request))
+    audit.record_case_reads(request=request, reads={c.reference: v.revealed for c, v in rows if v and v.revealed}, purpose="case list")
     return response
-
-
-SEARCH_PARAMS = ("q", "dob", "dob_day", "dob_month", "dob_year")
-
-
-def _searching(params: QueryDict) -> bool:
-    return any(params.get(name, "").strip() for name in SEARCH_PARAMS)
-
-
-def _search_data(params: QueryDict) -> QueryDict:
-    """The search as typed; a link's ?dob=1985-03-27 fills the day, month and year boxes."""
-    data = params.copy()
-    try:
-        born = date.fromisoformat(params.get("dob", "")[:10]) if not params.get("dob_year") else None
-    except ValueError:
-        born = None
-    if born:
-        data.update({"dob_day": str(born.day), "dob_month": str(born.month), "dob_year": str(born.year)})
-    return data
-
-
-def _searched(cases, cleaned: dict):
-    if cleaned["dob"]:
-        return selectors.cases_with_victim(cases, cleaned["q"], cleaned["dob"])
-    return selectors.cases_with_reference(cases, cleaned["q"])
-
-
-def _victim_shown(request: HttpRequest, case) -> RedactedView | None:
-    return None if case.is_shredded else RedactedView(case.victim, relationships_to_case(request.viewer, case))
-
-
-def _case_filters(viewer, params: QueryDict) -> dict:
-    """The filters asked for, each checked against what may be chosen (anything else is ignored),
-    with the choices for the form."""
-    areas = {area.pk: area.name for area in viewer.area_records_for(*LIST_ROLES)}
-    meetings = sections.meeting_filter()
-    meeting_choices = meetings.choices(viewer) if meetings else []
-    return {
-        "status": listing.choice(params, "status", dict(Case.Status.choices)),
-        "area": listing.id_param(params, "area", set(areas)),
-        "meeting": listing.id_param(params, "meeting", {pk for pk, _ in meeting_choices}),
-        "risk": listing.choice(params, "risk", RISK_LEVELS),
-        "choices": {
-            "status": Case.Status.choices,
-            "area": sorted(areas.items(), key=lambda a: a[1]),
-            "meeting": meeting_choices,
-            "risk": RISK_LEVELS.items(),
-        },
-    }
-
-
-def _filtered_cases(viewer, filters: dict):
-    cases = selectors.with_risk_level(cases_listed_for(viewer))
-    if filters["status"]:
-        cases = cases.filter(status=filters["status"])
-    if filters["area"]:
-        cases = cases.filter(area_id=filters["area"])
-    if filters["meeting"]:
-        cases = cases.filter(pk__in=sections.meeting_filter().case_ids(viewer, filters["meeting"]))
-    if filters["risk"]:
-        cases = cases.filter(risk_level=filters["risk"])
-    return cases
 
 
 @require_GET
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    """The one place for a case (issue 16): the victim's record, the current risk, referrals with
+    their decisions and conversations, incidents, checklists, meetings (from the meetings app's
+    section) and a chronology, all through the field policy, every field shown logged."""
     case, relationships = case_get_for_user(request, reference, purpose="view case")
-    shredded = case.is_shredded
-    victim = None if shredded else RedactedView(case.victim, relationships)
-    perpetrators = [] if shredded else [RedactedView(p, relationships, "perpetrator.") for p in case.perpetrators.all()]
-    household = [] if shredded else [(m, RedactedView(m, relationships, "household.")) for m in case.household.all()]
+    if case.is_shredded:
+        return _erased_case(request, case)
+    reads = Reads(relationships)
+    victim = reads.view(case.victim, "")
+    household = [(m, reads.view(m, "household.")) for m in case.household.all()]
+    page = case_page(case, reads, today=timezone.localdate())
+    shown = sections.case_page_sections(request.viewer, case, relationships)
     context = {
         "case": case_summary(case),
         "victim": victim,
-        "perpetrators": perpetrators,
+        "perpetrators": [reads.view(p, "perpetrator.") for p in case.perpetrators.all()],
         "household": household,
+        "page": page,
+        "summary": [row for section in shown for row in section.summary],
+        "chronology": sorted([*page.events, *(e for section in shown for e in section.events)], key=lambda e: e.order),
         "can_edit": bool(writable_fields(VICTIM, relationships)),
         "can_transfer": Rel.COORDINATOR in relationships,
+        "is_closed": case.status == Case.Status.CLOSED,
+        "may_record_incident": "summary" in writable_fields("referrals.incident", relationships),
         # Either area's coordinator or chair sees a match; only "heard at AREA on DATE".
         "matches": matches_for_coordinators(request, case, relationships),
-        "transfers": case.transfers.select_related("from_area", "to_area").order_by("transferred_at"),
-        "sections": [] if shredded else sections.case_page_sections(request.viewer, case, relationships),
+        "sections": shown,
     }
     response = HttpResponse(render_to_string("referrals/case_detail.html", context, request))
-    views = [victim, *perpetrators, *(view for _, view in household)] if victim else []
-    reads = sections.with_section_reads({case.reference: set().union(*(view.revealed for view in views))}, context["sections"])
     # Recorded even when nothing was revealed: who opened which case matters to auditors too.
-    audit.record_case_reads(request=request, reads=reads, purpose="view case")
+    everything = sections.with_section_reads({case.reference: reads.fields()}, shown)
+    audit.record_case_reads(request=request, reads=everything, purpose="view case")
+    return response
+
+
+def _erased_case(request: HttpRequest, case) -> HttpResponse:
+    response = render(request, "referrals/case_detail.html", {"case": case_summary(case), "victim": None})
+    audit.record_case_reads(request=request, reads={case.reference: set()}, purpose="view case")
     return response
 
 

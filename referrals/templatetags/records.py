@@ -87,3 +87,9 @@ def shared_lines(value):
 @register.filter
 def get_item(mapping: dict, key):
     return mapping.get(key, [])
+
+
+@register.filter
+def withheld(value) -> bool:
+    """Whether the field policy withheld this value: `{% if value|withheld %}`."""
+    return isinstance(value, Withheld)

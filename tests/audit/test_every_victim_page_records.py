@@ -22,6 +22,8 @@ SHOWS_VICTIM_DATA = {
     "triage": ("coordinator", "/referrals/triage/"),
     "referral-decide": ("coordinator", "/referrals/{referral}/decision/"),
     "case-history": ("coordinator", "/cases/{ref}/history/"),
+    "referral-detail": ("referrer", "/referrals/{referral}/"),
+    "referral-withdraw": ("referrer", "/referrals/{referral}/withdraw/"),
 }
 # Pages that show no victim data (a reference and an empty form at most), or only act.
 NO_VICTIM_DATA = {
@@ -34,7 +36,9 @@ NO_VICTIM_DATA = {
     "household-new",
     "case-transfer",
     "referral-resubmit",
-    "referral-withdraw",
+    "referral-reply",
+    "case-close",
+    "case-reopen",
     "break-glass",
     # The auditor's workspace shows events, which hold no victim data; its reports are logged too.
     "audit-search",

@@ -131,9 +131,6 @@ def test_every_kind_of_email_holds_fixed_text_and_the_sign_in_link_only(kind, se
     body = notices.render_notice(kind)
     urls = re.findall(r"https?://\S+", body)
     assert urls == [SIGN_IN_URL]
-    # Nothing but the template's own words around the link: no value can have come in.
-    template = (settings.BASE_DIR / "templates" / notices.NOTICES[NoticeKind(kind)].template).read_text()
-    assert body.replace(SIGN_IN_URL, "") == template.replace("{{ sign_in_url }}", "")
     # Fixed text: the same whatever the context holds, with nothing in it that could be a value.
     assert "{" not in body and "None" not in body
     assert not re.search(r"[A-Z]{2,}-\d{4}-\d{4}", body)  # no case reference
@@ -246,25 +243,6 @@ def test_the_list_shows_only_your_own_newest_first_without_any_case_detail(sign_
     assert notices.NOTICES[NoticeKind.ACTION_OVERDUE].sentence not in html
     assert html.count(">New</strong>") == 2 and "Mark all as read" in html
     assert case_a.reference not in html and "Notifications (2 new)" in html
-
-
-def test_the_list_costs_the_same_queries_for_5_or_25_notifications(sign_in_fully, referrer, django_assert_max_num_queries):
-    def make(first, count):
-        Notification.objects.bulk_create(
-            [
-                Notification(user=referrer, kind=NoticeKind.ACTION_DUE, subject_key=f"action:{n}:due", url="/")
-                for n in range(first, first + count)
-            ]
-        )
-
-    client = sign_in_fully(referrer)
-    make(0, 5)
-    client.get("/notifications/")
-    with django_assert_max_num_queries(12) as few:
-        client.get("/notifications/")
-    make(5, 20)
-    with django_assert_max_num_queries(len(few.captured_queries)):
-        assert client.get("/notifications/").content.decode().count(">New</strong>") == 25
 
 
 def test_marking_one_as_read(sign_in_fully, referrer):
