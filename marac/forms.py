@@ -1,5 +1,12 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+
+
+def _without_autofocus(form: forms.Form) -> None:
+    """Django focuses the first field on load, which skips a screen reader past the skip link and
+    the page's heading; GOV.UK moves focus only to an error summary, and ours does that."""
+    for field in form.fields.values():
+        field.widget.attrs.pop("autofocus", None)
 
 
 class SignInForm(AuthenticationForm):
@@ -15,6 +22,13 @@ class SignInForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "spellcheck": "false"})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+        _without_autofocus(self)
+
+
+class PasswordChange(PasswordChangeForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _without_autofocus(self)
 
 
 class SecurityCodeForm(forms.Form):

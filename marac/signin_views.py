@@ -15,7 +15,6 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.utils import reset as axes_reset
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
-from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,7 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 import audit
 from marac import services
 from marac.access_levels import password_only, public
-from marac.forms import AuthenticatorCodeForm, SecurityCodeForm, SignInForm
+from marac.forms import AuthenticatorCodeForm, PasswordChange, SecurityCodeForm, SignInForm
 from marac.middleware import SIGNED_OUT_REASON
 from marac.reauth import REAUTHENTICATED_AT
 
@@ -203,7 +202,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def password_change(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = PasswordChange(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         form.save()
         update_session_auth_hash(request, form.user)  # stay signed in here; other sessions end

@@ -185,9 +185,10 @@ def chart(
 ) -> Chart:
     """Bars or a line over equally spaced periods; a period without a figure (no cases heard, or
     no population recorded) is left empty and labelled "no figure" rather than drawn as zero.
-    The value axis runs from 0 past the largest value, the floor and the benchmark."""
+    The value axis runs from 0 to at least the largest value and the floor, past the benchmark."""
     figures = [v if v is not None and math.isfinite(v) else None for v in values]
-    high = max([floor, 1.0, *(max(v, 0.0) for v in figures if v is not None), benchmark.value if benchmark else 0.0])
+    # Past the benchmark, so that its line is drawn inside the plot rather than on its top edge.
+    high = max([floor, 1.0, *(max(v, 0.0) for v in figures if v is not None), benchmark.value * 1.1 if benchmark else 0.0])
     ticks = _ticks(high)
     tick_labels = [_tick_label(t, ticks[1], unit) for t in ticks]
     axis_x = max(text_width(t) for t in tick_labels) + GAP + 4
