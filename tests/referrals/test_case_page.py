@@ -174,3 +174,10 @@ def test_the_case_page_costs_the_same_queries_for_a_small_or_a_long_case(django_
         counts[case.reference] = len(captured)
         assert "Declined" in page
     assert counts[small.reference] == counts[large.reference], counts
+
+
+def test_once_the_repeat_is_referred_the_flag_says_so_instead_of_asking_again(sign_in_fully, coordinator, referrer, idva, full_case):
+    refer(full_case, referrer, idva, on=TODAY)  # the repeat referral the flag asked for
+    summary = section(page_of(sign_in_fully(coordinator), full_case), "Summary")
+    assert "refer the case to MARAC again" not in summary
+    assert "was made as a repeat (Current (SafeLives) and NI 32 (2008)); no further incident since" in summary
