@@ -90,6 +90,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "can_edit": bool(writable_fields(VICTIM, relationships)),
         "can_transfer": Rel.COORDINATOR in relationships,
         "is_closed": case.status == Case.Status.CLOSED,
+        "is_referrer": Rel.REFERRER in relationships,  # answers the coordinator, or withdraws
         "may_record_incident": "summary" in writable_fields("referrals.incident", relationships),
         # Either area's coordinator or chair sees a match; only "heard at AREA on DATE".
         "matches": matches_for_coordinators(request, case, relationships),

@@ -116,3 +116,10 @@ def test_the_reply_and_conversation_pages_refuse_the_wrong_method(sign_in_fully,
     client = sign_in_fully(referrer)
     assert client.get(f"/referrals/{asked.pk}/reply/").status_code == 405
     assert client.post(f"/referrals/{asked.pk}/").status_code == 405
+
+
+def test_the_referrer_is_taken_from_the_case_page_to_the_question(sign_in_fully, referrer, coordinator, asked):
+    page = sign_in_fully(referrer).get(f"/cases/{asked.case.reference}/").content.decode()
+    assert QUESTION in page and f'href="/referrals/{asked.pk}/"' in page
+    boss_page = sign_in_with_both_factors(Client(), coordinator).get(f"/cases/{asked.case.reference}/").content.decode()
+    assert QUESTION in boss_page and f'href="/referrals/{asked.pk}/"' not in boss_page
