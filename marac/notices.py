@@ -52,13 +52,13 @@ NOTICES = {
         subject="A MARAC coordinator has asked you a question",
         template="email/more_info.txt",
         sentence="The MARAC coordinator has asked for more information about a referral you made.",
-        link_text="Go to your referrals",
+        link_text="Go to the referral",
     ),
     NoticeKind.REFERRAL_DECIDED: Notice(
         subject="A decision has been made on a MARAC referral",
         template="email/referral_decided.txt",
         sentence="The MARAC coordinator has accepted or declined a referral you made.",
-        link_text="Go to your referrals",
+        link_text="Go to the referral",
     ),
     NoticeKind.AGENDA_ISSUED: Notice(
         subject="A MARAC agenda has been issued to you",

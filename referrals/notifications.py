@@ -1,4 +1,5 @@
-"""Who is told about a referral's decision (marac/notices.py): the referrer who made it."""
+"""Who is told about a referral's decision (marac/notices.py): the referrer who made it, with a
+link to the referral's page and its conversation with the coordinator."""
 
 from django.urls import reverse
 
@@ -14,4 +15,4 @@ def referral_decided(referral: Referral, *, by: User) -> None:
         kind, subject_key = NoticeKind.MORE_INFO, f"referral:{referral.pk}:asked:{referral.decided_at:%Y%m%d%H%M%S%f}"
     else:
         kind, subject_key = NoticeKind.REFERRAL_DECIDED, f"referral:{referral.pk}"
-    notify(kind=kind, subject_key=subject_key, users=[referral.referred_by], url=reverse("my-referrals"), by=by)
+    notify(kind=kind, subject_key=subject_key, users=[referral.referred_by], url=reverse("referral-detail", args=[referral.pk]), by=by)

@@ -62,7 +62,17 @@ def test_asking_for_more_information_tells_the_referrer_and_no_one_else(
         assert kinds_of(nobody) == []
     assert [m.to for m in mail.outbox] == [["referrer@example.org"]]
     notification = Notification.objects.get(user=referrer)
-    assert notification.url == "/referrals/" and notification.email == Notification.Email.SENT
+    assert notification.url == f"/referrals/{referral.pk}/" and notification.email == Notification.Email.SENT
+
+
+def test_the_referrer_follows_the_link_to_the_referral_and_no_one_else_can(
+    case_a, referrer, idva, coordinator, unrelated, sign_in_fully, django_capture_on_commit_callbacks
+):
+    referral = submitted(case_a, referrer=referrer, agency=idva)
+    decide(referral, "more_info", by=coordinator, capture=django_capture_on_commit_callbacks)
+    url = Notification.objects.get(user=referrer).url
+    assert sign_in_fully(referrer).get(url).status_code == 200
+    assert sign_in_fully(unrelated).get(url).status_code == 404  # the page's own getter, as for anyone
 
 
 def test_each_request_for_more_information_is_told_and_the_decision_once(
@@ -131,6 +141,9 @@ def test_every_kind_of_email_holds_fixed_text_and_the_sign_in_link_only(kind, se
     body = notices.render_notice(kind)
     urls = re.findall(r"https?://\S+", body)
     assert urls == [SIGN_IN_URL]
+    # Nothing but the template's own words around the link: no value can have come in.
+    template = (settings.BASE_DIR / "templates" / notices.NOTICES[NoticeKind(kind)].template).read_text()
+    assert body.replace(SIGN_IN_URL, "") == template.replace("{{ sign_in_url }}", "")
     # Fixed text: the same whatever the context holds, with nothing in it that could be a value.
     assert "{" not in body and "None" not in body
     assert not re.search(r"[A-Z]{2,}-\d{4}-\d{4}", body)  # no case reference
@@ -225,7 +238,7 @@ def test_a_request_for_more_information_goes_out_over_smtp_and_says_nothing_abou
     [message] = inbox.messages
     whole = message.as_string() + message.get_content()
     assert message["To"] == "referrer@example.org" and SIGN_IN_URL in whole
-    for secret in (case_a.reference, "Sarah", "Mitchell", "Belvoir", "Ashby", "07700", "new address", "/referrals/"):
+    for secret in (case_a.reference, "Sarah", "Mitchell", "Belvoir", "Ashby", "07700", "new address", "/referrals/", "/cases/"):
         assert secret.lower() not in whole.lower()
 
 
@@ -243,6 +256,25 @@ def test_the_list_shows_only_your_own_newest_first_without_any_case_detail(sign_
     assert notices.NOTICES[NoticeKind.ACTION_OVERDUE].sentence not in html
     assert html.count(">New</strong>") == 2 and "Mark all as read" in html
     assert case_a.reference not in html and "Notifications (2 new)" in html
+
+
+def test_the_list_costs_the_same_queries_for_5_or_25_notifications(sign_in_fully, referrer, django_assert_max_num_queries):
+    def make(first, count):
+        Notification.objects.bulk_create(
+            [
+                Notification(user=referrer, kind=NoticeKind.ACTION_DUE, subject_key=f"action:{n}:due", url="/")
+                for n in range(first, first + count)
+            ]
+        )
+
+    client = sign_in_fully(referrer)
+    make(0, 5)
+    client.get("/notifications/")
+    with django_assert_max_num_queries(12) as few:
+        client.get("/notifications/")
+    make(5, 20)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get("/notifications/").content.decode().count(">New</strong>") == 25
 
 
 def test_marking_one_as_read(sign_in_fully, referrer):
