@@ -11,8 +11,7 @@ is decrypted: items carry counts, agency names, area codes and dates, never a ca
 
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,7 +23,7 @@ from marac.worklist import WorkItem
 from meetings.models import Action, AgendaItem, Attendance, Meeting, ResearchReturn
 from meetings.selectors import cutoff_for
 from referrals.access import referrer_scope
-from referrals.models import Case
+from referrals.models import Case, Referral
 from referrals.rules import REPEAT_WINDOW_MONTHS
 from referrals.selectors import REFERRED
 
@@ -52,7 +51,7 @@ def by_agency(rows: list[dict]) -> tuple[int, str]:
 
 
 def next_meetings(viewer: Viewer, area_ids: set[int]) -> list[Meeting]:
-    """The next meeting of each area, in one query (a window numbering each area's meetings),
+    """The next meeting of each area, in one query (each area's first upcoming, as a subquery),
     asked once a request when the coordinator's and the chair's areas are the same."""
     if not area_ids:
         return []
@@ -60,9 +59,9 @@ def next_meetings(viewer: Viewer, area_ids: set[int]) -> list[Meeting]:
 
 
 def _next_meetings(area_ids: set[int]) -> list[Meeting]:
-    first = Window(RowNumber(), partition_by=[F("area_id")], order_by=[F("starts_at").asc(), F("pk").asc()])
-    upcoming = Meeting.objects.filter(area_id__in=area_ids, starts_at__gte=timezone.now()).exclude(status__in=HELD)
-    return list(upcoming.annotate(number=first).filter(number=1).select_related("area").order_by("starts_at"))
+    upcoming = Meeting.objects.filter(starts_at__gte=timezone.now()).exclude(status__in=HELD)
+    first_in_area = upcoming.filter(area=OuterRef("area")).order_by("starts_at", "pk").values("pk")[:1]
+    return list(Meeting.objects.filter(area_id__in=area_ids, pk=Subquery(first_in_area)).select_related("area").order_by("starts_at"))
 
 
 def next_meeting_items(meetings: list[Meeting], *, with_cutoff: bool) -> list[WorkItem]:
@@ -143,23 +142,30 @@ def last_referral_bounds(first_day: date, last_day: date) -> tuple[date, date]:
 
 def windows_closing_item(areas: set[int], meetings: list[Meeting], today: date) -> WorkItem:
     """Open cases whose repeat window closes within four weeks of the area's next meeting (or of
-    today, in an area with none): counted only, never named. The next meeting's page lists them."""
+    today, in an area with none): counted only, never named. The next meeting's page lists them.
+
+    A case counts when a referral of it was made in the range of dates whose window closes then,
+    and none later: found through the referral dates' index, not by taking every case's latest."""
     starts = {m.area_id: timezone.localtime(m.starts_at).date() for m in meetings}
-    closing = Q(pk__in=[])
+    in_range, since = Q(pk__in=[]), today
     for area_id in areas:
         start = starts.get(area_id, today)
         earliest, latest = last_referral_bounds(start, start + timedelta(days=WINDOW_NOTICE_DAYS))
-        closing |= Q(area_id=area_id, last__gte=earliest, last__lte=latest)
+        in_range |= Q(case__area_id=area_id, submitted_on__gte=earliest, submitted_on__lte=latest)
+        since = min(since, earliest)
+    # A later referral is after the earliest date in range too: said as a constant, so the
+    # database looks only at the last year's referrals, through their date's index.
+    made_later = Referral.objects.filter(
+        case=OuterRef("case"), status__in=REFERRED, submitted_on__gt=OuterRef("submitted_on"), submitted_on__gte=since
+    )
     count = (
-        Case.objects.filter(area_id__in=areas, status=Case.Status.OPEN)
-        .annotate(last=Max("referrals__submitted_on", filter=Q(referrals__status__in=REFERRED)))
-        .filter(closing)
-        .count()
+        Referral.objects.filter(in_range, status__in=REFERRED, case__status=Case.Status.OPEN)
+        .exclude(Exists(made_later))
+        .aggregate(cases=Count("case", distinct=True))["cases"]
     )
     url = reverse("meeting-detail", args=[meetings[0].pk]) if meetings else reverse("meeting-list")
-    return WorkItem(
-        "Repeat windows closing", count, url, "open cases whose 12-month repeat window closes within 4 weeks of the next meeting"
-    )
+    detail = "open cases whose 12-month repeat window closes within 4 weeks of the next meeting"
+    return WorkItem("Repeat windows closing", count, url, detail)
 
 
 # The chair

@@ -152,6 +152,17 @@ def coordinator_work(area, idva, police, childrens_services, referrer, coordinat
         decide="accepted",
         decided_by=coordinator,
     )
+    # Referred again since: its window runs from the new referral.
+    renewed = make_case(area, idva, referrer, name="Referred Again")
+    refer(
+        renewed,
+        by=referrer,
+        agency=idva,
+        on=date.today() + timedelta(days=17) - timedelta(days=365),
+        decide="accepted",
+        decided_by=coordinator,
+    )
+    refer(renewed, by=referrer, agency=idva, on=date.today() - timedelta(days=1), decide="accepted", decided_by=coordinator)
     old = make_case(area, idva, referrer, name="Long Ago")
     refer(old, by=referrer, agency=idva, on=date.today() - timedelta(days=500), decide="accepted", decided_by=coordinator)
     return issued
