@@ -226,7 +226,8 @@ def statements_to_accept(viewer: Viewer, pairs: set[tuple[int, int]]) -> int:
 
 def due_and_overdue(actions: QuerySet, today: date, *, tracker: str = "", page: str = "") -> list[WorkItem]:
     """One query: incomplete actions overdue, and due in the next seven days. Linked to the action
-    tracker, filtered (`tracker`), or to a page that lists them all (`page`)."""
+    tracker, filtered (`tracker`: its incomplete actions are listed by due date, so those due soon
+    follow the overdue), or to a page that lists them all (`page`)."""
     counts = (
         actions.filter(status__in=Action.INCOMPLETE)
         .exclude(case__status=Case.Status.SHREDDED)
@@ -240,7 +241,7 @@ def due_and_overdue(actions: QuerySet, today: date, *, tracker: str = "", page: 
         WorkItem(
             "Actions due soon",
             counts["due"],
-            page or f"{tracker}?status=due",
+            page or f"{tracker}?status=incomplete",
             f"your agency's actions due in the next {DUE_SOON_DAYS} days",
         ),
     ]

@@ -238,7 +238,10 @@ def rep_work(area, idva, police, childrens_services, referrer, coordinator, case
 
 
 def test_representative_sees_statement_research_and_actions(client, agency_rep, childrens_services, rep_work):
-    counts = work(home(client, agency_rep))
+    response = home(client, agency_rep)
+    counts = work(response)
+    html = response.content.decode()
+    assert 'href="/meetings/actions/?status=overdue"' in html and 'href="/meetings/actions/?status=incomplete"' in html
     assert counts[(Role.AGENCY_REP, "Confidentiality statements to accept")] == 1
     assert counts[(Role.AGENCY_REP, "Research due")] == 1
     assert counts[(Role.AGENCY_REP, "Actions overdue")] == 1
