@@ -67,6 +67,8 @@ def fill(name: str, route: str, objects: dict, *, made_up: bool = False) -> str:
         "referral-decide": "referral",
         "referral-resubmit": "referral",
         "referral-withdraw": "referral",
+        "referral-detail": "referral",
+        "referral-reply": "referral",
         "action-update": "action",
     }.get(name, "meeting")
     values = {
