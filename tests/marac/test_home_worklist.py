@@ -304,6 +304,19 @@ def test_the_chain_page_records_a_broken_verdict_for_the_home_page(client, audit
 # Everyone
 
 
+def test_the_home_page_decrypts_nothing(client, monkeypatch, area, police, idva, coordinator_work, referrer_work):
+    person = _everyone(area, police)
+    Membership.objects.create(user=person, agency=idva, area=area, role=Role.REFERRER)
+    home(client, person)  # signed in first: nothing below may open a sealed value
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the home page decrypted a value")
+
+    monkeypatch.setattr("marac.security.crypto.decrypt", refuse)
+    counts = work(client.get("/"))
+    assert counts[(Role.COORDINATOR, "Referrals waiting for triage")] and counts[(Role.REFERRER, "Questions from the coordinator")]
+
+
 def test_someone_with_nothing_to_do_is_told_so(client, referrer):
     response = home(client, referrer)
     assert work(response) == {}
