@@ -11,7 +11,8 @@ is decrypted: items carry counts, agency names, area codes and dates, never a ca
 
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -59,9 +60,19 @@ def next_meetings(viewer: Viewer, area_ids: set[int]) -> list[Meeting]:
 
 
 def _next_meetings(area_ids: set[int]) -> list[Meeting]:
+    """Each with `unissued`, its area's upcoming meetings whose agenda is not issued yet (such an
+    area always has a next meeting, so summing them over the areas misses none)."""
     upcoming = Meeting.objects.filter(starts_at__gte=timezone.now()).exclude(status__in=HELD)
     first_in_area = upcoming.filter(area=OuterRef("area")).order_by("starts_at", "pk").values("pk")[:1]
-    return list(Meeting.objects.filter(area_id__in=area_ids, pk=Subquery(first_in_area)).select_related("area").order_by("starts_at"))
+    unissued = (
+        upcoming.filter(area=OuterRef("area"), status=Meeting.Status.SCHEDULED).values("area").annotate(count=Count("pk")).values("count")
+    )
+    return list(
+        Meeting.objects.filter(area_id__in=area_ids, pk=Subquery(first_in_area))
+        .annotate(unissued=Coalesce(Subquery(unissued), 0))
+        .select_related("area")
+        .order_by("starts_at")
+    )
 
 
 def next_meeting_items(meetings: list[Meeting], *, with_cutoff: bool) -> list[WorkItem]:
@@ -78,13 +89,15 @@ def next_meeting_items(meetings: list[Meeting], *, with_cutoff: bool) -> list[Wo
 
 
 def coordinator_work(viewer: Viewer) -> list[WorkItem]:
-    """Five queries."""
+    """Three queries: the next meetings, what each agency owes (research and overdue actions,
+    in one), and the repeat windows closing."""
     areas = viewer.areas_for(Role.COORDINATOR)
     today = timezone.localdate()
     meetings = next_meetings(viewer, areas)
-    unissued = Meeting.objects.filter(area_id__in=areas, starts_at__gte=timezone.now(), status=Meeting.Status.SCHEDULED).count()
-    missing, missing_detail = by_agency(research_missing(Q(meeting__area_id__in=areas)))
-    overdue, overdue_detail = by_agency(list(overdue_by_agency(areas, today)))
+    unissued = sum(meeting.unissued for meeting in meetings)  # one an area
+    owed = owed_by_agency(areas, today)
+    missing, missing_detail = by_agency(owed["research"])
+    overdue, overdue_detail = by_agency(owed["actions"])
     return [
         *next_meeting_items(meetings, with_cutoff=True),
         WorkItem("Agendas not yet issued", unissued, reverse("meeting-list"), "upcoming meetings"),
@@ -94,28 +107,40 @@ def coordinator_work(viewer: Viewer) -> list[WorkItem]:
     ]
 
 
+def owed_by_agency(areas: set[int], today: date) -> dict[str, list[dict]]:
+    """Per agency, the research returns missing and the overdue actions, in one query (a union:
+    each round trip to the database costs more than either count)."""
+    research = _research_missing(Q(meeting__area_id__in=areas)).annotate(kind=Value("research"))
+    actions = (
+        Action.objects.filter(case__area_id__in=areas, status__in=Action.INCOMPLETE, due_on__lt=today)
+        .exclude(case__status=Case.Status.SHREDDED)
+        .values(name=F("agency__name"))
+        .annotate(count=Count("pk"), kind=Value("actions"))
+    )
+    owed: dict[str, list[dict]] = {"research": [], "actions": []}
+    # No ordering in either part: SQLite allows none inside a compound statement.
+    both = research.values_list("name", "count", "kind").order_by().union(actions.values_list("name", "count", "kind").order_by(), all=True)
+    for row in both:
+        owed[row[2]].append({"agency": row[0], "count": row[1]})  # one row an agency
+    return owed
+
+
 def research_missing(where: Q) -> list[dict]:
     """Per invited agency, the cases on issued agendas of meetings not yet held for which it has
-    returned no research: one query, an agenda item joined to each agency its meeting invited."""
+    returned no research, as [{"agency": name, "count": n}]."""
+    return list(_research_missing(where).values("count", agency=F("name")))
+
+
+def _research_missing(where: Q) -> QuerySet:
+    """One query: an agenda item joined to each agency its meeting invited, without a return."""
     returned = ResearchReturn.objects.filter(meeting=OuterRef("meeting"), case=OuterRef("case"), agency=OuterRef("agency"))
-    return list(
+    return (
         AgendaItem.objects.filter(where, meeting__status=Meeting.Status.AGENDA_ISSUED, removed_at=None)
         .exclude(case__status=Case.Status.SHREDDED)
         .annotate(agency=F("meeting__invited_agencies"), agency_name=F("meeting__invited_agencies__name"))
         .filter(~Exists(returned), agency__isnull=False)
         .values(name=F("agency_name"))
         .annotate(count=Count("pk"))
-        .values("count", agency=F("name"))
-    )
-
-
-def overdue_by_agency(areas: set[int], today: date) -> QuerySet:
-    return (
-        Action.objects.filter(case__area_id__in=areas, status__in=Action.INCOMPLETE, due_on__lt=today)
-        .exclude(case__status=Case.Status.SHREDDED)
-        .values(agency_name=F("agency__name"))
-        .annotate(count=Count("pk"))
-        .values("count", agency=F("agency_name"))
     )
 
 
