@@ -27,6 +27,7 @@ from meetings.access import (
     with_own_agency,
 )
 from meetings.forms import (
+    TEXT_LIMIT,
     ActionForm,
     ActionUpdateForm,
     AddendumForm,
@@ -39,6 +40,7 @@ from meetings.forms import (
 from meetings.models import CaseMinutes, ResearchReturn
 from meetings.presenters import action_shown, case_at_meeting, reads_of, with_meeting_records
 from referrals.access import refuse_unless
+from referrals.models import Case
 from referrals.presenters import case_summary
 
 
@@ -48,16 +50,32 @@ def case_at_meeting_detail(request: HttpRequest, pk: int, reference: str) -> Htt
     case, _ = meeting_case_get(request, access, reference, purpose="case at meeting")
     records = selectors.meeting_records(access.meeting, {case.pk}).for_case(case.pk)
     row = with_meeting_records(case_at_meeting(selectors.agenda_item(access.meeting, case), access), access, **records)
+    previous, following = _agenda_neighbours(access.meeting, case)
     context = {
         "access": access,
         "meeting": access.meeting,
         "row": row,
         "case": case_summary(case),
         "my_return": any(r.agency_id in access.rep_agencies for r in row.research),
+        "previous": previous,
+        "next": following,
     }
     response = render(request, "meetings/case.html", context)
     audit.record_case_reads(request=request, reads=reads_of([row]), purpose=f"case at meeting {pk}")
     return response
+
+
+def _agenda_neighbours(meeting, case: Case) -> tuple[str | None, str | None]:
+    """The references before and after `case` on the live agenda, in agenda order, for moving
+    through the cases while chairing. References only: they identify no one."""
+    references = list(
+        meeting.agenda_items.filter(removed_at=None)
+        .exclude(case__status=Case.Status.SHREDDED)
+        .order_by("section", "position", "pk")
+        .values_list("case__reference", flat=True)
+    )
+    index = references.index(case.reference)  # the case came from meeting_case_get: it is listed
+    return (references[index - 1] if index else None), (references[index + 1] if index + 1 < len(references) else None)
 
 
 @require_http_methods(["GET", "POST"])
@@ -121,12 +139,16 @@ def minutes(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
     access = meeting_get_for_user(request, pk, purpose="record minutes")
     case, relationships = meeting_case_get(request, access, reference, purpose="record minutes")
     refuse_unless(access.minutes, request, case, event="minutes_denied", purpose="record minutes")
+    if access.meeting.minutes_locked:
+        return _minutes_issued(request, access, case, relationships)
     records = minutes_of(access, case)
     existing = records.first()
     sharers = _sharers(access.meeting, existing)
+    research_views = _research_offered(access, case, relationships)
     form = MinutesForm(
         request.POST or None,
         sharers=sharers,
+        research={name: text for name, (text, _) in research_views.items()},
         initial=_minutes_values(existing, sharers),
         edits=minutes_edits(access.meeting, case),
         version=existing.row_version if existing else 0,
@@ -157,8 +179,49 @@ def minutes(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
         {"form": form, "meeting": access.meeting, "button": "Save the minutes", "title": f"Minutes for {case.reference}"},
     )
     read = {"minutes.information_shared", "minutes.risks", "minutes.decision_notes"} if existing else set()
+    for _, view in research_views.values():
+        read |= view.revealed
     audit.record_case_reads(request=request, reads={case.reference: read}, purpose="record minutes")
     return response
+
+
+def _research_offered(access, case: Case, relationships) -> dict[str, tuple[str, RedactedView]]:
+    """Each agency's research on the case as the minute-taker may read it, by agency name, to
+    offer in its "shared by" box: the facts and the opinion, never what the agency chose not to
+    share (the minutes go to every agency). A withheld field is left out, not offered."""
+    offered = {}
+    for record in ResearchReturn.objects.filter(meeting=access.meeting, case=case).select_related("case__data_key", "agency"):
+        view = RedactedView(record, relationships, "research.")
+        parts = [f"{label}{value}" for label, value in (("", view.facts), ("Opinion: ", view.opinion)) if isinstance(value, str) and value]
+        if parts:
+            offered[record.agency.name] = ("\n\n".join(parts), view)
+    return offered
+
+
+def _minutes_issued(request: HttpRequest, access, case: Case, relationships) -> HttpResponse:
+    """Issued minutes are read, not edited: the page shows them as issued, with the way to add a
+    correction. A save posted from a form opened before they were issued is refused here, and
+    the text posted is shown back so nothing typed is lost."""
+    records = selectors.meeting_records(access.meeting, {case.pk}).for_case(case.pk)
+    row = with_meeting_records(case_at_meeting(selectors.agenda_item(access.meeting, case), access), access, **records)
+    context = {"meeting": access.meeting, "row": row, "refused": request.method == "POST", "posted": _posted_text(request)}
+    response = render(
+        request,
+        "meetings/minutes_issued.html",
+        context,
+    )
+    read = row.minutes.view.revealed.union(*(a.view.revealed for a in row.minutes.addenda)) if row.minutes else set()
+    audit.record_case_reads(request=request, reads={case.reference: read}, purpose="issued minutes")
+    return response
+
+
+def _posted_text(request: HttpRequest) -> list[str]:
+    """What someone typed into a minutes form that arrived after the minutes were issued: theirs,
+    shown back to them only, to copy into a correction."""
+    if request.method != "POST":
+        return []
+    boxes = [value for key, value in request.POST.items() if key.startswith("shared_") or key in ("risks", "decision_notes")]
+    return [text.strip()[:TEXT_LIMIT] for text in boxes if text.strip()]
 
 
 def _save_or_merge(form: VersionedForm, records: QuerySet, values: Callable, save: Callable) -> bool:
@@ -208,10 +271,25 @@ def action_new(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
     access = meeting_get_for_user(request, pk, purpose="agree action")
     case, _ = meeting_case_get(request, access, reference, purpose="agree action")
     refuse_unless(access.minutes, request, case, event="minutes_denied", purpose="agree action")
-    form = ActionForm(request.POST or None, agencies=access.meeting.invited_agencies.all())
+    agencies = list(access.meeting.invited_agencies.all())
+    people = {
+        agency.pk: list(services.action_owners(agency=agency, area=access.meeting.area).order_by("first_name", "last_name", "username"))
+        for agency in agencies
+    }
+    form = ActionForm(request.POST or None, agencies=agencies, people=people)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            services.action_add(meeting=access.meeting, case=case, by=request.user, **form.cleaned_data)
+            services.action_add(
+                meeting=access.meeting,
+                case=case,
+                agency=data["agency"],
+                owner_user=data["owner_user"],
+                owner_role=data["owner_role"],
+                description=data["description"],
+                due_on=data["due_on"],
+                by=request.user,
+            )
             messages.success(request, f"The action on {case.reference} has been recorded.")
             return redirect("meeting-case", pk=pk, reference=case.reference)
         except ValidationError as error:

@@ -9,7 +9,8 @@ from django.utils import timezone
 from marac.concurrency import Edits, VersionedForm
 from marac.govuk_forms import GovukDateField, IdChoiceField, IdMultipleChoiceField
 from marac.models import Agency, MaracArea, Role, User
-from meetings.models import Action, AgendaItem, Decision, Meeting
+from meetings.models import Action, AgencyAttendance, AgendaItem, Decision, Meeting, OwnerRole
+from meetings.services import EMPTY_RESEARCH
 from referrals.models import Case
 
 TEXT_LIMIT = 5000
@@ -174,6 +175,13 @@ class ResearchForm(VersionedForm, forms.Form):
         help_text="Seen only by the coordinator, the chair and your agency.",
     )
 
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not any(data.get(name, "").strip() for name in ("facts", "opinion", "not_shared")):
+            # The service refuses it too; said here, beside the first box, the person sees where.
+            self.add_error("facts", EMPTY_RESEARCH)
+        return data
+
 
 class MinutesForm(VersionedForm, forms.Form):
     risks = forms.CharField(label="Risks identified", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 4}))
@@ -182,16 +190,30 @@ class MinutesForm(VersionedForm, forms.Form):
         label="Notes on the decisions", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args, sharers: list[str], **kwargs):
+    def __init__(self, *args, sharers: list[str], research: dict[str, str] | None = None, **kwargs):
         """One box per agency that may have shared something, named by a digest of the agency's
         name: a name never becomes a form field name, and a box keeps its name when invitations
-        change between opening the form and saving it."""
+        change between opening the form and saving it.
+
+        `research` is what each agency's research return says that the minute-taker may read
+        (the caller puts it through the field policy): offered in the agency's box when the
+        minutes have nothing from it yet, and shown under it otherwise."""
         super().__init__(*args, **kwargs)
         self.sharers = list(sharers)
+        research = research or {}
         for name in self.sharers:
-            self.fields[shared_field(name)] = forms.CharField(
+            field = self.fields[shared_field(name)] = forms.CharField(
                 label=f"Shared by {name}", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 3})
             )
+            if offered := research.get(name):
+                self._offer(shared_field(name), field, name, offered)
+
+    def _offer(self, key: str, field: forms.Field, agency: str, offered: str) -> None:
+        if not self.initial.get(key):
+            self.initial[key] = offered
+            field.help_text = f"Filled in from {agency}'s research return. Change it to what was said at the meeting."
+        else:
+            field.help_text = f"{agency}'s research return said: {offered}"
 
     def information_shared(self) -> dict[str, str]:
         return {name: self.cleaned_data[shared_field(name)] for name in self.sharers}
@@ -202,6 +224,10 @@ def shared_field(agency_name: str) -> str:
 
 
 class ActionForm(forms.Form):
+    """The owner is one of the owning agency's people in the area or a named role, from one list
+    grouped by agency ("u<user id>" or "r<role code>"), so it works without JavaScript; a person
+    from another agency is refused however the form was posted."""
+
     agency = IdChoiceField(
         label="Owning agency",
         queryset=Agency.objects.none(),
@@ -209,8 +235,10 @@ class ActionForm(forms.Form):
         empty_label=None,
         error_messages={"required": "Choose the agency that owns the action"},
     )
-    owner = forms.CharField(
-        label="Owner", max_length=120, help_text="The worker who will do it.", error_messages={"required": "Enter who owns the action"}
+    owner = forms.ChoiceField(
+        label="Owner",
+        help_text="Someone from the owning agency, or a named role if no one person is right.",
+        error_messages={"required": "Choose who owns the action", "invalid_choice": "Choose who owns the action from the list"},
     )
     description = forms.CharField(
         label="What will be done",
@@ -220,9 +248,33 @@ class ActionForm(forms.Form):
     )
     due_on = GovukDateField(label="Due by", error_messages={"required": "Enter the date the action is due"})
 
-    def __init__(self, *args, agencies, **kwargs):
+    def __init__(self, *args, agencies, people: dict[int, list[User]], **kwargs):
+        """`people`: each agency's possible owners (services.action_owners), by agency id."""
         super().__init__(*args, **kwargs)
         self.fields["agency"].queryset = Agency.objects.filter(pk__in=[a.pk for a in agencies])
+        self.people = people
+        groups: list = [("", "Choose the owner")]
+        for agency in sorted(agencies, key=lambda a: a.name):
+            members = [(f"u{u.pk}", _person(u)) for u in people.get(agency.pk, [])]
+            if members:
+                groups.append((agency.name, members))
+        groups.append(("Named roles", [(f"r{code}", label) for code, label in OwnerRole.choices]))
+        self.fields["owner"].choices = groups
+
+    def clean(self):
+        data = super().clean()
+        agency, owner = data.get("agency"), data.get("owner")
+        data["owner_user"], data["owner_role"] = None, ""
+        if not agency or not owner:
+            return data
+        if owner.startswith("r"):
+            data["owner_role"] = owner[1:]
+        else:
+            person = next((u for u in self.people.get(agency.pk, []) if f"u{u.pk}" == owner), None)
+            if person is None:
+                self.add_error("owner", f"Choose someone from {agency.name}, or a named role")
+            data["owner_user"] = person
+        return data
 
     def clean_due_on(self):
         due_on = self.cleaned_data["due_on"]
@@ -231,11 +283,27 @@ class ActionForm(forms.Form):
         return due_on
 
 
+def _person(user: User) -> str:
+    return user.get_full_name() or user.username
+
+
 class ActionUpdateForm(forms.Form):
     status = forms.ChoiceField(
         label="Status", choices=Action.Status.choices, widget=forms.RadioSelect, error_messages={"required": "Choose the action's status"}
     )
-    note = forms.CharField(label="Progress note", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label="Progress note",
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Needed when you mark the action done: say what was done.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("status") == Action.Status.DONE and not data.get("note", "").strip():
+            self.add_error("note", "Write a note saying what was done")
+        return data
 
 
 class AddendumForm(forms.Form):
@@ -248,8 +316,44 @@ class AddendumForm(forms.Form):
 
 
 class RegisterForm(forms.Form):
-    present = forms.MultipleChoiceField(label="Present at the meeting", required=False, widget=forms.CheckboxSelectMultiple)
+    """Who chaired, each invited agency's line (present, or apologies with or without its
+    information), the people present, and observers. Agencies' boxes are named by id: only
+    invited agencies get one, so a crafted name for another agency is simply not read."""
 
-    def __init__(self, *args, attendances, **kwargs):
+    chaired_by = IdChoiceField(
+        label="Chaired by",
+        queryset=User.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={"required": "Choose who chaired the meeting", "invalid_choice": "Choose who chaired the meeting from the list"},
+    )
+    present = forms.MultipleChoiceField(label="People present", required=False, widget=forms.CheckboxSelectMultiple)
+    observers = forms.CharField(
+        label="Observers",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Each observer's name and organisation, one a line. Leave blank if there were none.",
+    )
+
+    def __init__(self, *args, attendances, agencies, chairs, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["present"].choices = [(str(a.pk), f"{a.user.get_full_name() or a.user.username}, {a.agency.name}") for a in attendances]
+        self.fields["chaired_by"].queryset = chairs
+        self.fields["chaired_by"].label_from_instance = _person
+        self.fields["present"].choices = [(str(a.pk), f"{_person(a.user)}, {a.agency.name}") for a in attendances]
+        self.agencies = list(agencies)
+        for agency in self.agencies:
+            self.fields[agency_field(agency.pk)] = forms.ChoiceField(
+                label=agency.name,
+                choices=AgencyAttendance.Status.choices,
+                widget=forms.RadioSelect,
+                error_messages={"required": f"Choose whether {agency.name} was present or sent apologies"},
+            )
+        self.order_fields(["chaired_by", *(agency_field(a.pk) for a in self.agencies), "present", "observers"])
+
+    def agency_lines(self) -> dict[int, str]:
+        return {agency.pk: self.cleaned_data[agency_field(agency.pk)] for agency in self.agencies}
+
+
+def agency_field(agency_id: int) -> str:
+    return f"agency_{agency_id}"

@@ -34,6 +34,10 @@ class Meeting(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
     agenda_issued_at = models.DateTimeField(null=True, blank=True)
     minutes_issued_at = models.DateTimeField(null=True, blank=True)
+    # The register (DESIGN 2.4): who chaired on the day (a deputy, if the chair could not come)
+    # and who observed. Professionals' names, never a victim's: plain text, like the venue.
+    chaired_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    observers = models.TextField(blank=True, max_length=1000, help_text="Each observer's name and organisation, one a line.")
     history = HistoricalRecords(m2m_fields=[invited_agencies], bases=[HistoryClientAddress])
 
     class Meta:
@@ -123,6 +127,38 @@ class Attendance(models.Model):
         return f"User {self.user_id} at meeting {self.meeting_id}"
 
 
+class AgencyAttendance(models.Model):
+    """The register's line for one invited agency: there, sent apologies (with or without its
+    information), or not represented. Minutes must say which agencies heard the cases and which
+    only sent what they hold."""
+
+    class Status(models.TextChoices):
+        PRESENT = "present", "Present"
+        APOLOGIES_INFORMATION_SENT = "apologies_sent", "Apologies, information sent"
+        APOLOGIES_NO_INFORMATION = "apologies", "Apologies, no information sent"
+        ABSENT = "absent", "Not represented"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="agency_register")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    history = HistoricalRecords(bases=[HistoryClientAddress])
+
+    class Meta:
+        ordering = ["agency__name"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "agency"], name="one_register_line_per_agency")]
+
+    def __str__(self) -> str:
+        return f"Agency {self.agency_id} at meeting {self.meeting_id}: {self.status}"
+
+    @property
+    def apologies(self) -> bool:
+        return self.status in (self.Status.APOLOGIES_INFORMATION_SENT, self.Status.APOLOGIES_NO_INFORMATION)
+
+    @property
+    def information_sent(self) -> bool:
+        return self.status == self.Status.APOLOGIES_INFORMATION_SENT
+
+
 class ResearchReturn(EncryptedModel):
     """What one agency holds about one case before the meeting: fact kept apart from opinion, and
     what it decided not to share and why."""
@@ -187,6 +223,17 @@ class MinutesAddendum(EncryptedModel):
         ordering = ["added_at", "pk"]
 
 
+class OwnerRole(models.TextChoices):
+    """Named roles an action can be given to when no one person is right (the duty rota)."""
+
+    DUTY_IDVA = "duty_idva", "Duty IDVA"
+    DUTY_SOCIAL_WORKER = "duty_social_worker", "Duty social worker"
+    DUTY_OFFICER = "duty_officer", "Duty officer"
+    DUTY_HOUSING_OFFICER = "duty_housing", "Duty housing officer"
+    SAFEGUARDING_LEAD = "safeguarding_lead", "Safeguarding lead"
+    TEAM_MANAGER = "team_manager", "Team manager"
+
+
 class Action(EncryptedModel):
     """A SMART action agreed at a meeting, owned by one agency. Incomplete actions carry over."""
 
@@ -204,6 +251,10 @@ class Action(EncryptedModel):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="actions")
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="actions")
     owner = models.CharField(max_length=120, help_text="The person at the agency who will do it (a worker, not the victim).")
+    # Who `owner` names: one of the agency's people, or a named role. Both blank only for actions
+    # brought in from before go-live, whose owner is the text recorded then.
+    owner_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    owner_role = models.CharField(max_length=24, choices=OwnerRole.choices, blank=True)
     description = EncryptedTextField()
     due_on = models.DateField(db_index=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)

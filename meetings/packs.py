@@ -24,7 +24,7 @@ from marac.pdf import STATIC_BASE, recipient_line, render_pdf
 from marac.security.documents import fingerprint
 from meetings import selectors
 from meetings.access import MeetingAccess
-from meetings.models import Attendance, Decision
+from meetings.models import AgencyAttendance, Attendance, Decision
 from meetings.presenters import carried_over_for, case_at_meeting, reads_of, with_meeting_records
 
 KINDS = {"agenda": "agenda", "pack": "meeting pack", "minutes": "minutes", "actions": "action extract"}
@@ -76,6 +76,7 @@ def pack_for(access: MeetingAccess, kind: str, *, today: date | None = None) -> 
         "decisions": dict(Decision.choices),
         "pdf_static": STATIC_BASE,
         "attendances": Attendance.objects.filter(meeting=meeting, present=True).select_related("user", "agency"),
+        "register": _register(meeting),
         "agencies": _extract_agencies(access, kind),
         "prepared_on": _PREPARED_ON,
         **recipient_line(access.viewer, meeting.area_id, access.attendance.agency if access.attendance else None),
@@ -93,6 +94,18 @@ def pack_for(access: MeetingAccess, kind: str, *, today: date | None = None) -> 
         fingerprint=fingerprint(_stylesheets() + undated),
         case_ids={row.case_id for row in rows} | {action.case_id for action in carried},
     )
+
+
+def _register(meeting) -> dict[str, list[str]]:
+    """The agencies' lines of the register, as the minutes list them. Agency names only."""
+    lines = AgencyAttendance.objects.filter(meeting=meeting).select_related("agency").order_by("agency__name")
+    register: dict[str, list[str]] = {"present": [], "apologies": [], "absent": []}
+    for line in lines:
+        if line.apologies:
+            register["apologies"].append(f"{line.agency.name} (information {'sent' if line.information_sent else 'not sent'})")
+        else:
+            register["present" if line.status == AgencyAttendance.Status.PRESENT else "absent"].append(line.agency.name)
+    return register
 
 
 @functools.cache

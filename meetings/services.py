@@ -18,11 +18,13 @@ from meetings import reminders, selectors
 from meetings.models import (
     Action,
     ActionUpdate,
+    AgencyAttendance,
     AgendaItem,
     Attendance,
     CaseMinutes,
     Meeting,
     MinutesAddendum,
+    OwnerRole,
     ReferralListing,
     ResearchReturn,
 )
@@ -287,21 +289,63 @@ def confidentiality_accept(*, meeting: Meeting, user: User, agency: Agency, requ
 
 
 @transaction.atomic
-def attendance_register(*, meeting: Meeting, present: set[int], by: User) -> None:
-    """Mark who was present (attendance ids); everyone else who accepted is marked absent."""
+def attendance_register(
+    *,
+    meeting: Meeting,
+    present: set[int],
+    by: User,
+    agencies: dict[int, str] | None = None,
+    observers: str | None = None,
+    chaired_by: User | None = None,
+) -> None:
+    """Mark who was present (attendance ids); everyone else who accepted is marked absent.
+    `agencies` gives each invited agency's line (AgencyAttendance.Status), `chaired_by` who
+    chaired on the day (one of the area's chairs) and `observers` who watched; None leaves
+    each as it was."""
     meeting = _locked(meeting, (S.AGENDA_ISSUED, S.IN_PROGRESS, S.MINUTES_DRAFT), "The register is closed once minutes are issued")
     for attendance in meeting.attendances.all():
         if attendance.present != (attendance.pk in present):
             attendance.present = attendance.pk in present
             _saved(attendance, by)
+    if agencies is not None:
+        _register_agencies(meeting, agencies, by)
+    if chaired_by is not None or observers is not None:
+        _register_chair_and_observers(meeting, chaired_by, observers, by)
     audit.record(event="attendance_recorded", user=by, purpose=f"meeting {meeting.pk}")
     packs_changed(meeting.pk)
 
 
+def _register_agencies(meeting: Meeting, agencies: dict[int, str], by: User) -> None:
+    invited = set(meeting.invited_agencies.values_list("pk", flat=True))
+    if not set(agencies) <= invited:  # a crafted form: only invited agencies have a line
+        raise ValidationError("Only agencies invited to this meeting can be on its register")
+    if not set(agencies.values()) <= set(AgencyAttendance.Status.values):
+        raise ValidationError("Choose whether each agency was present or sent apologies")
+    lines = {line.agency_id: line for line in meeting.agency_register.select_for_update()}
+    for agency_id, status in sorted(agencies.items()):
+        line = lines.get(agency_id) or AgencyAttendance(meeting=meeting, agency_id=agency_id)
+        if line.pk is None or line.status != status:
+            line.status = status
+            _saved(line, by)
+
+
+def _register_chair_and_observers(meeting: Meeting, chaired_by: User | None, observers: str | None, by: User) -> None:
+    if chaired_by is not None and not chaired_by.memberships.filter(area=meeting.area, role=Role.CHAIR, is_active=True).exists():
+        raise ValidationError(f"Choose someone who chairs the {meeting.area.name} MARAC")
+    meeting.chaired_by = chaired_by if chaired_by is not None else meeting.chaired_by
+    meeting.observers = observers.strip() if observers is not None else meeting.observers
+    _saved(meeting, by)
+
+
 @transaction.atomic
 def meeting_advance(*, meeting: Meeting, by: User) -> Meeting:
-    """Agenda issued -> in progress -> minutes draft; minutes issued -> closed."""
+    """Agenda issued -> in progress -> minutes draft; minutes issued -> closed. A meeting cannot
+    start before its day: its cases would count as heard (NI 32) and its minutes could be issued
+    before anyone met."""
     meeting = _locked(meeting, tuple(NEXT_STATUS), "The meeting cannot move on from here")
+    day = timezone.localtime(meeting.starts_at).date()
+    if meeting.status == S.AGENDA_ISSUED and day > timezone.localdate():
+        raise ValidationError(f"This meeting is on {day:%-d %B %Y}. It cannot be started before then.")
     meeting.status = NEXT_STATUS[S(meeting.status)]
     _saved(meeting, by)
     audit.record(event=f"meeting_{meeting.status}", user=by, purpose=f"meeting {meeting.pk}")
@@ -326,6 +370,9 @@ def research_save(
     meeting = _locked(meeting, RESEARCH_OPEN, "Research can be returned once the agenda is issued, until the meeting ends")
     if not meeting.invited_agencies.filter(pk=agency.pk).exists():
         raise ValidationError("Your agency is not invited to this meeting")
+    if not (facts.strip() or opinion.strip() or not_shared.strip()):
+        # An empty return would count as returned and tell the meeting nothing.
+        raise ValidationError(EMPTY_RESEARCH)
     record = (
         ResearchReturn.objects.select_for_update()
         .filter(meeting=meeting, case=case, agency=agency)
@@ -345,6 +392,12 @@ def research_save(
     )
     packs_changed(meeting.pk)
     return record
+
+
+EMPTY_RESEARCH = (
+    "Enter what your agency's records show, your agency's opinion, or what you decided not to share and why. "
+    "If your agency holds nothing on this case, say so in the facts."
+)
 
 
 @transaction.atomic
@@ -385,15 +438,68 @@ def _minutes_closed(meeting: Meeting) -> str:
     return "Minutes can be recorded once the meeting has started"
 
 
+def action_owners(*, agency: Agency, area: MaracArea):
+    """The people an action of `agency` in `area` can be given to: its active front-line members
+    there (referrers and representatives), not its coordinators, chairs or auditors."""
+    return User.objects.filter(
+        memberships__agency=agency,
+        memberships__area=area,
+        memberships__role__in=(Role.REFERRER, Role.AGENCY_REP),
+        memberships__is_active=True,
+        is_active=True,
+    ).distinct()
+
+
+def _owner_label(*, agency: Agency, area: MaracArea, owner_user: User | None, owner_role: str, owner: str, imported: bool) -> str:
+    """The owner's name as actions show it. One of the agency's people or a named role; free
+    text only for actions brought in from before go-live."""
+    if owner_user is not None:
+        if not action_owners(agency=agency, area=area).filter(pk=owner_user.pk).exists():
+            raise ValidationError(f"Choose someone from {agency.name}, or a named role")
+        return owner_user.get_full_name() or owner_user.username
+    if owner_role:
+        if owner_role not in OwnerRole.values:
+            raise ValidationError("Choose someone from the agency, or a named role")
+        return OwnerRole(owner_role).label
+    if imported and owner.strip():
+        return owner.strip()
+    raise ValidationError("Choose who owns the action")
+
+
 @transaction.atomic
 def action_add(
-    *, meeting: Meeting, case: Case, agency: Agency, owner: str, description: str, due_on: date, by: User, held_before_go_live: bool = False
+    *,
+    meeting: Meeting,
+    case: Case,
+    agency: Agency,
+    description: str,
+    due_on: date,
+    by: User,
+    owner_user: User | None = None,
+    owner_role: str = "",
+    owner: str = "",
+    held_before_go_live: bool = False,
 ) -> Action:
+    """An action owned by one of `agency`'s people in the area (`owner_user`) or a named role
+    (`owner_role`); `owner` as free text only with `held_before_go_live`."""
     meeting = _locked(meeting, MINUTES_OPEN, _minutes_closed(meeting))
     if due_on < timezone.localdate() and not held_before_go_live:
         raise ValidationError("An action's due date cannot be in the past")
+    if not meeting.invited_agencies.filter(pk=agency.pk).exists() and not held_before_go_live:
+        raise ValidationError(f"{agency.name} is not invited to this meeting")
+    label = _owner_label(
+        agency=agency, area=meeting.area, owner_user=owner_user, owner_role=owner_role, owner=owner, imported=held_before_go_live
+    )
     action = Action(
-        meeting=meeting, case=case, agency=agency, owner=owner.strip(), description=description.strip(), due_on=due_on, created_by=by
+        meeting=meeting,
+        case=case,
+        agency=agency,
+        owner=label,
+        owner_user=owner_user,
+        owner_role=owner_role if owner_user is None else "",
+        description=description.strip(),
+        due_on=due_on,
+        created_by=by,
     )
     _saved(action, by)
     audit.record(event="action_agreed", user=by, case_reference=case.reference, purpose=f"meeting {meeting.pk}")
@@ -426,6 +532,9 @@ def addendum_add(*, minutes: CaseMinutes, text: str, by: User) -> MinutesAddendu
     return addendum
 
 
+DONE_NEEDS_NOTE = "Write a note saying what was done"
+
+
 @transaction.atomic
 def action_update(*, action: Action, status: str, note: str, by: User) -> ActionUpdate:
     """A progress note, and the action's status as it now stands."""
@@ -434,6 +543,8 @@ def action_update(*, action: Action, status: str, note: str, by: User) -> Action
         raise ValidationError("Choose the action's status")
     if status == action.status and not note.strip():
         raise ValidationError("Write a progress note or change the status")
+    if status == Action.Status.DONE and not note.strip():
+        raise ValidationError(DONE_NEEDS_NOTE)
     update = _saved(ActionUpdate(action=action, case=action.case, note=note.strip(), status=status, by=by), by)
     if action.status != status:
         action.status = status

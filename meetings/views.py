@@ -4,6 +4,7 @@ shows case content goes through the field policy and writes access events."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 import audit
 from marac.background import queue_now
 from marac.concurrency import StaleRecord
-from marac.models import Role
+from marac.models import Role, User
 from marac.refusals import refuse
 from meetings import selectors, services, stored_packs
 from meetings.access import MeetingAccess, meeting_get_for_user, meetings_for, refuse_meeting_unless
@@ -23,8 +24,10 @@ from meetings.forms import (
     RegisterForm,
     RemoveCaseForm,
     ScheduleForm,
+    agency_field,
     invitations_edits,
 )
+from meetings.models import AgencyAttendance
 from meetings.packs import KINDS, may_have
 from meetings.presenters import carried_over_for, case_at_meeting, reads_of
 from meetings.tasks import render_pack
@@ -50,8 +53,8 @@ def _done(request: HttpRequest, access: MeetingAccess, message: str) -> HttpResp
 
 
 def _refused(request: HttpRequest, access: MeetingAccess, error: ValidationError) -> HttpResponse:
-    messages.error(request, " ".join(error.messages))
-    return redirect("meeting-detail", pk=access.meeting.pk)
+    """The meeting's page again, with why the step was refused in a GOV.UK error summary."""
+    return _detail(request, access, errors=error.messages)
 
 
 @require_GET
@@ -154,9 +157,13 @@ def _invitations_message(invited, withdrawn) -> str:
 
 @require_GET
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    access = meeting_get_for_user(request, pk, purpose="view meeting")
+    return _detail(request, meeting_get_for_user(request, pk, purpose="view meeting"))
+
+
+def _detail(request: HttpRequest, access: MeetingAccess, *, errors: list[str] | None = None) -> HttpResponse:
     meeting = access.meeting
     context = {
+        "errors": errors or [],
         "access": access,
         "meeting": meeting,
         "cutoff": selectors.cutoff_for(meeting),
@@ -305,16 +312,52 @@ def confidentiality(request: HttpRequest, pk: int) -> HttpResponse:
 def register(request: HttpRequest, pk: int) -> HttpResponse:
     access = meeting_get_for_user(request, pk, purpose="attendance register")
     refuse_meeting_unless(access.minutes, request, access, event="meeting_change_denied", purpose="attendance register")
-    attendances = list(access.meeting.attendances.select_related("user", "agency"))
-    initial = {"present": [str(a.pk) for a in attendances if a.present]}
-    form = RegisterForm(request.POST or None, attendances=attendances, initial=initial)
+    meeting = access.meeting
+    attendances = list(meeting.attendances.select_related("user", "agency"))
+    form = RegisterForm(
+        request.POST or None,
+        attendances=attendances,
+        agencies=meeting.invited_agencies.order_by("name"),
+        chairs=_area_chairs(meeting),
+        initial=_register_initial(meeting, attendances),
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.attendance_register(meeting=access.meeting, present={int(p) for p in form.cleaned_data["present"]}, by=request.user)
+            services.attendance_register(
+                meeting=meeting,
+                present={int(p) for p in form.cleaned_data["present"]},
+                agencies=form.agency_lines(),
+                observers=form.cleaned_data["observers"],
+                chaired_by=form.cleaned_data["chaired_by"],
+                by=request.user,
+            )
             return _done(request, access, "The attendance register has been saved.")
         except ValidationError as error:
             form.add_error(None, error)
-    return render(request, "meetings/register.html", {"form": form, "meeting": access.meeting, "attendances": attendances})
+    return render(request, "meetings/register.html", {"form": form, "meeting": meeting, "attendances": attendances})
+
+
+def _area_chairs(meeting) -> QuerySet[User]:
+    """Who may have chaired: the area's active chairs (a deputy may stand in for the chair)."""
+    return User.objects.filter(
+        memberships__area=meeting.area, memberships__role=Role.CHAIR, memberships__is_active=True, is_active=True
+    ).distinct()
+
+
+def _register_initial(meeting, attendances) -> dict:
+    """The register as saved; an agency with no line yet is "present" if one of its people is."""
+    there = {a.agency_id for a in attendances if a.present}
+    lines = dict(meeting.agency_register.values_list("agency_id", "status"))
+    initial = {
+        agency_field(agency_id): lines.get(agency_id) or (AgencyAttendance.Status.PRESENT if agency_id in there else None)
+        for agency_id in meeting.invited_agencies.values_list("pk", flat=True)
+    }
+    return {
+        **initial,
+        "present": [str(a.pk) for a in attendances if a.present],
+        "chaired_by": meeting.chaired_by_id or meeting.chair_id,
+        "observers": meeting.observers,
+    }
 
 
 @require_POST

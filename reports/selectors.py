@@ -10,7 +10,7 @@ start, so SQLite needs no per-row date functions (DESIGN 5).
 """
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -29,12 +29,20 @@ def _aware(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+def held(prefix: str = "") -> Q:
+    """Meetings that have happened: started (or further on) and dated today or earlier. The date
+    is checked as well as the status: a meeting started before its day was once possible, and a
+    status alone must not count a meeting that has not met."""
+    tomorrow = _aware(timezone.localdate() + timedelta(days=1))
+    return Q(**{f"{prefix}status__in": HELD, f"{prefix}starts_at__lt": tomorrow})
+
+
 def hearings(period: Period, area_ids) -> QuerySet[AgendaItem]:
     """Cases heard: listed at a held meeting and not taken off. A review of a case heard before
     is not a new case heard, or its referral would be counted twice."""
     return AgendaItem.objects.filter(
+        held("meeting__"),
         removed_at=None,
-        meeting__status__in=HELD,
         meeting__area_id__in=area_ids,
         meeting__starts_at__gte=_aware(period.start),
         meeting__starts_at__lt=_aware(period.end),
@@ -162,7 +170,7 @@ def data_return(area: MaracArea, period: Period, *, year_to_date: Period) -> Dat
         area=area,
         period=period,
         meetings_held=Meeting.objects.filter(
-            area=area, status__in=HELD, starts_at__gte=_aware(period.start), starts_at__lt=_aware(period.end)
+            held(), area=area, starts_at__gte=_aware(period.start), starts_at__lt=_aware(period.end)
         ).count(),
         heard=counts["total"],
         ni32=Ni32(counts["repeats"], counts["total"]),

@@ -11,6 +11,7 @@ from marac.concurrency import OUT_OF_DATE
 from meetings import services as meetings
 from meetings.forms import InvitationsChangeForm, MinutesForm, ResearchForm, invitations_edits, minutes_edits, research_edits, shared_field
 from meetings.models import CaseMinutes, Meeting, ResearchReturn
+from tests.meetings.conftest import advance
 
 
 def version_of(form) -> dict:
@@ -145,7 +146,7 @@ def minutes_url(meeting, case) -> str:
 
 @pytest.fixture
 def started(rep_accepted, chair):
-    return meetings.meeting_advance(meeting=rep_accepted, by=chair)
+    return advance(meeting=rep_accepted, by=chair)
 
 
 def minutes_saved(meeting, case, by, version: int, **fields) -> CaseMinutes:
@@ -323,7 +324,7 @@ def test_research_saved_over_a_colleagues_later_save_is_refused_and_the_text_kep
 
 
 def test_minutes_saved_over_a_later_save_are_refused(sign_in_fully, rep_accepted, chair, case_a):
-    meetings.meeting_advance(meeting=rep_accepted, by=chair)
+    advance(meeting=rep_accepted, by=chair)
     meetings.minutes_save(
         meeting=rep_accepted,
         case=case_a,

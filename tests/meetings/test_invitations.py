@@ -13,6 +13,7 @@ from meetings.forms import InvitationsChangeForm, MinutesForm, invitations_edits
 from meetings.models import Attendance, CaseMinutes, Meeting
 from referrals.models import CaseUserObjectPermission
 from tests.conftest import make_person
+from tests.meetings.conftest import advance
 
 
 def url(meeting) -> str:
@@ -124,8 +125,8 @@ def test_a_missing_or_tampered_record_of_what_was_opened_is_a_clear_error(sign_i
 
 
 def test_invitations_are_fixed_once_the_meeting_has_ended(sign_in_fully, issued, coordinator, chair, police, idva, childrens_services):
-    meetings.meeting_advance(meeting=issued, by=chair)
-    meetings.meeting_advance(meeting=issued, by=chair)  # minutes in draft: the meeting has ended
+    advance(meeting=issued, by=chair)
+    advance(meeting=issued, by=chair)  # minutes in draft: the meeting has ended
     client = sign_in_fully(coordinator)
     assert url(issued).encode() not in client.get(f"/meetings/{issued.pk}/").content
     for response in (client.get(url(issued), follow=True), client.post(url(issued), chosen(issued, police), follow=True)):
@@ -179,7 +180,7 @@ def test_accepting_for_an_agency_withdrawn_a_moment_ago_is_refused(issued, coord
 def test_what_a_withdrawn_agency_said_stays_in_the_minutes(
     sign_in_fully, rep_accepted, chair, coordinator, police, idva, childrens_services, case_a
 ):
-    meetings.meeting_advance(meeting=rep_accepted, by=chair)
+    advance(meeting=rep_accepted, by=chair)
     client = sign_in_fully(chair)
     minutes_url = f"/meetings/{rep_accepted.pk}/cases/{case_a.reference}/minutes/"
     said = {

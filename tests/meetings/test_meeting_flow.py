@@ -15,7 +15,7 @@ from meetings.selectors import hearing_dates
 from referrals import services
 from referrals.models import Referral
 from tests.conftest import make_case, make_person, sign_in_with_both_factors
-from tests.meetings.conftest import accepted
+from tests.meetings.conftest import accepted, advance, on_its_day
 
 
 def test_a_coordinator_schedules_a_meeting_and_accepted_referrals_are_listed_for_it(
@@ -125,6 +125,7 @@ def test_research_then_minutes_then_issue_locks_them(sign_in_fully, rep_accepted
     assert response.status_code == 302
     assert ResearchReturn.objects.get().facts == "Two children on a plan"
     sign_in_with_both_factors(client, chair)
+    on_its_day(meeting)
     client.post(f"/meetings/{meeting.pk}/advance/")  # start the meeting
     page = client.get(f"/meetings/{meeting.pk}/cases/{case_a.reference}/").content.decode()
     assert "Health details: consent" in page  # the chair reads what was not shared, and why
@@ -139,7 +140,7 @@ def test_research_then_minutes_then_issue_locks_them(sign_in_fully, rep_accepted
     due = date.today() + timedelta(days=14)
     action = {
         "agency": police.pk,
-        "owner": "DC Patel",
+        "owner": "rduty_officer",
         "description": "Flag the address",
         "due_on_day": due.day,
         "due_on_month": due.month,
@@ -187,14 +188,20 @@ def test_a_representative_updates_only_their_own_agencys_actions(
 ):
     from meetings import services as meetings
 
-    meetings.meeting_advance(meeting=rep_accepted, by=chair)
+    advance(meeting=rep_accepted, by=chair)
     theirs = meetings.action_add(
-        meeting=rep_accepted, case=case_a, agency=childrens_services, owner="SW Jones", description="Visit", due_on=date.today(), by=chair
+        meeting=rep_accepted,
+        case=case_a,
+        agency=childrens_services,
+        owner_role="duty_officer",
+        description="Visit",
+        due_on=date.today(),
+        by=chair,
     )
     other = meetings.action_add(
-        meeting=rep_accepted, case=case_a, agency=police, owner="DC Patel", description="Flag", due_on=date.today(), by=chair
+        meeting=rep_accepted, case=case_a, agency=police, owner_role="duty_officer", description="Flag", due_on=date.today(), by=chair
     )
-    meetings.meeting_advance(meeting=rep_accepted, by=chair)
+    advance(meeting=rep_accepted, by=chair)
     meetings.minutes_issue(meeting=rep_accepted, by=chair)  # representatives track actions once the minutes are issued
     client = sign_in_fully(agency_rep)
     assert client.post(f"/meetings/actions/{other.pk}/", {"status": "done"}).status_code == 404
@@ -212,12 +219,12 @@ def test_incomplete_actions_are_carried_to_the_next_agenda_and_overdue_ones_mark
 
     from meetings import services as meetings
 
-    meetings.meeting_advance(meeting=rep_accepted, by=chair)
+    advance(meeting=rep_accepted, by=chair)
     meetings.action_add(
         meeting=rep_accepted,
         case=case_a,
         agency=police,
-        owner="DC Patel",
+        owner_role="duty_officer",
         description="Flag the address",
         due_on=date.today() + timedelta(days=1),
         by=chair,
@@ -262,12 +269,12 @@ def test_my_referrals_shows_the_meeting_date_and_the_agencys_open_actions(
 ):
     from meetings import services as meetings
 
-    meetings.meeting_advance(meeting=rep_accepted, by=chair)
+    advance(meeting=rep_accepted, by=chair)
     meetings.action_add(
         meeting=rep_accepted,
         case=case_a,
         agency=idva,
-        owner="Priya",
+        owner_role="duty_officer",
         description="Safety plan review",
         due_on=date.today() + timedelta(days=5),
         by=chair,
@@ -276,7 +283,7 @@ def test_my_referrals_shows_the_meeting_date_and_the_agencys_open_actions(
         meeting=rep_accepted,
         case=case_a,
         agency=police,
-        owner="DC Patel",
+        owner_role="duty_officer",
         description="Police only",
         due_on=date.today() + timedelta(days=5),
         by=chair,
@@ -294,7 +301,7 @@ def test_minutes_and_actions_follow_a_transferred_case_to_its_new_area(
     from referrals import services
     from tests.conftest import make_person
 
-    meetings.meeting_advance(meeting=rep_accepted, by=chair)
+    advance(meeting=rep_accepted, by=chair)
     meetings.minutes_save(
         meeting=rep_accepted,
         case=case_a,
@@ -309,7 +316,7 @@ def test_minutes_and_actions_follow_a_transferred_case_to_its_new_area(
         meeting=rep_accepted,
         case=case_a,
         agency=police,
-        owner="DC Patel",
+        owner_role="duty_officer",
         description="Flag the address",
         due_on=date.today() + timedelta(days=5),
         by=chair,
@@ -344,7 +351,7 @@ def test_a_representatives_cases_go_when_their_agency_is_no_longer_invited(
 
 @pytest.fixture
 def in_progress(rep_accepted, chair, case_a, childrens_services):
-    meetings.meeting_advance(meeting=rep_accepted, by=chair)
+    advance(meeting=rep_accepted, by=chair)
     meetings.minutes_save(
         meeting=rep_accepted,
         case=case_a,
@@ -359,7 +366,7 @@ def in_progress(rep_accepted, chair, case_a, childrens_services):
         meeting=rep_accepted,
         case=case_a,
         agency=childrens_services,
-        owner="SW",
+        owner_role="duty_officer",
         description="DRAFT ACTION",
         due_on=date.today() + timedelta(days=3),
         by=chair,
@@ -376,7 +383,7 @@ def test_representatives_see_minutes_and_actions_only_once_issued(sign_in_fully,
 
     sign_in_with_both_factors(client, chair)
     assert "DRAFT RISKS" in client.get(f"/meetings/{in_progress.pk}/cases/{case_a.reference}/").content.decode()
-    meetings.meeting_advance(meeting=in_progress, by=chair)
+    advance(meeting=in_progress, by=chair)
     meetings.minutes_issue(meeting=in_progress, by=chair)
     sign_in_with_both_factors(client, agency_rep)
     assert "DRAFT ACTION" in client.get("/meetings/actions/").content.decode()
@@ -399,12 +406,12 @@ def test_the_carried_over_list_names_no_case_a_representative_is_not_tied_to(
     accepted(elsewhere, referrer=referrer, agency=idva, coordinator=coordinator)
     meetings.agenda_add(meeting=earlier, case=elsewhere, because="urgent", by=coordinator)
     meetings.agenda_issue(meeting=earlier, by=coordinator)
-    meetings.meeting_advance(meeting=earlier, by=chair)
+    advance(meeting=earlier, by=chair)
     meetings.action_add(
         meeting=earlier,
         case=elsewhere,
         agency=police,
-        owner="DS Owner Name",
+        owner_role="team_manager",
         description="Police task",
         due_on=date.today() + timedelta(days=5),
         by=chair,
@@ -425,8 +432,8 @@ def test_the_carried_over_list_names_no_case_a_representative_is_not_tied_to(
     meetings.agenda_issue(meeting=later, by=coordinator)
     meetings.confidentiality_accept(meeting=later, user=agency_rep, agency=childrens_services)
     page = sign_in_fully(agency_rep).get(f"/meetings/{later.pk}/").content.decode()
-    assert "DS Owner Name" not in page and elsewhere.reference not in page
-    assert "DS Owner Name" in sign_in_fully(coordinator).get(f"/meetings/{later.pk}/").content.decode()
+    assert "Team manager" not in page and elsewhere.reference not in page
+    assert "Team manager" in sign_in_fully(coordinator).get(f"/meetings/{later.pk}/").content.decode()
 
 
 def test_a_perpetrators_address_is_withheld_from_representatives(sign_in_fully, rep_accepted, agency_rep, referrer, case_a):

@@ -11,6 +11,7 @@ from django.urls import get_resolver
 from audit.models import AccessEvent
 from marac.reauth import REAUTHENTICATED_AT
 from meetings import services as meetings
+from tests.meetings.conftest import advance
 
 # URL name -> (persona who may open it, path template).
 SHOWS_VICTIM_DATA = {
@@ -87,7 +88,7 @@ def objects(rep_accepted, agency_rep, chair, case_a, childrens_services):
     meetings.research_save(
         meeting=meeting, case=case_a, agency=childrens_services, facts="F", opinion="O", not_shared="N", by=agency_rep, expected_version=0
     )
-    meetings.meeting_advance(meeting=meeting, by=chair)
+    advance(meeting=meeting, by=chair)
     meetings.minutes_save(
         meeting=meeting, case=case_a, information_shared={}, risks="R", decisions=[], decision_notes="", by=chair, expected_version=0
     )
@@ -95,12 +96,12 @@ def objects(rep_accepted, agency_rep, chair, case_a, childrens_services):
         meeting=meeting,
         case=case_a,
         agency=childrens_services,
-        owner="W",
+        owner_role="duty_officer",
         description="D",
         due_on=date.today() + timedelta(days=3),
         by=chair,
     )
-    meetings.meeting_advance(meeting=meeting, by=chair)
+    advance(meeting=meeting, by=chair)
     meetings.minutes_issue(meeting=meeting, by=chair)  # so representatives see the minutes and actions too
     return {"m": meeting.pk, "ref": case_a.reference, "action": action.pk, "item": meeting.agenda_items.get(case=case_a).pk}
 

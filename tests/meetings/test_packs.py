@@ -18,7 +18,7 @@ from meetings import services as meetings
 from meetings.access import meeting_access_for
 from meetings.packs import pack_for
 from tests.conftest import make_case, poppler
-from tests.meetings.conftest import accepted
+from tests.meetings.conftest import accepted, advance
 
 VICTIM_CONTACT = ("14 Belvoir Road", "07700 900123", "07700 900456", "Flat 2, 9 Ashby Road")
 
@@ -37,7 +37,7 @@ def heard(rep_accepted, agency_rep, chair, case_a, childrens_services, police):
         by=agency_rep,
         expected_version=0,
     )
-    meetings.meeting_advance(meeting=meeting, by=chair)
+    advance(meeting=meeting, by=chair)
     meetings.minutes_save(
         meeting=meeting,
         case=case_a,
@@ -50,9 +50,15 @@ def heard(rep_accepted, agency_rep, chair, case_a, childrens_services, police):
     )
     for agency, text in ((childrens_services, "Visit the children"), (police, "Flag the address")):
         meetings.action_add(
-            meeting=meeting, case=case_a, agency=agency, owner="Worker", description=text, due_on=date.today() + timedelta(days=7), by=chair
+            meeting=meeting,
+            case=case_a,
+            agency=agency,
+            owner_role="duty_officer",
+            description=text,
+            due_on=date.today() + timedelta(days=7),
+            by=chair,
         )
-    meetings.meeting_advance(meeting=meeting, by=chair)
+    advance(meeting=meeting, by=chair)
     return meetings.minutes_issue(meeting=meeting, by=chair)
 
 

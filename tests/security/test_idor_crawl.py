@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from meetings import services as meetings
 from referrals import services
-from tests.meetings.conftest import accepted
+from tests.meetings.conftest import accepted, advance
 
 # Role-gated pages answer 403 to anyone without the role, whatever the object: the same answer for
 # a real object and a made-up one, so existence is still not revealed (checked below).
@@ -42,9 +42,15 @@ def objects(case_a, referrer, idva, coordinator, chair, agency_rep, childrens_se
     )
     meetings.agenda_build(meeting=meeting, by=coordinator)
     meetings.agenda_issue(meeting=meeting, by=coordinator)
-    meetings.meeting_advance(meeting=meeting, by=chair)
+    advance(meeting=meeting, by=chair)
     action = meetings.action_add(
-        meeting=meeting, case=case_a, agency=police, owner="DC", description="Flag", due_on=date.today() + timedelta(days=3), by=chair
+        meeting=meeting,
+        case=case_a,
+        agency=police,
+        owner_role="duty_officer",
+        description="Flag",
+        due_on=date.today() + timedelta(days=3),
+        by=chair,
     )
     return {
         "reference": case_a.reference,
