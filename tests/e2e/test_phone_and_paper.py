@@ -63,7 +63,8 @@ class Visit:
 def kind_of(url: str) -> str:
     """A page's kind: its path with ids and references made general. A list sorted, filtered or
     paged is the same template with other rows: once is enough (their titles have unit tests)."""
-    path = re.sub(r"[A-Z]{2,4}-(S?\d+|\d{4}-\d{4})", "REF", urlsplit(url).path)
+    path = re.sub(r"[A-Z]{2,4}-(\d{4}-\d{4}|S\d+)", "REF", urlsplit(url).path)
+    path = re.sub(r"/people/[^/]+/", "/people/NAME/", path)
     return re.sub(r"\d+", "N", path)
 
 
@@ -201,6 +202,20 @@ def test_the_checks_catch_a_page_wider_than_a_phone_and_a_field_focused_on_load(
     assert any("600" in p or "wide at 320" in p for p in problems) and any("focuses a field" in p for p in problems)
     assert same_titles([Visit("a", "/cases/", "Cases"), Visit("b", "/cases/?status=open", "Cases")])
     assert not same_titles([Visit("a", "/cases/", "Cases"), Visit("b", "/cases/?page=2&sort=ref", "Cases")])
+
+
+def test_signing_in_fits_a_phone(demo, browser):  # noqa: F811
+    page = browser.new_context(bypass_csp=True, viewport={"width": PHONE, "height": 800}).new_page()
+    problems: list[str] = []
+    page.goto(demo[0] + "/sign-in/")
+    check(page, problems)
+    page.get_by_label("Username", exact=True).fill("chair")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Security code", exact=True).wait_for()
+    check(page, problems)
+    assert not problems, problems
+    page.context.close()
 
 
 def test_a_search_and_its_results_fit_a_phone(demo, browser):  # noqa: F811
