@@ -93,7 +93,7 @@ def test_the_chart_is_an_image_with_a_text_alternative_in_a_scroll_region_a_keyb
     assert "The dashed line is the SafeLives benchmark" in html and 'stroke-dasharray="8 5"' in html
 
 
-def test_a_page_break_never_splits_a_chart_from_its_caption_in_the_pdf():
+def test_a_page_break_never_splits_a_chart_from_its_caption_in_the_pdf_and_its_labels_use_the_documents_font():
     """Space above leaves room for the drawing but not its caption: the whole figure moves on."""
     chart = rate_chart([3.0, 45.2, None, 38.0, 41.0, 12.0, 40.0, 50.0])
     figure = render_to_string("reports/_chart.html", {"c": chart, "id": "rate"})
@@ -107,6 +107,8 @@ def test_a_page_break_never_splits_a_chart_from_its_caption_in_the_pdf():
         path = Path(directory) / "chart.pdf"
         path.write_bytes(render_pdf(html))
         pages = poppler("pdftotext", str(path), "-").split("\f")
+        fonts = poppler("pdffonts", str(path)).splitlines()[2:]
     (page,) = [p for p in pages if "SafeLives benchmark" in p]
+    assert fonts and all("DejaVu-Sans" in font for font in fonts), fonts  # the labels are in the document's font
     assert "Cases heard per 10,000 adult women" in page.replace("\n", " ")  # the caption, on the same page
     assert "Before the chart" not in page
