@@ -71,12 +71,12 @@ base = Case.objects.select_related("area", "referring_agency", "data_key")
 
 
 def encrypted_list() -> str:
-    rows = [(case, RedactedView(case.victim, COORDINATOR)) for case in base.select_related("victim")[:ROWS]]
+    rows = [(case, RedactedView(case.victim, COORDINATOR), "High") for case in base.select_related("victim")[:ROWS]]
     return render_to_string("referrals/case_list.html", {"rows": rows})
 
 
 def plain_list() -> str:
-    rows = [(case, case.plain_victim) for case in base.select_related("plain_victim")[:ROWS]]
+    rows = [(case, case.plain_victim, "High") for case in base.select_related("plain_victim")[:ROWS]]
     return render_to_string("referrals/case_list.html", {"rows": rows})
 
 

@@ -1,5 +1,7 @@
 """The coordinator's triage queue with 500 referrals waiting: server time and query count, as a
-ratio to the home page measured in the same run (the same sign-in, session and shell)."""
+ratio to the home page measured in the same run (the same sign-in, session and shell). Triage
+shows 50 a page (issue 16): before paging it decrypted, matched and logged all 500 (496 ms, 230x
+the home page then); target under 100 ms."""
 
 import os
 import statistics
@@ -60,6 +62,6 @@ with connection.execute_wrapper(queries):
     timed("/referrals/triage/")
 triage = statistics.median(timed("/referrals/triage/") for _ in range(5))
 home = statistics.median(timed("/") for _ in range(21))
-report(f"triage queue, {REFERRALS} referrals: server time", triage, "ms", "-", None)
+report(f"triage queue, {REFERRALS} referrals: server time", triage, "ms", "< 100 ms", triage < 100)
 report(f"triage queue, {REFERRALS} referrals: queries", queries.count, "queries", "fixed", None)
 report("  ratio to the home page in the same run", triage / home, "x", "-", None)

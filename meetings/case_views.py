@@ -9,13 +9,16 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
+from marac import listing
 from marac.concurrency import StaleRecord, VersionedForm
+from marac.models import Role
 from marac.refusals import refuse
 from marac.security.policy import RedactedView, writable_fields
-from meetings import selectors, services
+from meetings import contributions, selectors, services
 from meetings.access import (
     action_get_for_user,
     action_relationships,
@@ -37,7 +40,7 @@ from meetings.forms import (
     research_edits,
     shared_field,
 )
-from meetings.models import CaseMinutes, ResearchReturn
+from meetings.models import Action, CaseMinutes, ResearchReturn
 from meetings.presenters import action_shown, case_at_meeting, reads_of, with_meeting_records
 from referrals.access import refuse_unless
 from referrals.models import Case
@@ -330,11 +333,61 @@ def addendum_new(request: HttpRequest, pk: int, reference: str) -> HttpResponse:
     )
 
 
+# ?status= takes an action's status, or "incomplete" (open or not done) and "overdue" (incomplete and past due).
+ACTION_STATUSES = [("incomplete", "Incomplete"), ("overdue", "Overdue"), *Action.Status.choices]
+ACTION_SORTS = {
+    "reference": ("case__reference", "due_on", "pk"),
+    "due": ("due_on", "pk"),
+    "status": ("status", "due_on", "pk"),
+    "agency": ("agency__name", "due_on", "pk"),
+}
+ACTION_COLUMNS = [("Case", "reference"), ("Action", None), ("Owner", "agency"), ("Due", "due"), ("Status", "status")]
+
+
+def _action_filters(request: HttpRequest, params) -> dict:
+    viewer = request.viewer
+    areas = {area.pk: area.name for area in viewer.area_records_for(Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP)}
+    meetings = {pk: label for pk, label in contributions.meeting_choices(viewer)}
+    return {
+        "status": listing.choice(params, "status", dict(ACTION_STATUSES)),
+        "area": listing.id_param(params, "area", set(areas)),
+        "meeting": listing.id_param(params, "meeting", set(meetings)),
+        "choices": {"status": ACTION_STATUSES, "area": sorted(areas.items(), key=lambda a: a[1]), "meeting": list(meetings.items())},
+    }
+
+
+def _actions_filtered(request: HttpRequest, filters: dict) -> QuerySet:
+    actions = actions_for(request.viewer)
+    status = filters["status"]
+    if status in ("incomplete", "overdue"):
+        actions = actions.filter(status__in=Action.INCOMPLETE)
+        if status == "overdue":
+            actions = actions.filter(due_on__lt=timezone.localdate())
+    elif status:
+        actions = actions.filter(status=status)
+    if filters["area"]:
+        actions = actions.filter(case__area_id=filters["area"])
+    if filters["meeting"]:
+        actions = actions.filter(meeting_id=filters["meeting"])
+    return actions
+
+
 @require_GET
 def action_tracker(request: HttpRequest) -> HttpResponse:
-    actions = list(actions_for(request.viewer)[:500])
-    shown = [action_shown(action, action_relationships(request.viewer, action)) for action in actions]
-    response = render(request, "meetings/actions.html", {"actions": shown})
+    """The actions a person tracks, filtered, sorted and paged in SQL: only the page is decrypted and logged."""
+    params = request.GET
+    filters = _action_filters(request, params)
+    sort = listing.sort_from(params, ACTION_SORTS, default="due")
+    filters["sort"] = f"{'-' if sort.descending else ''}{sort.key}"
+    page = listing.page_of(params, _actions_filtered(request, filters).order_by(*sort.order_by))
+    shown = [action_shown(action, action_relationships(request.viewer, action)) for action in page]
+    context = {
+        "actions": shown,
+        "filters": filters,
+        "headers": listing.headers(params, ACTION_COLUMNS, sort),
+        "pagination": listing.pagination(params, page, "actions"),
+    }
+    response = render(request, "meetings/actions.html", context)
     reads: dict[str, set[str]] = {}
     for action in shown:
         reads.setdefault(action.reference, set()).update(action.view.revealed)

@@ -69,6 +69,26 @@ def cases_for(viewer: Viewer) -> QuerySet[Case]:
     return Case.objects.filter(visible)
 
 
+def cases_listed_for(viewer: Viewer) -> QuerySet[Case]:
+    """The same cases as cases_for, in a form PostgreSQL can read a page of from an index.
+
+    cases_for ORs a subquery per grant with the area conditions, so the planner cannot use the
+    area and date index and reads every case to sort them. Here the grants are the person's
+    id sets (fetched once per request, as relationships_to_case needs them anyway) and only
+    the relationships the person has are written: a coordinator's list is `area_id IN (...)`,
+    read newest first from the case_area_newest index, 50 at a time.
+    """
+    visible = Q(pk__in=[])
+    granted = frozenset().union(*case_grants(viewer).values())
+    if granted:
+        visible |= Q(pk__in=sorted(granted))
+    if areas := viewer.areas_for(*AREA_ROLES):
+        visible |= Q(area_id__in=sorted(areas))
+    for area_id, agency_id in viewer.pairs_for(Role.REFERRER):
+        visible |= Q(area_id=area_id, referring_agency_id=agency_id)
+    return Case.objects.filter(visible)
+
+
 def case_grants(viewer: Viewer) -> dict[Rel, frozenset[int]]:
     """The person's case-by-case grants, fetched once per request however many cases it shows."""
     return viewer.remember("case_grants", lambda: {rel: frozenset(case_ids(viewer)) for rel, case_ids in _case_grants.items()})

@@ -10,6 +10,7 @@ from marac.govuk_forms import GovukDateField, IdChoiceField
 from marac.models import MaracArea
 from referrals.checklists import Answer, Band, Checklist
 from referrals.models import BreakGlassGrant, CaseTransfer, Incident, Perpetrator, Referral, Victim
+from referrals.selectors import looks_like_reference
 
 # The victim's fields this form can edit; the field policy decides which of them a person gets.
 EDITABLE = [
@@ -264,3 +265,32 @@ class BreakGlassForm(forms.Form):
         label="I understand that this access is recorded and reviewed by auditors",
         error_messages={"required": "Confirm that you understand this is recorded and reviewed"},
     )
+
+
+class CaseSearchForm(forms.Form):
+    """Find a case by its reference, or by the victim's full name with their date of birth.
+    A name alone is refused: matching on a name would list strangers who share it."""
+
+    q = forms.CharField(
+        label="Case reference or victim's full name",
+        max_length=200,
+        required=False,
+        error_messages={"max_length": "Enter a case reference or a name of 200 characters or fewer"},
+    )
+    dob = GovukDateField(label="Date of birth", required=False, help_text="Needed with a name. For example, 27 3 1985.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A NUL byte is refused in words, not with Django's "Null characters are not allowed".
+        self.fields["q"].error_messages["null_characters_not_allowed"] = "Enter a case reference or a name using letters and numbers"
+
+    def clean(self):
+        cleaned = super().clean()
+        text, born = cleaned.get("q", ""), cleaned.get("dob")
+        if self.errors:
+            return cleaned
+        if text and not born and not looks_like_reference(text):
+            self.add_error("dob", "Enter the date of birth as well as the name")
+        elif born and not text:
+            self.add_error("q", "Enter the victim's full name as well as the date of birth")
+        return cleaned

@@ -2,7 +2,9 @@
 whose `.victim` would let a template reach around the field policy."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+
+from django.utils import timezone
 
 from referrals.models import Case
 
@@ -15,6 +17,7 @@ class CaseSummary:
     status: str
     is_shredded: bool
     erased_at: datetime | None
+    opened_on: date | None = None
 
 
 def case_summary(case: Case) -> CaseSummary:
@@ -25,4 +28,5 @@ def case_summary(case: Case) -> CaseSummary:
         status=case.get_status_display(),
         is_shredded=case.is_shredded,
         erased_at=case.data_key.shredded_at,
+        opened_on=timezone.localtime(case.created_at).date() if case.created_at else None,
     )

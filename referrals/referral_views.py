@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
+from marac import listing
 from marac.models import Role
 from marac.refusals import refuse
 from marac.security.policy import RedactedView, Rel, writable_fields
@@ -22,6 +23,7 @@ from referrals.access import (
     refuse_unless,
 )
 from referrals.case_page import Reads, referral_thread
+from referrals.checklists import Band
 from referrals.forms import BreakGlassForm, DecisionForm, HouseholdMemberForm, IncidentForm, PerpetratorForm, TransferForm
 from referrals.models import Referral
 from referrals.presenters import case_summary
@@ -31,7 +33,32 @@ DECISIONS = {
     DecisionForm.DECLINE: Referral.Status.DECLINED,
     DecisionForm.MORE_INFO: Referral.Status.MORE_INFO,
 }
+RISK_LEVELS = {band.value: band.value.capitalize() for band in Band}
 ROW_RELATED = ("case__area", "case__data_key", "case__victim", "case__referring_agency", "assessment", "referring_agency")
+
+
+MY_REFERRAL_SORTS = {"reference": ("case__reference",), "submitted": ("submitted_on", "pk"), "status": ("status", "-submitted_on", "-pk")}
+MY_REFERRAL_COLUMNS = [("Case", "reference"), ("Victim", None), ("Submitted", "submitted"), ("Status", "status"), ("MARAC meeting", None)]
+
+
+def _my_referral_filters(request: HttpRequest, params, scope) -> dict:
+    areas = {m.area_id: m.area.name for m in request.viewer.memberships_for(Role.REFERRER)}
+    statuses = [(value, label) for value, label in Referral.Status.choices if value != Referral.Status.DRAFT]
+    return {
+        "status": listing.choice(params, "status", dict(statuses)),
+        "area": listing.id_param(params, "area", set(areas)),
+        "risk": listing.choice(params, "risk", RISK_LEVELS),
+        "choices": {"status": statuses, "area": sorted(areas.items(), key=lambda a: a[1]), "risk": RISK_LEVELS.items()},
+    }
+
+
+def _my_referrals_filtered(scope, filters: dict):
+    referrals = _with_risk(selectors.referrer_referrals(scope), filters["risk"])
+    if filters["status"]:
+        referrals = referrals.filter(status=filters["status"])
+    if filters["area"]:
+        referrals = referrals.filter(case__area_id=filters["area"])
+    return referrals
 
 
 @require_GET
@@ -39,7 +66,12 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
     scope = referrer_scope(request.viewer)
     if scope is None:
         refuse(request, status=403, event="my_referrals_denied", purpose="my referrals")
-    referrals = list(selectors.referrer_referrals(scope).select_related(*ROW_RELATED)[:200])
+    params = request.GET
+    filters = _my_referral_filters(request, params, scope)
+    sort = listing.sort_from(params, MY_REFERRAL_SORTS, default="-submitted")
+    filters["sort"] = f"{'-' if sort.descending else ''}{sort.key}"
+    page = listing.page_of(params, _my_referrals_filtered(scope, filters).order_by(*sort.order_by).select_related(*ROW_RELATED))
+    referrals = list(page)
     drafts = selectors.referrer_drafts(scope, request.user).select_related("case__area", "case__data_key", "case__victim")
     # Everything here is the person's own agency's referral, so they read it as its referrer.
     heard_on = sections.hearing_dates(referrals)
@@ -55,7 +87,14 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
     ]
     draft_rows = [(d, case_summary(d.case), RedactedView(d.case.victim, {Rel.REFERRER})) for d in drafts]
     more = sections.my_referrals_sections(request.viewer, scope)
-    context = {"referrals": rows, "drafts": draft_rows, "sections": more}
+    context = {
+        "referrals": rows,
+        "drafts": draft_rows,
+        "sections": more,
+        "filters": filters,
+        "headers": listing.headers(params, MY_REFERRAL_COLUMNS, sort),
+        "pagination": listing.pagination(params, page, "referrals"),
+    }
     response = render(request, "referrals/my_referrals.html", context)
     reads = sections.with_section_reads({d.case.reference: victim.revealed for d, _, victim in draft_rows}, more)
     for referral, _, victim, view, _ in rows:
@@ -64,22 +103,63 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
     return response
 
 
+TRIAGE_SORTS = {
+    "submitted": ("submitted_on", "pk"),
+    "reference": ("case__reference",),
+    "score": ("assessment__score", "submitted_on", "pk"),
+}
+TRIAGE_COLUMNS = [("Submitted", "submitted"), ("Case", "reference"), ("Score", "score")]
+
+
 @require_GET
 def triage(request: HttpRequest) -> HttpResponse:
+    """Referrals waiting for a decision, a page at a time, and those waiting on their referrer.
+    Only the rows on the page are decrypted, matched across areas and logged."""
     areas = request.viewer.areas_for(Role.COORDINATOR)
     if not areas:
         refuse(request, status=403, event="triage_denied", purpose="triage")
-    queue = list(selectors.triage_queue(areas).select_related(*ROW_RELATED)[:500])
-    victims = [RedactedView(r.case.victim, {Rel.COORDINATOR}) for r in queue]
-    matches = selectors.matches_elsewhere_for([r.case.victim for r in queue], timezone.localdate())
-    rows = [(r, case_summary(r.case), v, matches[r.case.victim.pk]) for r, v in zip(queue, victims, strict=True)]
-    response = render(request, "referrals/triage.html", {"rows": rows})
-    audit.record_case_reads(
-        request=request, reads={r.case.reference: v.revealed for r, v in zip(queue, victims, strict=True)}, purpose="triage"
+    params = request.GET
+    filters = _triage_filters(request, params, areas)
+    chosen = {filters["area"]} if filters["area"] else areas
+    sort = listing.sort_from(params, TRIAGE_SORTS, default="submitted")
+    filters["sort"] = f"{'-' if sort.descending else ''}{sort.key}"
+    queue = _with_risk(selectors.triage_queue(chosen), filters["risk"]).order_by(*sort.order_by).select_related(*ROW_RELATED)
+    page = listing.page_of(params, queue)
+    waiting_page = listing.page_of(
+        params, _with_risk(selectors.waiting_on_referrer(chosen), filters["risk"]).select_related(*ROW_RELATED), param="waiting_page"
     )
+    referrals, waiting = list(page), list(waiting_page)
+    victims = {r.pk: RedactedView(r.case.victim, {Rel.COORDINATOR}) for r in referrals + waiting}
+    matches = selectors.matches_elsewhere_for([r.case.victim for r in referrals], timezone.localdate())
+    now = timezone.now()
+    context = {
+        "rows": [(r, case_summary(r.case), victims[r.pk], matches[r.case.victim.pk]) for r in referrals],
+        "waiting": [(r, case_summary(r.case), victims[r.pk], (now - r.decided_at).days if r.decided_at else None) for r in waiting],
+        "filters": filters,
+        "sorts": listing.headers(params, TRIAGE_COLUMNS, sort),
+        "pagination": listing.pagination(params, page, "referrals waiting for a decision"),
+        "waiting_pagination": listing.pagination(params, waiting_page, "referrals waiting on the referrer", param="waiting_page"),
+    }
+    response = render(request, "referrals/triage.html", context)
+    reads = {r.case.reference: victims[r.pk].revealed for r in referrals + waiting}
+    audit.record_case_reads(request=request, reads=reads, purpose="triage")
     shown = {match.reference: {"cross_area_match"} for found in matches.values() for match, _ in found}
     audit.record_case_reads(request=request, reads=shown, purpose="cross-area match in triage")
     return response
+
+
+def _with_risk(referrals, risk: str):
+    referrals = selectors.with_referral_risk_level(referrals)
+    return referrals.filter(risk_level=risk) if risk else referrals
+
+
+def _triage_filters(request: HttpRequest, params, areas: set[int]) -> dict:
+    names = {area.pk: area.name for area in request.viewer.area_records_for(Role.COORDINATOR)}
+    return {
+        "area": listing.id_param(params, "area", areas),
+        "risk": listing.choice(params, "risk", RISK_LEVELS),
+        "choices": {"area": sorted(names.items(), key=lambda a: a[1]), "risk": RISK_LEVELS.items()},
+    }
 
 
 @require_http_methods(["GET", "POST"])

@@ -50,10 +50,24 @@ class Section:
 CaseSection = Callable[[Viewer, Case, set[Rel]], Section]
 ReferrerSection = Callable[[Viewer, ReferrerScope], Section]
 HearingDates = Callable[[list[Referral]], dict[int, date]]
+# {case id: (the area whose meeting heard it, the day)}: the last meeting that heard each case.
+Hearings = Callable[[set[int]], dict[int, tuple[str, date]]]
+
+
+@dataclass(frozen=True)
+class MeetingFilter:
+    """How a case list filters by meeting, which only the meetings app knows: the meetings the
+    person may pick from (id, label), and the cases listed at one of them (a values_list of ids)."""
+
+    choices: Callable[[Viewer], list[tuple[int, str]]]
+    case_ids: Callable[[Viewer, int], Any]
+
 
 _case_page: list[CaseSection] = []
 _my_referrals: list[ReferrerSection] = []
 _hearing_dates: list[HearingDates] = []
+_hearings: list[Hearings] = []
+_meeting_filters: list[MeetingFilter] = []
 
 
 def _add(registry: list, contribution: Callable) -> None:
@@ -72,6 +86,26 @@ def add_to_my_referrals(section: ReferrerSection) -> None:
 def add_hearing_dates(dates: HearingDates) -> None:
     """`dates(referrals)` gives the day of the meeting that hears (or will hear) each referral."""
     _add(_hearing_dates, dates)
+
+
+def add_hearings(hearings: Hearings) -> None:
+    _add(_hearings, hearings)
+
+
+def add_meeting_filter(meeting_filter: MeetingFilter) -> None:
+    _add(_meeting_filters, meeting_filter)
+
+
+def meeting_filter() -> MeetingFilter | None:
+    return _meeting_filters[0] if _meeting_filters else None
+
+
+def last_hearings(case_ids: set[int]) -> dict[int, tuple[str, date]]:
+    """Where and when each case was last heard, for those a meeting has heard."""
+    found: dict[int, tuple[str, date]] = {}
+    for hearings in _hearings:
+        found.update(hearings(case_ids))
+    return found
 
 
 def case_page_sections(viewer: Viewer, case: Case, relationships: set[Rel]) -> list[Section]:

@@ -1,14 +1,18 @@
 """Reads about cases that several views and services share. Counting and date filtering happen
 in SQL; nothing here decrypts anything."""
 
+import re
 from datetime import date
 
-from django.db.models import Max, QuerySet
+from django.db import models
+from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from marac.models import User
 from marac.periods import add_months
 from marac.security import blind_index
+from referrals import sections
 from referrals.access import ReferrerScope
+from referrals.checklists import CHECKLISTS, Band
 from referrals.models import Case, Incident, Referral, RiskAssessment, Victim
 from referrals.rules import REPEAT_WINDOW_MONTHS, escalation_window_start
 
@@ -53,7 +57,16 @@ def matches_elsewhere_for(victims: list[Victim], today: date) -> dict[int, list[
         uuids = set().union(*(by_digest.get(d, set()) for d in digests[victim.pk])) - {victim.case.uuid}
         found = [recent[u] for u in uuids if u in recent]
         result[victim.pk] = sorted(((c, c.last_referred) for c in found), key=lambda pair: pair[1], reverse=True)
+    _mark_hearings({case for found in result.values() for case, _ in found})
     return result
+
+
+def _mark_hearings(cases: set[Case]) -> None:
+    """Referred there is not heard there: each matched case gets `heard_at`, (area, day) of the
+    last meeting that heard it or None, so a match says "heard at" only when one did."""
+    heard = sections.last_hearings({case.pk for case in cases}) if cases else {}
+    for case in cases:
+        case.heard_at = heard.get(case.pk)
 
 
 def incidents_since(case: Case, since: date) -> list[Incident]:
@@ -92,8 +105,66 @@ def referrer_drafts(scope: ReferrerScope, user: User) -> QuerySet[RiskAssessment
 
 def triage_queue(areas: set[int]) -> QuerySet[Referral]:
     """Referrals waiting for a decision in these areas, oldest first."""
-    return (
-        Referral.objects.filter(case__area_id__in=areas, status=Referral.Status.SUBMITTED)
-        .exclude(case__status=Case.Status.SHREDDED)
-        .order_by("submitted_on", "pk")
+    return referrals_in_status(areas, Referral.Status.SUBMITTED).order_by("submitted_on", "pk")
+
+
+def waiting_on_referrer(areas: set[int]) -> QuerySet[Referral]:
+    """Referrals in these areas the coordinator asked more information about, longest waiting first
+    (decided_at is when they asked)."""
+    return referrals_in_status(areas, Referral.Status.MORE_INFO).order_by("decided_at", "pk")
+
+
+def referrals_in_status(areas: set[int], status: str) -> QuerySet[Referral]:
+    return Referral.objects.filter(case__area_id__in=areas, status=status).exclude(case__status=Case.Status.SHREDDED)
+
+
+def with_referral_risk_level(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
+    """Annotate `risk_level`: the level of the referral's own checklist, for filtering in SQL."""
+    return referrals.annotate(risk_level=risk_level_sql("assessment__"))
+
+
+def risk_level_sql(path: str = "") -> models.Case:
+    """RiskAssessment.level in SQL: the override band if one was given (it only ever raises the
+    level), else the band the score falls in under the checklist's own version. `path` leads from
+    the model queried to the checklist ("assessment__" from a referral)."""
+    bands = []
+    for version, checklist in CHECKLISTS.items():
+        for band, lowest in ((Band.HIGH, checklist.high_from), (Band.MEDIUM, checklist.medium_from)):
+            bands.append(When(Q(**{f"{path}checklist_version": version, f"{path}score__gte": lowest}), then=Value(band.value)))
+    overridden = When(~Q(**{f"{path}override_band": ""}), then=F(f"{path}override_band"))
+    return models.Case(overridden, *bands, default=Value(Band.STANDARD.value), output_field=models.CharField())
+
+
+def with_risk_level(cases: QuerySet[Case], case_path: str = "pk") -> QuerySet:
+    """Annotate `risk_level`: the level of the case's latest complete checklist (None if it has
+    none), one indexed subquery a row (assessment_case_latest), so lists filter and sort by it in SQL."""
+    latest = (
+        RiskAssessment.objects.filter(case=OuterRef(case_path), status=RiskAssessment.Status.COMPLETE)
+        .order_by("-assessed_on", "-pk")
+        .annotate(level=risk_level_sql())
+        .values("level")[:1]
     )
+    return cases.annotate(risk_level=Subquery(latest, output_field=models.CharField()))
+
+
+# A case reference: letters and digits in hyphen-separated parts, at least one digit ("LEI-2026-0007").
+REFERENCE = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)+")
+
+
+def looks_like_reference(text: str) -> bool:
+    candidate = text.strip().upper()
+    return bool(REFERENCE.fullmatch(candidate)) and any(ch.isdigit() for ch in candidate)
+
+
+def cases_with_reference(cases: QuerySet[Case], text: str) -> QuerySet[Case]:
+    """The case with this reference, typed in any letter case, among `cases`."""
+    return cases.filter(reference=text.strip().upper())
+
+
+def cases_with_victim(cases: QuerySet[Case], name: str, born: date) -> QuerySet[Case]:
+    """Cases among `cases` whose victim has this name (or alias) and date of birth (or an
+    alternative one): an exact match of the normalised pair through the blind index, one indexed
+    lookup, so no one's record is decrypted to compare. Cases the person may not see are never
+    found, because the match is only ever applied to `cases`."""
+    found = blind_index.cases_matching(index_name=NAME_DOB_INDEX, values=[blind_index.name_and_birth_date(name, born)])
+    return cases.filter(uuid__in=sorted(found))

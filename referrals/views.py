@@ -1,24 +1,37 @@
 """Case pages. Every case is fetched through referrals.access, every victim field goes through
 the field policy, and every page that reveals victim data writes access events."""
 
+from datetime import date
+
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
+from marac import listing
 from marac.concurrency import VERSION_FIELDS, StaleRecord
+from marac.models import Role
 from marac.security.policy import RedactedView, Rel, readable_fields, writable_fields
 from referrals import sections, selectors, services
-from referrals.access import case_get_for_user, cases_for, matches_for_coordinators, refuse_unless, relationships_to_case
+from referrals.access import (
+    AREA_ROLES,
+    case_get_for_user,
+    cases_listed_for,
+    matches_for_coordinators,
+    refuse_unless,
+    relationships_to_case,
+)
 from referrals.case_page import Reads, case_page
-from referrals.forms import victim_form_class
+from referrals.checklists import Band
+from referrals.forms import CaseSearchForm, victim_form_class
 from referrals.models import Case, Victim
 from referrals.presenters import case_summary
 
 VICTIM = "referrals.victim"
+LIST_ROLES = (*AREA_ROLES, Role.REFERRER)
 
 
 def _saved(request: HttpRequest, case, form) -> bool:
@@ -51,19 +64,117 @@ def _catch_up(form, victim: Victim, *, opened_version: int | None) -> None:
     form.catch_up(current, opened_version=opened_version, values=lambda record: {name: getattr(record, name, None) for name in names})
 
 
+# ?sort= keys and the columns they order by (ascending); the newest case first by default.
+CASE_SORTS = {
+    "reference": ("reference",),
+    "created": ("created_at", "pk"),
+    "area": ("area__name", "-created_at", "-pk"),
+    "status": ("status", "-created_at", "-pk"),
+}
+CASE_COLUMNS = [
+    ("Reference", "reference"),
+    ("Victim", None),
+    ("MARAC area", "area"),
+    ("Referred by", None),
+    ("Risk level", None),
+    ("Status", "status"),
+    ("Opened", "created"),
+]
+RISK_LEVELS = {band.value: band.value.capitalize() for band in Band}
+
+
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
-    cases = cases_for(request.viewer).select_related("area", "referring_agency", "data_key", "victim")[:200]
-    rows = [
-        (
-            case_summary(case),
-            None if case.is_shredded else RedactedView(case.victim, relationships_to_case(request.viewer, case)),
-        )
-        for case in cases
-    ]
-    response = HttpResponse(render_to_string("referrals/case_list.html", {"rows": rows}, request))
-    audit.record_case_reads(request=request, reads={c.reference: v.revealed for c, v in rows if v and v.revealed}, purpose="case list")
+    """The cases the person may see, found by reference or by name and date of birth, filtered,
+    sorted and paged in SQL; only the page's rows are decrypted, shown and logged."""
+    viewer, params = request.viewer, request.GET
+    search = CaseSearchForm(_search_data(params) if _searching(params) else None)
+    filters = _case_filters(viewer, params)
+    cases = _filtered_cases(viewer, filters)
+    if search.is_bound and search.is_valid() and (search.cleaned_data["q"] or search.cleaned_data["dob"]):
+        cases = _searched(cases, search.cleaned_data)
+    elif search.is_bound and search.errors:
+        cases = cases.none()
+    sort = listing.sort_from(params, CASE_SORTS, default="-created")
+    filters["sort"] = f"{'-' if sort.descending else ''}{sort.key}"
+    page = listing.page_of(params, cases.order_by(*sort.order_by).select_related("area", "referring_agency", "data_key", "victim"))
+    rows = [(case_summary(case), _victim_shown(request, case), RISK_LEVELS.get(case.risk_level, "Not assessed")) for case in page]
+    if search.is_bound and search.is_valid() and (search.cleaned_data["q"] or search.cleaned_data["dob"]):
+        # That a search happened and how many it found; never what was searched for.
+        audit.record(event="case_search", request=request, purpose=f"case search: {page.paginator.count} results")
+    context = {
+        "rows": rows,
+        "search": search,
+        "filters": filters,
+        "headers": listing.headers(params, CASE_COLUMNS, sort),
+        "pagination": listing.pagination(params, page, "cases"),
+        "page_number": page.number,
+    }
+    response = HttpResponse(render_to_string("referrals/case_list.html", context, request))
+    audit.record_case_reads(request=request, reads={c.reference: v.revealed for c, v, _ in rows if v and v.revealed}, purpose="case list")
     return response
+
+
+SEARCH_PARAMS = ("q", "dob", "dob_day", "dob_month", "dob_year")
+
+
+def _searching(params: QueryDict) -> bool:
+    return any(params.get(name, "").strip() for name in SEARCH_PARAMS)
+
+
+def _search_data(params: QueryDict) -> QueryDict:
+    """The search as typed; a link's ?dob=1985-03-27 fills the day, month and year boxes."""
+    data = params.copy()
+    try:
+        born = date.fromisoformat(params.get("dob", "")[:10]) if not params.get("dob_year") else None
+    except ValueError:
+        born = None
+    if born:
+        data.update({"dob_day": str(born.day), "dob_month": str(born.month), "dob_year": str(born.year)})
+    return data
+
+
+def _searched(cases, cleaned: dict):
+    if cleaned["dob"]:
+        return selectors.cases_with_victim(cases, cleaned["q"], cleaned["dob"])
+    return selectors.cases_with_reference(cases, cleaned["q"])
+
+
+def _victim_shown(request: HttpRequest, case) -> RedactedView | None:
+    return None if case.is_shredded else RedactedView(case.victim, relationships_to_case(request.viewer, case))
+
+
+def _case_filters(viewer, params: QueryDict) -> dict:
+    """The filters asked for, each checked against what may be chosen (anything else is ignored),
+    with the choices for the form."""
+    areas = {area.pk: area.name for area in viewer.area_records_for(*LIST_ROLES)}
+    meetings = sections.meeting_filter()
+    meeting_choices = meetings.choices(viewer) if meetings else []
+    return {
+        "status": listing.choice(params, "status", dict(Case.Status.choices)),
+        "area": listing.id_param(params, "area", set(areas)),
+        "meeting": listing.id_param(params, "meeting", {pk for pk, _ in meeting_choices}),
+        "risk": listing.choice(params, "risk", RISK_LEVELS),
+        "choices": {
+            "status": Case.Status.choices,
+            "area": sorted(areas.items(), key=lambda a: a[1]),
+            "meeting": meeting_choices,
+            "risk": RISK_LEVELS.items(),
+        },
+    }
+
+
+def _filtered_cases(viewer, filters: dict):
+    cases = selectors.with_risk_level(cases_listed_for(viewer))
+    if filters["status"]:
+        cases = cases.filter(status=filters["status"])
+    if filters["area"]:
+        cases = cases.filter(area_id=filters["area"])
+    if filters["meeting"]:
+        cases = cases.filter(pk__in=sections.meeting_filter().case_ids(viewer, filters["meeting"]))
+    if filters["risk"]:
+        cases = cases.filter(risk_level=filters["risk"])
+    return cases
 
 
 @require_GET

@@ -110,7 +110,9 @@ def test_both_areas_coordinators_see_a_cross_area_match(sign_in_fully, coordinat
     charnwood = make_person("charnwood_coordinator", Role.COORDINATOR, police, other_area)
     nwl_page = sign_in_fully(coordinator).get(f"/cases/{here.reference}/").content.decode()
     cha_page = sign_in_fully(charnwood).get(f"/cases/{there.reference}/").content.decode()
-    assert "heard at Charnwood" in nwl_page and "heard at North West Leicestershire" in cha_page
+    # Referred in both areas and heard in neither: a match says so, never "heard at" (issue 16).
+    assert "referred to Charnwood" in nwl_page and "referred to North West Leicestershire" in cha_page
+    assert "heard at Charnwood" not in nwl_page and "heard at North West" not in cha_page
     assert there.reference not in nwl_page and "Jo Pryce" not in nwl_page  # nothing but area and date
 
 
@@ -139,7 +141,7 @@ def test_only_coordinators_and_chairs_are_shown_a_match_and_each_is_logged(
     summary = client.get(start.url.removesuffix("step-1/")).content.decode()
     assert "Charnwood" not in summary and "may already be known" not in summary
     here = start.url.split("/")[2]
-    assert "heard at Charnwood" in sign_in_fully(coordinator).get(f"/cases/{here}/").content.decode()
+    assert "referred to Charnwood" in sign_in_fully(coordinator).get(f"/cases/{here}/").content.decode()
     assert AccessEvent.objects.filter(user=coordinator, case_reference=there.reference, fields=["cross_area_match"]).exists()
 
 
