@@ -204,6 +204,24 @@ def test_the_checks_catch_a_page_wider_than_a_phone_and_a_field_focused_on_load(
     assert not same_titles([Visit("a", "/cases/", "Cases"), Visit("b", "/cases/?page=2&sort=ref", "Cases")])
 
 
+def test_a_long_reference_or_word_wraps_rather_than_widening_the_page(demo, browser):  # noqa: F811
+    """The service's stylesheet on a summary list, a paragraph and a heading holding a word longer
+    than a phone is wide (an email address, a pasted reference): they wrap, the page stays 320 px."""
+    page = browser.new_context(viewport={"width": PHONE, "height": 800}).new_page()
+    word = "x" * 120
+    page.set_content(
+        f'<html lang="en"><head><title>t</title><link rel="stylesheet" href="{demo[0]}/static/marac.css"></head>'
+        f'<body class="govuk-template__body"><main class="govuk-width-container"><h1 class="govuk-heading-l">{word}</h1>'
+        f'<p class="govuk-body">{word}</p><dl class="govuk-summary-list"><div class="govuk-summary-list__row">'
+        f'<dt class="govuk-summary-list__key">Email</dt><dd class="govuk-summary-list__value">{word}</dd></div></dl>'
+        "</main></body></html>",
+        wait_until="load",
+    )
+    assert page.evaluate("() => getComputedStyle(document.querySelector('.govuk-body')).overflowWrap") == "break-word"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE
+    page.context.close()
+
+
 def test_signing_in_fits_a_phone(demo, browser):  # noqa: F811
     page = browser.new_context(bypass_csp=True, viewport={"width": PHONE, "height": 800}).new_page()
     problems: list[str] = []
