@@ -45,17 +45,23 @@ def matches_elsewhere_for(victims: list[Victim], today: date) -> dict[int, list[
     for digest, case_uuid in blind_index.entries_for(index_name=NAME_DOB_INDEX, digests=set().union(*digests.values())):
         by_digest.setdefault(digest, set()).add(case_uuid)
     since = add_months(today, -REPEAT_WINDOW_MONTHS)
-    candidates = set().union(*by_digest.values()) if by_digest else set()
-    recent = {
-        case.uuid: case
-        for case in Case.objects.filter(uuid__in=candidates, referrals__status__in=REFERRED, referrals__submitted_on__gte=since)
-        .annotate(last_referred=Max("referrals__submitted_on"))
-        .select_related("area")
-    }
+    # Each victim's own case matches itself: left out before fetching, so a page of victims with
+    # no match elsewhere fetches no cases at all.
+    others = {v.pk: set().union(*(by_digest.get(d, set()) for d in digests[v.pk])) - {v.case.uuid} for v in victims}
+    candidates = set().union(*others.values())
+    recent = (
+        {
+            case.uuid: case
+            for case in Case.objects.filter(uuid__in=candidates, referrals__status__in=REFERRED, referrals__submitted_on__gte=since)
+            .annotate(last_referred=Max("referrals__submitted_on"))
+            .select_related("area")
+        }
+        if candidates
+        else {}
+    )
     result = {}
     for victim in victims:
-        uuids = set().union(*(by_digest.get(d, set()) for d in digests[victim.pk])) - {victim.case.uuid}
-        found = [recent[u] for u in uuids if u in recent]
+        found = [recent[u] for u in others[victim.pk] if u in recent]
         result[victim.pk] = sorted(((c, c.last_referred) for c in found), key=lambda pair: pair[1], reverse=True)
     _mark_hearings({case for found in result.values() for case, _ in found})
     return result
