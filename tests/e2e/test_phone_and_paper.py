@@ -11,6 +11,7 @@ On the demo data (seed_demo, without rendering packs); about two minutes.
 import re
 import subprocess
 import sys
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -83,10 +84,14 @@ def sign_in(browser, demo, username: str):  # noqa: F811 (browser is the fixture
     page.get_by_label("Username", exact=True).fill(username)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
-    code = manage(env, "demo_totp", username).stdout.strip()[-6:]
-    page.get_by_label("Security code", exact=True).fill(code)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
+    for attempt in range(2):
+        if attempt:  # a code is good once: a second sign-in within its 30 seconds waits for the next
+            time.sleep(31 - time.time() % 30)
+        page.get_by_label("Security code", exact=True).fill(manage(env, "demo_totp", username).stdout.strip()[-6:])
+        with page.expect_navigation():
+            page.get_by_role("button", name="Sign in").click()
+        if page.url == base + "/":
+            break
     assert page.url == base + "/", f"{username} did not get in: {page.url}"
     return page
 
