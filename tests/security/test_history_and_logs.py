@@ -22,6 +22,10 @@ NO_HISTORY = {
     "marac.datakey": "key material; rotation and shredding are logged events, and history would keep old wrapped keys",
     "marac.blindindexentry": "derived from the victim record, rebuilt on every change to it",
     "audit.accessevent": "append-only and hash-chained: it never changes",
+    "referrals.referralmessage": "a turn of the conversation about a referral, only ever added, never changed",
+    "referrals.casestatuschange": "itself a record of a change (a case closed or reopened), written once, never changed",
+    "marac.notification": "a person's own notice: a fixed sentence and a link, no case data; only when it was read changes",
+    "marac.emailoptout": "a person's choice of emails; each change is an access event (email_preferences_changed)",
 }
 
 
