@@ -33,6 +33,17 @@ def id_param(params: QueryDict, name: str, allowed: set[int] | None = None) -> i
     return number if allowed is None or number in allowed else None
 
 
+def only(params: QueryDict, names: tuple[str, ...]) -> QueryDict:
+    """A mutable copy of `params` with only these names: links built from it carry nothing else,
+    so a parameter a list does not use (a victim's name typed into an old link) is never copied
+    into its sort and page links."""
+    kept = QueryDict(mutable=True)
+    for name in names:
+        if name in params:
+            kept.setlist(name, params.getlist(name)[:1])
+    return kept
+
+
 def with_params(params: QueryDict, **changes: str | int | None) -> str:
     """ "?..." keeping every parameter but those changed (None or "" removes one)."""
     kept = params.copy()

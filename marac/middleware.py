@@ -9,6 +9,7 @@ from django.contrib.auth import logout
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.encoding import escape_uri_path
 from django_otp import DEVICE_ID_SESSION_KEY
 
 import audit
@@ -112,8 +113,20 @@ class SecondFactorRequiredMiddleware:
     def redirect_with_next(url_name: str, request):
         url = reverse(url_name)
         if request.method == "GET":
-            url += "?" + urlencode({"next": request.get_full_path()})
+            url += "?" + urlencode({"next": next_without_search_terms(request)})
         return redirect(url)
+
+
+# Parameters that may hold what someone typed to find a person (a victim's name, a date of birth):
+# the case list takes its search by POST, but an old link or bookmark may still carry them, and
+# `next` would copy them into the sign-in page's URL and so into the browser's history.
+SEARCH_TERMS = frozenset({"q", "dob", "dob_day", "dob_month", "dob_year"})
+
+
+def next_without_search_terms(request) -> str:
+    """The page asked for, to come back to after signing in, without any search terms."""
+    kept = [(name, value) for name, values in request.GET.lists() if name not in SEARCH_TERMS for value in values]
+    return escape_uri_path(request.path) + ("?" + urlencode(kept) if kept else "")
 
 
 class PrivateResponseHeadersMiddleware:

@@ -7,11 +7,13 @@ from datetime import date
 from django.db import models
 from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery, Value, When
 
-from marac.models import User
+from marac.models import Role, User
 from marac.periods import add_months
 from marac.security import blind_index
+from marac.security.policy import Rel, readable_fields
+from marac.viewer import Viewer
 from referrals import sections
-from referrals.access import ReferrerScope
+from referrals.access import AREA_ROLES, ReferrerScope, case_grants
 from referrals.checklists import CHECKLISTS, Band
 from referrals.models import Case, Incident, Referral, RiskAssessment, Victim
 from referrals.rules import REPEAT_WINDOW_MONTHS, escalation_window_start
@@ -174,3 +176,40 @@ def cases_with_victim(cases: QuerySet[Case], name: str, born: date) -> QuerySet[
     found, because the match is only ever applied to `cases`."""
     found = blind_index.cases_matching(index_name=NAME_DOB_INDEX, values=[blind_index.name_and_birth_date(name, born)])
     return cases.filter(uuid__in=sorted(found))
+
+
+def relationships_reading(model_label: str, *field_names: str) -> frozenset[Rel]:
+    """The relationships that, each on its own, may read every one of these fields."""
+    return frozenset(rel for rel in Rel if set(field_names) <= set(readable_fields(model_label, {rel})))
+
+
+# Who may search by the victim's name and date of birth: those who may read both. Anyone else
+# (the auditor's area-wide relationship, say) would use the search as an oracle: "is Sarah
+# Mitchell, born 14 March 1989, a MARAC case here?" answered by a reference while her name is Withheld.
+NAME_SEARCHERS = relationships_reading("referrals.victim", "name", "date_of_birth")
+# Who may see a case's risk level: those who may read the checklist's answers, as on the case page.
+RISK_READERS = relationships_reading("referrals.riskassessment", "answers")
+
+
+def cases_related_as(viewer: Viewer, relationships: frozenset[Rel]) -> Q:
+    """The cases to which the person holds at least one of `relationships`, in SQL: the same
+    relationships referrals.access.relationships_to_case works out case by case, written only
+    for the kinds asked about (a Q on Case, to narrow cases_listed_for)."""
+    found = Q(pk__in=[])
+    granted = frozenset().union(*(ids for rel, ids in case_grants(viewer).items() if rel in relationships))
+    if granted:
+        found |= Q(pk__in=sorted(granted))
+    roles = [role for role, rel in AREA_ROLES.items() if rel in relationships]
+    if roles and (areas := viewer.areas_for(*roles)):
+        found |= Q(area_id__in=sorted(areas))
+    if Rel.REFERRER in relationships:
+        for area_id, agency_id in viewer.pairs_for(Role.REFERRER):
+            found |= Q(area_id=area_id, referring_agency_id=agency_id)
+    return found
+
+
+def victim_search(viewer: Viewer, cases: QuerySet[Case], name: str, born: date) -> QuerySet[Case]:
+    """cases_with_victim among only those of `cases` whose victim's name and date of birth the
+    person may read: for anyone else a match is never found, exactly as for someone who is not a
+    case at all."""
+    return cases_with_victim(cases.filter(cases_related_as(viewer, NAME_SEARCHERS)), name, born)

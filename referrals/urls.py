@@ -15,6 +15,7 @@ register_converter(CaseReference, "case_ref")
 
 urlpatterns = [
     path("", views.case_list, name="case-list"),
+    path("search/", views.case_search, name="case-search"),
     path("new-checklist/", checklist_views.checklist_start, name="checklist-start"),
     path("emergency-access/", referral_views.break_glass, name="break-glass"),
     path("<case_ref:reference>/", views.case_detail, name="case-detail"),

@@ -1,20 +1,22 @@
 """Case pages. Every case is fetched through referrals.access, every victim field goes through
 the field policy, and every page that reveals victim data writes access events."""
 
+import secrets
 from datetime import date
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import audit
 from marac import listing
 from marac.concurrency import VERSION_FIELDS, StaleRecord
 from marac.models import Role
-from marac.security.policy import RedactedView, Rel, readable_fields, writable_fields
+from marac.security.policy import WITHHELD, RedactedView, Rel, readable_fields, writable_fields
 from referrals import sections, selectors, services
 from referrals.access import (
     AREA_ROLES,
@@ -83,54 +85,63 @@ CASE_COLUMNS = [
 RISK_LEVELS = {band.value: band.value.capitalize() for band in Band}
 
 
+# The list's own parameters: anything else in its URL (a name or date of birth typed into an old
+# link) is dropped before any link is built from them.
+LIST_PARAMS = ("search", "status", "area", "meeting", "risk", "sort", "page")
+FILTER_PARAMS = ("status", "area", "meeting", "risk", "sort")
+# What was searched for stays on the server, in the session, under a random token: the URL, and
+# so the browser's history, the sort and page links and the sign-in page's `next`, carry only
+# the token. A few recent searches are kept, so the back button still works for them.
+SEARCHES = "case_searches"
+SEARCHES_KEPT = 5
+SEARCH_EXPIRED = "Your search has expired, search again"
+
+
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
     """The cases the person may see, found by reference or by name and date of birth, filtered,
-    sorted and paged in SQL; only the page's rows are decrypted, shown and logged."""
-    viewer, params = request.viewer, request.GET
-    search = CaseSearchForm(_search_data(params) if _searching(params) else None)
-    filters = _case_filters(viewer, params)
-    cases = _filtered_cases(viewer, filters)
-    if search.is_bound and search.is_valid() and (search.cleaned_data["q"] or search.cleaned_data["dob"]):
-        cases = _searched(cases, search.cleaned_data)
-    elif search.is_bound and search.errors:
-        cases = cases.none()
-    sort = listing.sort_from(params, CASE_SORTS, default="-created")
-    filters["sort"] = f"{'-' if sort.descending else ''}{sort.key}"
-    # The page's ids first, then their rows: skipping to page 100 then walks the narrow date
-    # index, not 5,000 rows joined to their area, agency, key and victim.
-    page = listing.page_of(params, cases.order_by(*sort.order_by).values_list("pk", flat=True))
-    rows = [
-        (case_summary(c), _victim_shown(request, c), RISK_LEVELS.get(c.risk_level, "Not assessed")) for c in _cases_in_order(list(page))
-    ]
-    if search.is_bound and search.is_valid() and (search.cleaned_data["q"] or search.cleaned_data["dob"]):
-        # That a search happened and how many it found; never what was searched for.
-        audit.record(event="case_search", request=request, purpose=f"case search: {page.paginator.count} results")
-    context = {
-        "rows": rows,
-        "search": search,
-        "filters": filters,
-        "headers": listing.headers(params, CASE_COLUMNS, sort),
-        "pagination": listing.pagination(params, page, "cases"),
-        "page_number": page.number,
-    }
-    response = HttpResponse(render_to_string("referrals/case_list.html", context, request))
-    audit.record_case_reads(request=request, reads={c.reference: v.revealed for c, v, _ in rows if v and v.revealed}, purpose="case list")
-    return response
+    sorted and paged in SQL; only the page's rows are decrypted, shown and logged. A search is
+    made by posting to case_search, which keeps its terms in the session and sends the person
+    here with `?search=<token>`."""
+    params = listing.only(request.GET, LIST_PARAMS)
+    search = CaseSearchForm()
+    if token := params.get("search", ""):
+        terms = request.session.get(SEARCHES, {}).get(token) if len(token) <= 64 else None
+        if terms is None:
+            del params["search"]  # links do not carry a token that finds nothing
+            messages.info(request, SEARCH_EXPIRED)
+        else:
+            search = CaseSearchForm(_form_data(terms))
+    return _case_list_page(request, params, search)
 
 
-SEARCH_PARAMS = ("q", "dob", "dob_day", "dob_month", "dob_year")
+@require_POST
+def case_search(request: HttpRequest) -> HttpResponse:
+    """The search box and the filters, posted so what was typed never travels in a URL. A search
+    is remembered under a new token and shown by case_list; a refused one (a name without a date
+    of birth, an impossible date) is shown here, with what was typed."""
+    params = listing.only(request.POST, FILTER_PARAMS)
+    search = CaseSearchForm(request.POST)
+    if not search.is_valid():
+        return _case_list_page(request, params, search)
+    text, born = search.cleaned_data["q"], search.cleaned_data["dob"]
+    if text or born:
+        params["search"] = _remember(request, {"q": text, "dob": born.isoformat() if born else ""})
+    return redirect(reverse("case-list") + listing.with_params(params).rstrip("?"))
 
 
-def _searching(params: QueryDict) -> bool:
-    return any(params.get(name, "").strip() for name in SEARCH_PARAMS)
+def _remember(request: HttpRequest, terms: dict) -> str:
+    token = secrets.token_urlsafe(16)
+    searches = {**request.session.get(SEARCHES, {}), token: terms}
+    request.session[SEARCHES] = dict(list(searches.items())[-SEARCHES_KEPT:])
+    return token
 
 
-def _search_data(params: QueryDict) -> QueryDict:
-    """The search as typed; a link's ?dob=1985-03-27 fills the day, month and year boxes."""
-    data = params.copy()
+def _form_data(terms: dict) -> dict:
+    """The search form as typed, from the terms remembered: the date in its three boxes."""
+    data = {"q": terms.get("q", "")}
     try:
-        born = date.fromisoformat(params.get("dob", "")[:10]) if not params.get("dob_year") else None
+        born = date.fromisoformat(terms.get("dob", ""))
     except ValueError:
         born = None
     if born:
@@ -138,14 +149,60 @@ def _search_data(params: QueryDict) -> QueryDict:
     return data
 
 
-def _searched(cases, cleaned: dict):
+def _case_list_page(request: HttpRequest, params: QueryDict, search: CaseSearchForm) -> HttpResponse:
+    viewer = request.viewer
+    filters = _case_filters(viewer, params)
+    cases = _filtered_cases(viewer, filters)
+    searched = search.is_bound and search.is_valid() and bool(search.cleaned_data["q"] or search.cleaned_data["dob"])
+    if searched:
+        cases = _searched(viewer, cases, search.cleaned_data)
+    elif search.is_bound and search.errors:
+        cases = cases.none()
+    sort = listing.sort_from(params, CASE_SORTS, default="-created")
+    filters["sort"] = f"{'-' if sort.descending else ''}{sort.key}"
+    # The page's ids first, then their rows: skipping to page 100 then walks the narrow date
+    # index, not 5,000 rows joined to their area, agency, key and victim.
+    page = listing.page_of(params, cases.order_by(*sort.order_by).values_list("pk", flat=True))
+    rows, risk_read = [], set()
+    for case in _cases_in_order(list(page)):
+        relationships = relationships_to_case(viewer, case)
+        risk, read = _risk_shown(case, relationships)
+        rows.append((case_summary(case), None if case.is_shredded else RedactedView(case.victim, relationships), risk))
+        if read:
+            risk_read.add(case.reference)
+    if searched:
+        # That a search happened and how many it found; never what was searched for.
+        audit.record(event="case_search", request=request, purpose=f"case search: {page.paginator.count} results")
+    context = {
+        "rows": rows,
+        "search": search,
+        "searched": searched,
+        "filters": filters,
+        "headers": listing.headers(params, CASE_COLUMNS, sort),
+        "pagination": listing.pagination(params, page, "cases"),
+        "page_number": page.number,
+    }
+    response = HttpResponse(render_to_string("referrals/case_list.html", context, request))
+    # What the page revealed: the victim's fields its template read, and the risk level where shown.
+    reads = {c.reference: set(v.revealed if v else ()) | ({"assessment.score"} if c.reference in risk_read else set()) for c, v, _ in rows}
+    audit.record_case_reads(request=request, reads={ref: fields for ref, fields in reads.items() if fields}, purpose="case list")
+    return response
+
+
+def _searched(viewer, cases, cleaned: dict):
     if cleaned["dob"]:
-        return selectors.cases_with_victim(cases, cleaned["q"], cleaned["dob"])
+        return selectors.victim_search(viewer, cases, cleaned["q"], cleaned["dob"])
     return selectors.cases_with_reference(cases, cleaned["q"])
 
 
-def _victim_shown(request: HttpRequest, case) -> RedactedView | None:
-    return None if case.is_shredded else RedactedView(case.victim, relationships_to_case(request.viewer, case))
+def _risk_shown(case: Case, relationships: set[Rel]) -> tuple[object, bool]:
+    """The case's risk level as the case page shows it (referrals.case_page): only to those who
+    may read the checklist's answers, else Withheld; and whether it was read (to be logged)."""
+    if case.risk_level is None:
+        return "Not assessed", False
+    if "answers" not in readable_fields("referrals.riskassessment", relationships):
+        return WITHHELD, False
+    return RISK_LEVELS.get(case.risk_level, "Not assessed"), True
 
 
 def _case_filters(viewer, params: QueryDict) -> dict:
@@ -184,7 +241,10 @@ def _filtered_cases(viewer, filters: dict):
     if filters["meeting"]:
         cases = cases.filter(pk__in=sections.meeting_filter().case_ids(viewer, filters["meeting"]))
     if filters["risk"]:
-        cases = selectors.with_risk_level(cases).filter(risk_level=filters["risk"])
+        # Only among the cases whose risk level the person may read: a case where it is Withheld
+        # never matches, or the filter would tell them what the list withholds.
+        readable = cases.filter(selectors.cases_related_as(viewer, selectors.RISK_READERS))
+        cases = selectors.with_risk_level(readable).filter(risk_level=filters["risk"])
     return cases
 
 

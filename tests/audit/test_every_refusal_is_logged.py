@@ -34,6 +34,7 @@ EXEMPT = {
     "backup-codes": "every signed-in person's own backup codes",
     "confirm-identity": "every signed-in person confirming it is them",
     "case-list": "every signed-in person: lists only the cases they have a relationship with",
+    "case-search": "every signed-in person: searches only the cases they have a relationship with",
     "action-tracker": "every signed-in person: lists only the actions they track",
 }
 

@@ -27,6 +27,9 @@ SHOWS_VICTIM_DATA = {
 }
 # Pages that show no victim data (a reference and an empty form at most), or only act.
 NO_VICTIM_DATA = {
+    # Posted to: it redirects to the case list, or shows the search form again with what was typed
+    # (and its errors), never a record.
+    "case-search",
     "checklist-start",
     "checklist-new",
     "checklist-judgement",

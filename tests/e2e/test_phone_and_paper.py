@@ -245,11 +245,12 @@ def test_a_search_and_its_results_fit_a_phone(demo, browser):  # noqa: F811
     page = sign_in(browser, demo, "coordinator")
     page.goto(demo[0] + "/cases/")
     page.get_by_label("Case reference or victim's full name", exact=True).fill("nwl-2026-0001")
-    with page.expect_navigation():
+    with page.expect_navigation(url=lambda url: "search=" in url):  # posted, then sent to the list
         page.get_by_role("button", name="Search", exact=True).click()
     problems: list[str] = []
     check(page, problems)
     assert "NWL-2026-0001" in page.content() and "search results" in page.title()
+    assert "nwl-2026-0001" not in page.url.lower()  # what was typed stays out of the URL and history
     assert not problems, problems
     page.context.close()
 

@@ -33,6 +33,9 @@ HOSTILE = [
     {"risk": "extreme"},
     {"q": "x" * 5000},
     {"q": "\x00"},
+    {"search": "\x00"},
+    {"search": "x" * 5000},
+    {"search": ["a", "b"]},
 ]
 
 
@@ -116,6 +119,31 @@ def test_the_risk_level_filter_uses_the_latest_complete_checklist(sign_in_fully,
     client = sign_in_fully(coordinator)
     assert sorted(references(client.get("/cases/", {"risk": "high"}))) == sorted([case_a.reference, case_b.reference])
     assert references(client.get("/cases/", {"risk": "standard"})) == []
+
+
+def test_the_risk_level_is_shown_and_filtered_only_where_the_checklist_may_be_read(
+    sign_in_fully, coordinator, auditor, case_a, case_b, referrer, idva
+):
+    """The defect: the list showed the auditor "High" and ?risk=high found the case, while the case
+    page showed the level as Withheld (the checklist's answers are the meeting's, not the auditor's)."""
+    referred(case_a, referrer, idva, yes=14)  # high
+    client = sign_in_fully(auditor)
+    page = client.get("/cases/").content.decode()
+    row = page.split(f"/cases/{case_a.reference}/", 1)[1].split("</tr>", 1)[0]
+    assert "Withheld" in row and "High" not in row
+    assert "Not assessed" in page.split(f"/cases/{case_b.reference}/", 1)[1].split("</tr>", 1)[0]
+    for level in ("high", "medium", "standard"):
+        assert references(client.get("/cases/", {"risk": level})) == []
+    assert not any("assessment.score" in e.fields for e in AccessEvent.objects.filter(user=auditor, purpose="case list"))
+
+    client = sign_in_fully(coordinator)
+    row = client.get("/cases/").content.decode().split(f"/cases/{case_a.reference}/", 1)[1].split("</tr>", 1)[0]
+    assert "High" in row and "Withheld" not in row
+    assert references(client.get("/cases/", {"risk": "high"})) == [case_a.reference]
+    logged = AccessEvent.objects.filter(user=coordinator, purpose="case list", case_reference=case_a.reference)
+    assert all("assessment.score" in e.fields for e in logged) and logged.exists()
+    not_assessed = AccessEvent.objects.filter(user=coordinator, purpose="case list", case_reference=case_b.reference)
+    assert not any("assessment.score" in e.fields for e in not_assessed)
 
 
 def test_the_risk_level_in_sql_is_the_models(case_a, referrer, idva):
