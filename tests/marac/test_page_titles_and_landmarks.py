@@ -35,5 +35,8 @@ def test_a_filtered_list_says_its_filters_in_its_title(sign_in_fully, coordinato
 
 
 def test_a_search_says_it_is_one_without_repeating_the_name_searched_for(sign_in_fully, coordinator, case_a):
-    response = sign_in_fully(coordinator).get("/cases/?q=Sarah+Mitchell&dob-day=14&dob-month=3&dob-year=1989")
+    typed = {"q": "Sarah Mitchell", "dob_day": "14", "dob_month": "3", "dob_year": "1989"}
+    response = sign_in_fully(coordinator).post("/cases/search/", typed, follow=True)
+    assert "search=" in response.redirect_chain[-1][0]
     assert "search results" in title(response) and "Sarah" not in title(response)
+    assert title(sign_in_fully(coordinator).get("/cases/")) == "Cases – MARAC case coordination"
