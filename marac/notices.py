@@ -31,7 +31,7 @@ from django.utils import timezone
 import audit
 from marac.background import queue_after_commit, queue_now
 from marac.celery import app
-from marac.models import EmailOptOut, NoticeKind, Notification, User
+from marac.models import EmailOptOut, Membership, NoticeKind, Notification, Role, User
 
 logger = logging.getLogger("marac.notices")
 
@@ -104,17 +104,60 @@ NOTICES = {
     ),
 }
 
+# Who each kind of notice is for: someone told must hold one of these roles now, in an active
+# membership (in the event's area, and for its agency, when the caller says which). A referrer who
+# has left the agency, or a chair named on a meeting who no longer chairs, is told nothing more.
+MEETING_PEOPLE = frozenset({Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP})
+RELEVANT_ROLES: dict[str, frozenset[str]] = {
+    NoticeKind.MORE_INFO: frozenset({Role.REFERRER}),
+    NoticeKind.REFERRAL_DECIDED: frozenset({Role.REFERRER}),
+    NoticeKind.AGENDA_ISSUED: MEETING_PEOPLE,
+    NoticeKind.PACK_READY: MEETING_PEOPLE,
+    NoticeKind.MINUTES_ISSUED: MEETING_PEOPLE,
+    NoticeKind.RESEARCH_DUE: frozenset({Role.AGENCY_REP}),
+    NoticeKind.ACTION_ASSIGNED: frozenset({Role.AGENCY_REP}),
+    NoticeKind.ACTION_DUE: frozenset({Role.AGENCY_REP}),
+    NoticeKind.ACTION_OVERDUE: frozenset({Role.AGENCY_REP}),
+}
+
+
+def still_told(user_ids: Iterable[int], kind: str, *, area_id: int | None = None, agency_ids: Iterable[int] | None = None) -> set[int]:
+    """Those of `user_ids` whose account is active and who hold, now, an active membership in a
+    role the notice is for: in `area_id` and at one of `agency_ids` when given, anywhere if not."""
+    memberships = Membership.objects.filter(
+        user_id__in=list(user_ids), user__is_active=True, is_active=True, role__in=sorted(RELEVANT_ROLES[kind])
+    )
+    if area_id is not None:
+        memberships = memberships.filter(area_id=area_id)
+    if agency_ids is not None:
+        memberships = memberships.filter(agency_id__in=list(agency_ids))
+    return set(memberships.values_list("user_id", flat=True))
+
+
 # What send_notice did.
 SENT, NO_ADDRESS, OPTED_OUT = "sent", "no_address", "opted_out"
 
 
-def notify(*, kind: str, subject_key: str, users: Iterable[User], url: str, by: User | None = None) -> None:
-    """Give each person (not `by`, who did it, and no deactivated account) a notification of
-    `kind` about `subject_key` (ids only) unless they already have one, and queue its email.
-    Call inside the transaction that makes the event happen."""
+def notify(
+    *,
+    kind: str,
+    subject_key: str,
+    users: Iterable[User],
+    url: str,
+    by: User | None = None,
+    area_id: int | None = None,
+    agency_ids: Iterable[int] | None = None,
+) -> None:
+    """Give each person (not `by`, who did it, no deactivated account, and no one without an active
+    membership in a role the notice is for, in `area_id` and at one of `agency_ids` when the
+    caller knows them) a notification of `kind` about `subject_key` (ids only) unless they
+    already have one, and queue its email. Call inside the transaction that makes the event happen."""
     if kind not in NOTICES:
         raise ValueError(f"unknown notice kind {kind}")
     user_ids = {user.pk for user in users if user.is_active} - {by.pk if by else None}
+    if not user_ids:
+        return
+    user_ids = still_told(user_ids, kind, area_id=area_id, agency_ids=agency_ids)
     if not user_ids:
         return
     # ignore_conflicts: a notification someone already has stays as it is (read or not), and two
@@ -143,6 +186,8 @@ def send_notice(user: User, kind: str) -> str:
     """Email one notice unless the person has no address or turned this kind off. SMTP errors go
     to the caller (the task retries)."""
     if not user.email or not user.is_active:  # a deactivated account is told nothing more
+        return NO_ADDRESS
+    if not still_told([user.pk], kind):  # nor someone whose membership ended since the event
         return NO_ADDRESS
     if not email_wanted(user, kind):
         return OPTED_OUT

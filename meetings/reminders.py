@@ -59,6 +59,7 @@ def agenda_issued(meeting: Meeting, *, by: User) -> None:
         users=_meeting_people(meeting),
         url=_meeting_url(meeting.pk),
         by=by,
+        area_id=meeting.area_id,  # the chair and coordinator named on it only while they still are
     )
 
 
@@ -70,6 +71,7 @@ def minutes_issued(meeting: Meeting, *, by: User) -> None:
         users=_meeting_people(meeting),
         url=_meeting_url(meeting.pk),
         by=by,
+        area_id=meeting.area_id,  # the chair and coordinator named on it only while they still are
     )
     for action in Action.objects.filter(meeting=meeting).select_related("case", "meeting"):
         action_assigned(action, by=by)
@@ -85,6 +87,7 @@ def action_assigned(action: Action, *, by: User | None) -> None:
         users=representatives(action.case.area_id, [action.agency_id]),
         url=reverse("action-update", args=[action.pk]),
         by=by,
+        area_id=action.case.area_id,
     )
 
 

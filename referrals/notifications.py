@@ -15,4 +15,13 @@ def referral_decided(referral: Referral, *, by: User) -> None:
         kind, subject_key = NoticeKind.MORE_INFO, f"referral:{referral.pk}:asked:{referral.decided_at:%Y%m%d%H%M%S%f}"
     else:
         kind, subject_key = NoticeKind.REFERRAL_DECIDED, f"referral:{referral.pk}"
-    notify(kind=kind, subject_key=subject_key, users=[referral.referred_by], url=reverse("referral-detail", args=[referral.pk]), by=by)
+    notify(
+        kind=kind,
+        subject_key=subject_key,
+        users=[referral.referred_by],
+        url=reverse("referral-detail", args=[referral.pk]),
+        by=by,
+        # Only while they still refer for that agency in the case's area: not once they have left.
+        area_id=referral.case.area_id,
+        agency_ids=[referral.referring_agency_id],
+    )

@@ -103,23 +103,80 @@ def test_a_decision_that_fails_tells_nobody(case_a, referrer, idva, coordinator,
 
 
 def test_the_person_who_acts_and_deactivated_accounts_are_not_told(
-    referrer, coordinator, chair, with_email, django_capture_on_commit_callbacks
+    agency_rep, coordinator, chair, with_email, django_capture_on_commit_callbacks
 ):
     chair.is_active = False
     chair.save(update_fields=["is_active"])
     with django_capture_on_commit_callbacks(execute=True):
         notices.notify(
-            kind=NoticeKind.AGENDA_ISSUED, subject_key="meeting:1", users=[referrer, coordinator, chair], url="/meetings/1/", by=coordinator
+            kind=NoticeKind.AGENDA_ISSUED,
+            subject_key="meeting:1",
+            users=[agency_rep, coordinator, chair],
+            url="/meetings/1/",
+            by=coordinator,
         )
-    assert [n.user for n in Notification.objects.all()] == [referrer]
+    assert [n.user for n in Notification.objects.all()] == [agency_rep]
 
 
-def test_an_event_told_twice_makes_one_notification_and_one_email(referrer, with_email, django_capture_on_commit_callbacks):
+def test_an_event_told_twice_makes_one_notification_and_one_email(agency_rep, with_email, django_capture_on_commit_callbacks):
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):
-            notices.notify(kind=NoticeKind.AGENDA_ISSUED, subject_key="meeting:1", users=[referrer], url="/meetings/1/")
+            notices.notify(kind=NoticeKind.AGENDA_ISSUED, subject_key="meeting:1", users=[agency_rep], url="/meetings/1/")
     assert Notification.objects.count() == 1
     assert len(mail.outbox) == 1
+
+
+def test_a_referrer_who_has_left_the_agency_is_told_nothing(
+    case_a, referrer, idva, coordinator, with_email, django_capture_on_commit_callbacks
+):
+    referral = submitted(case_a, referrer=referrer, agency=idva)
+    referrer.memberships.update(is_active=False)  # left the agency; the account stays (other work)
+    decide(referral, "more_info", by=coordinator, capture=django_capture_on_commit_callbacks)
+    assert kinds_of(referrer) == [] and mail.outbox == []
+
+
+def test_a_referrer_now_at_another_agency_or_area_is_not_told_about_the_old_agencys_referral(
+    case_a, referrer, idva, police, other_area, coordinator, with_email, django_capture_on_commit_callbacks
+):
+    referral = submitted(case_a, referrer=referrer, agency=idva)
+    membership = referrer.memberships.get()
+    membership.is_active = False
+    membership.save(update_fields=["is_active"])
+    referrer.memberships.create(agency=police, area=membership.area, role=Role.REFERRER)  # moved to the police
+    referrer.memberships.create(agency=idva, area=other_area, role=Role.REFERRER)  # and the IDVA service elsewhere
+    decide(referral, "accepted", by=coordinator, capture=django_capture_on_commit_callbacks)
+    assert kinds_of(referrer) == [] and mail.outbox == []
+
+
+def test_a_referrer_who_left_between_the_event_and_the_email_gets_no_email(
+    case_a, referrer, idva, coordinator, with_email, django_capture_on_commit_callbacks
+):
+    referral = submitted(case_a, referrer=referrer, agency=idva)
+    services.referral_decide(referral=referral, status="more_info", reason="Which school?", by=coordinator)  # email not sent yet
+    notification = Notification.objects.get(user=referrer)
+    referrer.memberships.update(is_active=False)
+    notices.email_notification.apply(args=(notification.pk,))
+    notification.refresh_from_db()
+    assert mail.outbox == [] and notification.email == Notification.Email.NO_ADDRESS
+
+
+def test_a_chair_or_coordinator_named_on_a_meeting_is_told_only_while_they_still_hold_that_role_there(
+    coordinator, chair, agency_rep, police, other_area, area, with_email, django_capture_on_commit_callbacks
+):
+    chair.memberships.update(is_active=False)  # no longer chairs
+    coordinator.memberships.update(is_active=False)
+    coordinator.memberships.create(agency=police, area=other_area, role=Role.COORDINATOR)  # coordinates elsewhere now
+    referrer_only = make_person("referrer_named", Role.REFERRER, police, area)  # never a meeting role
+    with django_capture_on_commit_callbacks(execute=True):
+        notices.notify(
+            kind=NoticeKind.AGENDA_ISSUED,
+            subject_key="meeting:1",
+            users=[chair, coordinator, agency_rep, referrer_only],
+            url="/meetings/1/",
+            area_id=area.pk,
+        )
+    assert [n.user for n in Notification.objects.all()] == [agency_rep]
+    assert [m.to for m in mail.outbox] == [["agency_rep@example.org"]]
 
 
 def test_the_database_refuses_a_second_notification_for_the_same_subject(referrer):
@@ -174,12 +231,12 @@ def test_a_kind_turned_off_keeps_the_notification_and_sends_no_email(
     assert [m.subject for m in mail.outbox] == [notices.NOTICES[NoticeKind.REFERRAL_DECIDED].subject]
 
 
-def test_an_email_is_claimed_before_sending_so_a_second_run_sends_nothing(referrer, with_email):
-    notification = Notification.objects.create(user=referrer, kind=NoticeKind.MINUTES_ISSUED, subject_key="meeting:3", url="/")
+def test_an_email_is_claimed_before_sending_so_a_second_run_sends_nothing(agency_rep, with_email):
+    notification = Notification.objects.create(user=agency_rep, kind=NoticeKind.MINUTES_ISSUED, subject_key="meeting:3", url="/")
     notices.email_notification.apply(args=(notification.pk,))
     notices.email_notification.apply(args=(notification.pk,))
     assert len(mail.outbox) == 1
-    assert AccessEvent.objects.filter(event="notice_emailed", user=referrer, purpose="minutes_issued").count() == 1
+    assert AccessEvent.objects.filter(event="notice_emailed", user=agency_rep, purpose="minutes_issued").count() == 1
 
 
 def test_no_address_is_recorded_and_nothing_sent(referrer):
@@ -189,12 +246,12 @@ def test_no_address_is_recorded_and_nothing_sent(referrer):
     assert notification.email == Notification.Email.NO_ADDRESS and mail.outbox == []
 
 
-def test_a_failed_send_is_released_for_the_retry_then_recorded(referrer, with_email, monkeypatch):
+def test_a_failed_send_is_released_for_the_retry_then_recorded(agency_rep, with_email, monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError("connection refused by smtp.example.org for referrer@example.org")
 
     monkeypatch.setattr(notices, "send_mail", refuse)
-    notification = Notification.objects.create(user=referrer, kind=NoticeKind.ACTION_OVERDUE, subject_key="action:1", url="/")
+    notification = Notification.objects.create(user=agency_rep, kind=NoticeKind.ACTION_OVERDUE, subject_key="action:1", url="/")
     with pytest.raises(Exception):  # noqa: B017  eager: the retry is raised to the caller
         notices.email_notification.apply(args=(notification.pk,), throw=True)
     notification.refresh_from_db()
@@ -204,10 +261,10 @@ def test_a_failed_send_is_released_for_the_retry_then_recorded(referrer, with_em
     assert notification.email == Notification.Email.FAILED
 
 
-def test_emails_the_broker_never_took_are_queued_again_later(referrer, with_email):
-    old = Notification.objects.create(user=referrer, kind=NoticeKind.MINUTES_ISSUED, subject_key="meeting:3", url="/")
+def test_emails_the_broker_never_took_are_queued_again_later(agency_rep, with_email):
+    old = Notification.objects.create(user=agency_rep, kind=NoticeKind.MINUTES_ISSUED, subject_key="meeting:3", url="/")
     Notification.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(minutes=notices.STALLED_MINUTES + 1))
-    Notification.objects.create(user=referrer, kind=NoticeKind.AGENDA_ISSUED, subject_key="meeting:4", url="/")  # just made
+    Notification.objects.create(user=agency_rep, kind=NoticeKind.AGENDA_ISSUED, subject_key="meeting:4", url="/")  # just made
     assert notices.email_stalled_notifications.apply().get() == 1
     assert len(mail.outbox) == 1
     assert notices.email_stalled_notifications.apply().get() == 0
