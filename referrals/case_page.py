@@ -4,8 +4,9 @@ meets, the repeat flag, the checklists, whether and why the case is closed, and 
 
 Every typed text goes through the field policy (RedactedView) and is counted in `Reads`, which
 the view hands to the access log. Coded facts that say something about the victim (what kind of
-incident, how high the risk) are shown only to those the policy lets read the record they belong
-to (an incident's summary, a checklist's answers), and logged as read like a field; an auditor
+incident, whether the police came, how high the risk, why the case was closed) are shown only to
+those the policy lets read the record they belong to (an incident's summary, a checklist's
+answers, a closing's note), and logged as read like a field; an auditor
 sees that records exist, when and by whom, never what they say.
 
 Everything is read in a fixed number of queries whatever the case holds: one per kind of record,
@@ -20,7 +21,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from marac.models import RepeatDefinition
-from marac.security.policy import WITHHELD, RedactedView, Rel, readable_fields, writable_fields
+from marac.security.policy import WITHHELD, RedactedView, Rel, Withheld, readable_fields, writable_fields
 from referrals import rules
 from referrals.models import Case, CaseStatusChange, CaseTransfer, Incident, Referral, ReferralMessage, RiskAssessment
 from referrals.sections import CaseEvent
@@ -47,6 +48,15 @@ class Reads:
 
     def fields(self) -> set[str]:
         return self.facts.union(*(v.revealed for v in self.views))
+
+    def referral_facts(self) -> bool:
+        """The coded facts a referral's own pages show of it (`_referral_facts.html`: the
+        checklist's score and level, the criteria), logged as the case page logs them. Whether
+        this reader may see them: only under the checklist's policy."""
+        if not self.may_read("referrals.riskassessment", "answers"):
+            return False
+        self.facts.update({"assessment.score", "referral.criteria"})
+        return True
 
 
 def person_name(user: Any) -> str:
@@ -123,7 +133,7 @@ class ReferralShown:
 class IncidentShown:
     occurred_on: date
     kind: Any
-    police_callout: bool
+    police_callout: Any  # Yes or no, or Withheld: whether the police came says how bad it was
     agency: str
     summary: Any
     repeat_under: Any
@@ -144,7 +154,7 @@ class ChecklistShown:
 class ChangeShown:
     kind: str
     label: str
-    reason: str
+    reason: Any  # the coded reason, or Withheld: read as the note is ("the victim has moved away")
     note: Any
     by: str
     at: datetime
@@ -232,7 +242,7 @@ def _referrals(referrals: list[Referral], messages: list[ReferralMessage], reads
 def _incidents(incidents: list[Incident], referred_on: list[date], reads: Reads) -> list[IncidentShown]:
     readable = reads.may_read("referrals.incident", "summary")
     if readable and incidents:
-        reads.facts.add("incident.kind")
+        reads.facts.update({"incident.kind", "incident.police_callout"})
     shown = []
     for i in sorted(incidents, key=lambda i: (i.occurred_on, i.pk), reverse=True):
         met = rules.definitions_met(referred_on=referred_on, incident=i.occurred_on, kind=i.kind)
@@ -240,7 +250,7 @@ def _incidents(incidents: list[Incident], referred_on: list[date], reads: Reads)
             IncidentShown(
                 i.occurred_on,
                 i.get_kind_display() if readable else WITHHELD,
-                i.police_callout,
+                i.police_callout if readable else WITHHELD,
                 i.recording_agency.name,
                 reads.view(i, "incident.").summary,
                 [DEFINITION_NAMES[d] for d in met] if readable else WITHHELD,
@@ -269,17 +279,34 @@ def _repeat(case: Case, referred_on: list[date], incidents: list[Incident], read
 
 
 def _changes(changes: list[CaseStatusChange], reads: Reads) -> list[ChangeShown]:
+    """Closings and reopenings. Why (even the coded reason: "the victim has moved away") is for
+    those who may read the note; others see only that it happened, when and by whom."""
+    readable = reads.may_read("referrals.casestatuschange", "note")
+    if readable and changes:
+        reads.facts.add("closure.reason")
     return [
-        ChangeShown(c.kind, c.get_kind_display(), c.get_reason_display(), reads.view(c, "closure.").note, person_name(c.by), c.at)
+        ChangeShown(
+            c.kind,
+            c.get_kind_display(),
+            c.get_reason_display() if readable else WITHHELD,
+            reads.view(c, "closure.").note,
+            person_name(c.by),
+            c.at,
+        )
         for c in changes
     ]
+
+
+def _change_line(change: ChangeShown) -> str:
+    said = f"{change.label} by {change.by}"
+    return said if isinstance(change.reason, Withheld) else f"{said}: {change.reason.lower()}"
 
 
 def _events(
     case: Case, page: CasePage, assessments: list[RiskAssessment], referrals: list[Referral], messages: list[ReferralMessage]
 ) -> list[CaseEvent]:
     """What happened to the case, from its own records; other apps add theirs (sections)."""
-    events = [CaseEvent(local_day(case.created_at), "Case opened", case.created_at)]
+    events = [CaseEvent(local_day(case.created_at), "Case opened", case.created_at, first_of_day=True)]
     events += [CaseEvent(a.assessed_on, f"Risk checklist started by {person_name(a.assessed_by)}") for a in assessments]
     said = {(m.referral_id, m.kind) for m in messages}
     # A question or withdrawal is its message's line; only older ones, from before the thread, are not.
@@ -295,7 +322,7 @@ def _events(
     for transfer in page.transfers:
         text = f"Transferred from {transfer.from_area.name} to {transfer.to_area.name}: {transfer.get_reason_display().lower()}"
         events.append(CaseEvent(local_day(transfer.transferred_at), text, transfer.transferred_at))
-    events += [CaseEvent(local_day(c.at), f"{c.label} by {c.by}: {c.reason.lower()}", c.at) for c in page.changes]
+    events += [CaseEvent(local_day(c.at), _change_line(c), c.at) for c in page.changes]
     return events
 
 

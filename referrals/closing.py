@@ -1,8 +1,8 @@
 """Closing and reopening a case (issue 16). The coordinator of the case's area does it, with a
 coded reason and, if they like, a note (encrypted under the case's key: it is typed about the
-victim). Each is a CaseStatusChange kept for good, so the case page says "Closed on ... (reason)"
-and its chronology shows every close and reopen; retention is counted from the last closure
-(DESIGN 2.6)."""
+victim). Each is a CaseStatusChange kept for good, so the case page says "Closed on ..." (with
+the reason to those who may read the note) and its chronology shows every close and reopen;
+retention is counted from the last closure (DESIGN 2.6)."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction

@@ -361,8 +361,9 @@ class ReferralMessage(EncryptedModel):
 
 class CaseStatusChange(EncryptedModel):
     """A case closed or reopened by its coordinator, with a coded reason and an optional note
-    (encrypted under the case's key: it is typed about the victim). The coded reason stays
-    readable to auditors; the note only through the field policy."""
+    (encrypted under the case's key: it is typed about the victim). Both are shown only to those
+    the field policy lets read the note: a coded reason ("the victim has moved away") says
+    something about her too, so auditors and representatives see only that and when it happened."""
 
     class Kind(models.TextChoices):
         CLOSED = "closed", "Closed"

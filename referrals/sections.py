@@ -23,10 +23,11 @@ class CaseEvent:
     on: date
     text: str
     at: datetime | None = None  # for order within a day, when the time is known
+    first_of_day: bool = False  # "Case opened": before anything else that day, timed or not
 
     @property
-    def order(self) -> tuple[date, float]:
-        return (self.on, self.at.timestamp() if self.at else 0.0)
+    def order(self) -> tuple[date, bool, float]:
+        return (self.on, not self.first_of_day, self.at.timestamp() if self.at else 0.0)
 
 
 @dataclass(frozen=True)

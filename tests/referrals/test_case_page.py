@@ -25,12 +25,12 @@ def refer(case, by, agency, *, on, answers=ALL_YES):
     return services.referral_submit(assessment=assessment, by=by, agency=agency, consent="given", today=on)
 
 
-def incident(case, by, agency, *, days_ago, kind, summary=""):
+def incident(case, by, agency, *, days_ago, kind, summary="", police_callout=False):
     return services.incident_record(
         case=case,
         occurred_on=TODAY - timedelta(days=days_ago),
         kind=kind,
-        police_callout=False,
+        police_callout=police_callout,
         agency=agency,
         by=by,
         summary=summary,
@@ -181,3 +181,42 @@ def test_once_the_repeat_is_referred_the_flag_says_so_instead_of_asking_again(si
     summary = section(page_of(sign_in_fully(coordinator), full_case), "Summary")
     assert "refer the case to MARAC again" not in summary
     assert "was made as a repeat (Current (SafeLives) and NI 32 (2008)); no further incident since" in summary
+
+
+def police_called_cell(page: str) -> str:
+    """The "Police called" cell of the only incident (the third column)."""
+    row = section(page, "Incidents").split('<tr class="govuk-table__row">')[2]
+    return row.split('<td class="govuk-table__cell">')[3]
+
+
+@pytest.mark.parametrize("persona", ["coordinator", "agency_rep"])
+def test_whether_the_police_were_called_is_shown_to_the_meeting_and_logged(request, sign_in_fully, referrer, idva, case_a, persona):
+    incident(case_a, referrer, idva, days_ago=2, kind="violence", summary="Neighbour called 999", police_callout=True)
+    person = request.getfixturevalue(persona)
+    if persona == "agency_rep":
+        grant_hearing(person, case_a)
+    page = page_of(sign_in_fully(person), case_a)
+    assert police_called_cell(page).startswith("Yes")
+    fields = AccessEvent.objects.filter(user=person, purpose="view case", case_reference=case_a.reference).latest("pk").fields
+    assert {"incident.kind", "incident.police_callout"} <= set(fields)
+
+
+def test_the_auditor_is_not_told_whether_the_police_were_called(sign_in_fully, auditor, referrer, idva, case_a):
+    incident(case_a, referrer, idva, days_ago=2, kind="violence", summary="Neighbour called 999", police_callout=True)
+    page = page_of(sign_in_fully(auditor), case_a)
+    cell = police_called_cell(page)
+    assert "Withheld" in cell and "Yes" not in cell and "No" not in cell
+    fields = AccessEvent.objects.filter(user=auditor, purpose="view case", case_reference=case_a.reference).latest("pk").fields
+    assert "incident.police_callout" not in fields and "incident.kind" not in fields
+
+
+def test_the_case_opened_comes_first_on_its_day_before_lines_with_no_time(sign_in_fully, coordinator, referrer, idva, case_a):
+    """An incident and a referral of the day the case was opened have a date and no time: they
+    still come after the case was opened, and the decision (timed) after them."""
+    incident(case_a, referrer, idva, days_ago=0, kind="violence", summary="Today")
+    referral = refer(case_a, referrer, idva, on=TODAY)
+    services.referral_decide(referral=referral, status=Referral.Status.ACCEPTED, reason="", by=coordinator)
+    chronology = section(page_of(sign_in_fully(coordinator), case_a), "Chronology")
+    opened, decided = chronology.index("Case opened"), chronology.index("Referral accepted by coordinator")
+    for untimed in ("Incident recorded by", "Referred to MARAC by", "Risk checklist started by"):
+        assert opened < chronology.index(untimed) < decided, untimed

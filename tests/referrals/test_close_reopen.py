@@ -10,7 +10,7 @@ from marac.models import Role
 from referrals import services
 from referrals.checklists import DASH_2009
 from referrals.models import Case, CaseStatusChange, Referral
-from tests.conftest import make_person
+from tests.conftest import grant_hearing, make_person
 
 
 def close(client, case, **data):
@@ -124,3 +124,45 @@ def test_only_the_areas_coordinator_closes_or_reopens(request, sign_in_fully, ca
     assert AccessEvent.objects.filter(user=person, outcome="denied", case_reference=case_a.reference).exists()
     if status == 403:
         assert "Close the case" not in client.get(f"/cases/{case_a.reference}/").content.decode()
+
+
+REASON = "the victim has moved away"
+
+
+def closed_and_reopened(case, coordinator):
+    from referrals import closing
+
+    closing.case_close(case=case, reason="moved_away", note="Gone to her sister in Measham", by=coordinator)
+    closing.case_reopen(case=case, reason="new_incident", by=coordinator)
+    closing.case_close(case=case, reason="moved_away", by=coordinator)
+
+
+@pytest.mark.parametrize("persona", ["coordinator", "chair"])
+def test_those_who_may_read_the_note_see_why_the_case_was_closed(request, sign_in_fully, coordinator, case_a, persona):
+    closed_and_reopened(case_a, coordinator)
+    person = request.getfixturevalue(persona)
+    page = sign_in_fully(person).get(f"/cases/{case_a.reference}/").content.decode()
+    assert f"({REASON} and no marac area will take the case) by coordinator." in page.lower()
+    assert "Closed by coordinator: the victim has moved away" in page and "Reopened by coordinator: a further incident" in page
+    assert "Gone to her sister in Measham" in page
+    fields = AccessEvent.objects.filter(user=person, purpose="view case", case_reference=case_a.reference).latest("pk").fields
+    assert {"closure.reason", "closure.note"} <= set(fields)
+
+
+@pytest.mark.parametrize("persona", ["auditor", "agency_rep"])
+def test_the_auditor_and_a_meeting_representative_see_only_that_and_when_the_case_was_closed(
+    request, sign_in_fully, coordinator, case_a, persona
+):
+    closed_and_reopened(case_a, coordinator)
+    person = request.getfixturevalue(persona)
+    if persona == "agency_rep":
+        grant_hearing(person, case_a)
+    page = sign_in_fully(person).get(f"/cases/{case_a.reference}/").content.decode()
+    assert f"Closed on {date.today().day} {date.today():%B %Y} by coordinator." in page
+    for reason in CaseStatusChange.Reason:
+        assert reason.label.lower() not in page.lower(), reason
+    assert "Measham" not in page
+    chronology = page[page.index(">Chronology</h2>") :]
+    assert "Closed by coordinator<" in chronology and "Reopened by coordinator<" in chronology
+    fields = AccessEvent.objects.filter(user=person, purpose="view case", case_reference=case_a.reference).latest("pk").fields
+    assert "closure.reason" not in fields and "closure.note" not in fields

@@ -80,6 +80,27 @@ def test_a_reply_is_refused_once_nothing_is_asked(sign_in_fully, referrer, refer
     assert not ReferralMessage.objects.exists()
 
 
+def test_the_score_level_and_criteria_on_the_referrers_pages_are_logged_as_read(sign_in_fully, referrer, asked):
+    client = sign_in_fully(referrer)
+    page = client.get(f"/referrals/{asked.pk}/").content.decode()
+    assert "24 (high)" in page and "Visible high risk" in page
+    client.get(f"/referrals/{asked.pk}/withdraw/")
+    for purpose in ("referral conversation", "withdraw"):
+        fields = AccessEvent.objects.filter(user=referrer, purpose=purpose, case_reference=asked.case.reference).latest("pk").fields
+        assert {"assessment.score", "referral.criteria"} <= set(fields), purpose
+
+
+@pytest.mark.parametrize("persona", ["coordinator", "auditor", "agency_rep"])
+def test_no_one_but_the_referrer_reads_the_score_or_criteria_on_those_pages(request, sign_in_fully, asked, persona):
+    person = request.getfixturevalue(persona)
+    client = sign_in_fully(person)
+    for url in (f"/referrals/{asked.pk}/", f"/referrals/{asked.pk}/withdraw/"):
+        response = client.get(url)
+        assert response.status_code in (403, 404) and "Visible high risk" not in response.content.decode()
+    reads = AccessEvent.objects.filter(user=person, event="case_read", purpose__in=["referral conversation", "withdraw"])
+    assert not reads.exists()
+
+
 def test_a_meeting_representative_sees_neither_the_question_nor_the_answers(sign_in_fully, agency_rep, referrer, asked):
     services.referral_resubmit(referral=asked, by=referrer, reply="Two children, 4 and 7")
     grant_hearing(agency_rep, asked.case)
