@@ -141,11 +141,16 @@ def triage(request: HttpRequest) -> HttpResponse:
         "waiting_pagination": listing.pagination(params, waiting_page, "referrals waiting on the referrer", param="waiting_page"),
     }
     response = render(request, "referrals/triage.html", context)
-    reads = {r.case.reference: victims[r.pk].revealed for r in referrals + waiting}
+    # A referral waiting for a decision shows its score, level and criteria (_referral_facts.html).
+    reads = {r.case.reference: victims[r.pk].revealed for r in waiting}
+    reads.update({r.case.reference: victims[r.pk].revealed | TRIAGE_FACTS for r in referrals})
     audit.record_case_reads(request=request, reads=reads, purpose="triage")
     shown = {match.reference: {"cross_area_match"} for found in matches.values() for match, _ in found}
     audit.record_case_reads(request=request, reads=shown, purpose="cross-area match in triage")
     return response
+
+
+TRIAGE_FACTS = frozenset({"assessment.score", "referral.criteria"})
 
 
 def _with_risk(referrals, risk: str):
@@ -180,6 +185,7 @@ def referral_decide(request: HttpRequest, pk: int) -> HttpResponse:
     victim = reads.view(case.victim, "")
     matches = matches_for_coordinators(request, case, relationships)
     thread = referral_thread(referral, reads)  # what was asked and answered before, if anything
+    reads.referral_facts()  # the score, level and criteria the page shows, logged as the case page logs them
     context = {"referral": referral, "case": case_summary(case), "victim": victim, "matches": matches, "form": form, "thread": thread}
     response = render(request, "referrals/decision.html", context)
     audit.record_case_reads(request=request, reads={case.reference: reads.fields()}, purpose="triage")

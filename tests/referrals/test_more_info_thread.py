@@ -144,3 +144,12 @@ def test_the_referrer_is_taken_from_the_case_page_to_the_question(sign_in_fully,
     assert QUESTION in page and f'href="/referrals/{asked.pk}/"' in page
     boss_page = sign_in_with_both_factors(Client(), coordinator).get(f"/cases/{asked.case.reference}/").content.decode()
     assert QUESTION in boss_page and f'href="/referrals/{asked.pk}/"' not in boss_page
+
+
+def test_the_score_level_and_criteria_on_the_coordinators_pages_are_logged_as_read(sign_in_fully, coordinator, referral):
+    client = sign_in_fully(coordinator)
+    for path in ("/referrals/triage/", f"/referrals/{referral.pk}/decision/"):
+        page = client.get(path).content.decode()
+        assert "24 (high)" in page, path
+        fields = AccessEvent.objects.filter(user=coordinator, purpose="triage", case_reference=referral.case.reference).latest("pk").fields
+        assert {"assessment.score", "referral.criteria"} <= set(fields), path
