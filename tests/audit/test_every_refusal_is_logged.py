@@ -29,6 +29,11 @@ EXEMPT = {
     **{f"help-{slug}": "every signed-in person: help pages describe the service, no records" for slug in HELP_SLUGS},
     "healthz": "public: the load balancer's health check, no data",
     "home": "every signed-in person's start page",
+    "notifications": "every signed-in person's own notifications; nothing about a case",
+    "notifications-mark-all-read": "every signed-in person, for their own notifications only",
+    "notification-mark-read": "every signed-in person, for their own notifications only: another's id is a logged 404 "
+    "(tests/marac/test_notifications.py)",
+    "email-preferences": "every signed-in person's own choice of emails",
     "account": "every signed-in person's own account",
     "password-change": "every signed-in person's own password",
     "backup-codes": "every signed-in person's own backup codes",
