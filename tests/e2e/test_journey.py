@@ -50,13 +50,14 @@ def scratch_database():
         yield env
 
 
-@pytest.fixture(scope="module")
-def app():
-    """The demo, served by a real server process; yields (base URL, its environment)."""
+@contextmanager
+def served_demo(*seed_options: str):
+    """The demo data on a scratch database, served by a real server process; yields (base URL,
+    its environment)."""
     missing = [str(path) for path in (Path(CHROMIUM), AXE) if not path.exists()]
     assert not missing, f"Missing {missing}: install Debian's chromium (apt-get install chromium) and run `make install`."
     with scratch_database() as env:
-        manage(env, "seed_demo")
+        manage(env, "seed_demo", *seed_options)
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"],
@@ -71,6 +72,12 @@ def app():
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def app():
+    with served_demo() as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,6 @@ On the demo data (seed_demo, without rendering packs); about two minutes.
 """
 
 import re
-import subprocess
-import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -18,9 +16,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 
-from tests.e2e.test_journey import AXE, PASSWORD, browser, scratch_database  # noqa: F401 (browser is a fixture)
-from tests.processes import free_port, wait_for_port
-from tests.scratch_db import ROOT, manage
+from tests.e2e.test_journey import AXE, PASSWORD, browser, served_demo  # noqa: F401 (browser is a fixture)
+from tests.scratch_db import manage
 
 pytestmark = pytest.mark.e2e
 
@@ -35,23 +32,8 @@ ORDER = {"sort", "order", "dir", "direction", "page"}
 
 @pytest.fixture(scope="module")
 def demo():
-    """The demo data, served by a real server process; yields (base URL, its environment)."""
-    with scratch_database() as env:
-        manage(env, "seed_demo", "--without-packs")
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_for_port(port, server)
-            yield f"http://127.0.0.1:{port}", env
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    with served_demo("--without-packs") as served:
+        yield served
 
 
 @dataclass
