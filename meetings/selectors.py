@@ -11,8 +11,11 @@ from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from marac.models import Nation
+from marac.periods import add_months
 from meetings.models import Action, AgendaItem, CaseMinutes, Meeting, MinutesAddendum, ReferralListing, ResearchReturn
 from referrals.models import Case, HouseholdMember, Referral
+from referrals.rules import REPEAT_WINDOW_MONTHS, last_referral_bounds
+from referrals.selectors import REFERRED
 
 
 def working_days_before(day: date, count: int, nation: str = Nation.ENGLAND) -> date:
@@ -161,16 +164,19 @@ class ClosingWindow:
 
 
 def windows_closing(meeting: Meeting, *, within_days: int = 28) -> list[ClosingWindow]:
-    """Cases whose 12-month repeat window (from their last referral) closes in the four weeks
-    after this meeting: after that, a new incident no longer makes a repeat (DESIGN 2.3, 2.4)."""
-    year_before = timezone.localtime(meeting.starts_at).date() - timedelta(days=365)
+    """Open cases whose 12-month repeat window (from their last referral) closes in the four weeks
+    after this meeting: after that, a new incident no longer makes a repeat (DESIGN 2.3, 2.4).
+    The window and the referrals that count are the rules' own (referrals.rules), as the home
+    page's count of the same cases uses them."""
+    start = timezone.localtime(meeting.starts_at).date()
+    earliest, latest = last_referral_bounds(start, start + timedelta(days=within_days))
     cases = (
         Case.objects.filter(area=meeting.area, status=Case.Status.OPEN)
-        .annotate(last=Max("referrals__submitted_on"))
-        .filter(last__gte=year_before, last__lt=year_before + timedelta(days=within_days))
+        .annotate(last=Max("referrals__submitted_on", filter=Q(referrals__status__in=REFERRED)))
+        .filter(last__gte=earliest, last__lte=latest)
         .order_by("last")
     )
-    return [ClosingWindow(c.reference, c.last, c.last + timedelta(days=365)) for c in cases.only("reference")]
+    return [ClosingWindow(c.reference, c.last, add_months(c.last, REPEAT_WINDOW_MONTHS)) for c in cases.only("reference")]
 
 
 @dataclass

@@ -18,14 +18,13 @@ from django.utils import timezone
 
 from marac import worklist
 from marac.models import Role
-from marac.periods import add_months
 from marac.viewer import Viewer
 from marac.worklist import WorkItem
 from meetings.models import Action, AgendaItem, Attendance, Meeting, ResearchReturn
 from meetings.selectors import cutoff_for
 from referrals.access import referrer_scope
 from referrals.models import Case, Referral
-from referrals.rules import REPEAT_WINDOW_MONTHS
+from referrals.rules import last_referral_bounds
 from referrals.selectors import REFERRED
 
 DUE_SOON_DAYS = 7
@@ -142,27 +141,6 @@ def _research_missing(where: Q) -> QuerySet:
         .values(name=F("agency_name"))
         .annotate(count=Count("pk"))
     )
-
-
-def last_referral_bounds(first_day: date, last_day: date) -> tuple[date, date]:
-    """The last-referral dates whose 12-month repeat window (referrals.rules.within_repeat_window:
-    to the same date a year on, 29 February clamping to the 28th) ends between the two days,
-    inclusive. add_months never goes backwards, so the dates form one range."""
-
-    def closes(day: date) -> date:
-        return add_months(day, REPEAT_WINDOW_MONTHS)
-
-    earliest = add_months(first_day, -REPEAT_WINDOW_MONTHS)
-    while closes(earliest - timedelta(days=1)) >= first_day:
-        earliest -= timedelta(days=1)
-    while closes(earliest) < first_day:
-        earliest += timedelta(days=1)
-    latest = add_months(last_day, -REPEAT_WINDOW_MONTHS)
-    while closes(latest + timedelta(days=1)) <= last_day:
-        latest += timedelta(days=1)
-    while closes(latest) > last_day:
-        latest -= timedelta(days=1)
-    return earliest, latest
 
 
 def windows_closing_item(areas: set[int], meetings: list[Meeting], today: date) -> WorkItem:

@@ -2,7 +2,7 @@
 dates, counts and codes, so each edge can be tested on its own with a frozen clock.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from marac.models import MaracArea, RepeatDefinition
@@ -41,6 +41,27 @@ def within_repeat_window(*, last_referral: date, incident: date) -> bool:
     February 2024 it ends on 28 February 2025.
     """
     return last_referral < incident <= add_months(last_referral, REPEAT_WINDOW_MONTHS)
+
+
+def last_referral_bounds(first_day: date, last_day: date) -> tuple[date, date]:
+    """The last-referral dates whose 12-month repeat window (referrals.rules.within_repeat_window:
+    to the same date a year on, 29 February clamping to the 28th) ends between the two days,
+    inclusive. add_months never goes backwards, so the dates form one range."""
+
+    def closes(day: date) -> date:
+        return add_months(day, REPEAT_WINDOW_MONTHS)
+
+    earliest = add_months(first_day, -REPEAT_WINDOW_MONTHS)
+    while closes(earliest - timedelta(days=1)) >= first_day:
+        earliest -= timedelta(days=1)
+    while closes(earliest) < first_day:
+        earliest += timedelta(days=1)
+    latest = add_months(last_day, -REPEAT_WINDOW_MONTHS)
+    while closes(latest + timedelta(days=1)) <= last_day:
+        latest += timedelta(days=1)
+    while closes(latest) > last_day:
+        latest -= timedelta(days=1)
+    return earliest, latest
 
 
 def kind_counts_as_repeat(kind: str, definition: str) -> bool:

@@ -12,10 +12,10 @@ import audit
 from audit.models import AccessEvent
 from marac.models import Agency, AgencyKind, Membership, Role
 from meetings.models import Action, AgendaItem, Attendance, Meeting, ResearchReturn
-from meetings.worklist import last_referral_bounds
 from referrals import services
 from referrals.checklists import CURRENT
 from referrals.models import Referral, RiskAssessment
+from referrals.rules import last_referral_bounds
 from tests.conftest import make_case, make_person
 
 YES = {q.id: {"answer": "yes"} for q in CURRENT.questions}
