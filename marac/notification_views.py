@@ -8,13 +8,13 @@ makes its own access checks.
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import audit
+from marac import listing
 from marac.models import EmailOptOut, NoticeKind, Notification
 from marac.notices import NOTICES
 from marac.refusals import refuse
@@ -25,28 +25,12 @@ PER_PAGE = 25
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
     mine = Notification.objects.filter(user=request.user).only("kind", "url", "created_at", "read_at")
-    page = Paginator(mine, PER_PAGE).get_page(request.GET.get("page"))  # junk or out of range: first or last page
+    params = listing.only(request.GET, ("page",))
+    page = listing.page_of(params, mine, per_page=PER_PAGE)  # junk or out of range: first or last page
     rows = [{"notice": NOTICES[NoticeKind(n.kind)], "notification": n} for n in page]
     unread = Notification.objects.filter(user=request.user, read_at=None).exists()
-    context = {"rows": rows, "pagination": _pagination(page), "page_number": page.number, "unread": unread}
+    context = {"rows": rows, "pagination": listing.pagination(params, page, "notifications"), "page_number": page.number, "unread": unread}
     return render(request, "marac/notifications.html", context)
-
-
-def _pagination(page) -> dict | None:
-    """What templates/components/pagination.html shows; None for a single page."""
-    paginator = page.paginator
-    if paginator.num_pages <= 1:
-        return None
-    items = [
-        {"number": number, "href": f"?page={number}", "current": number == page.number} if number != Paginator.ELLIPSIS else {}
-        for number in paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1)
-    ]
-    return {
-        "summary": f"Showing {page.start_index()} to {page.end_index()} of {paginator.count} notifications",
-        "items": items,
-        "previous": f"?page={page.previous_page_number()}" if page.has_previous() else "",
-        "next": f"?page={page.next_page_number()}" if page.has_next() else "",
-    }
 
 
 @require_POST
