@@ -23,6 +23,11 @@ class User(AbstractUser):
     def active_memberships(self):
         return self.memberships.filter(is_active=True).select_related("agency", "area")
 
+    @property
+    def display_name(self) -> str:
+        """How pages name the person: their full name, or their username if none is set."""
+        return self.get_full_name() or self.username
+
 
 class RepeatDefinition(models.TextChoices):
     CURRENT = "current", "Current (SafeLives): any further abuse between the same people"

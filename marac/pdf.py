@@ -58,7 +58,7 @@ def recipient_line(viewer: Viewer, area_id: int, attended_for: Agency | None = N
     """Who a PDF is prepared for, as the recipient line on every page prints it: their name, and
     the agency they attended the meeting for, else their first in the area."""
     agency = attended_for or viewer.agency_in(area_id)
-    return {"recipient_name": viewer.user.get_full_name() or viewer.user.username, "recipient_agency": agency.name if agency else ""}
+    return {"recipient_name": viewer.user.display_name, "recipient_agency": agency.name if agency else ""}
 
 
 def render_pdf(html: str, *, timeout_seconds: float | None = None, memory_mb: int | None = None) -> bytes:

@@ -75,7 +75,7 @@ class ScheduleForm(InvitationsForm):
         self.fields["chair"].queryset = User.objects.filter(
             memberships__area__in=areas, memberships__role=Role.CHAIR, memberships__is_active=True, is_active=True
         ).distinct()
-        self.fields["chair"].label_from_instance = lambda user: user.get_full_name() or user.username
+        self.fields["chair"].label_from_instance = lambda user: user.display_name
 
     def clean(self):
         data = super().clean()
@@ -255,7 +255,7 @@ class ActionForm(forms.Form):
         self.people = people
         groups: list = [("", "Choose the owner")]
         for agency in sorted(agencies, key=lambda a: a.name):
-            members = [(f"u{u.pk}", _person(u)) for u in people.get(agency.pk, [])]
+            members = [(f"u{u.pk}", u.display_name) for u in people.get(agency.pk, [])]
             if members:
                 groups.append((agency.name, members))
         groups.append(("Named roles", [(f"r{code}", label) for code, label in OwnerRole.choices]))
@@ -281,10 +281,6 @@ class ActionForm(forms.Form):
         if due_on < timezone.localdate():
             raise forms.ValidationError("The due date must be today or later")
         return due_on
-
-
-def _person(user: User) -> str:
-    return user.get_full_name() or user.username
 
 
 class ActionUpdateForm(forms.Form):
@@ -339,8 +335,8 @@ class RegisterForm(forms.Form):
     def __init__(self, *args, attendances, agencies, chairs, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["chaired_by"].queryset = chairs
-        self.fields["chaired_by"].label_from_instance = _person
-        self.fields["present"].choices = [(str(a.pk), f"{_person(a.user)}, {a.agency.name}") for a in attendances]
+        self.fields["chaired_by"].label_from_instance = lambda user: user.display_name
+        self.fields["present"].choices = [(str(a.pk), f"{a.user.display_name}, {a.agency.name}") for a in attendances]
         self.agencies = list(agencies)
         for agency in self.agencies:
             self.fields[agency_field(agency.pk)] = forms.ChoiceField(

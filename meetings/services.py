@@ -456,7 +456,7 @@ def _owner_label(*, agency: Agency, area: MaracArea, owner_user: User | None, ow
     if owner_user is not None:
         if not action_owners(agency=agency, area=area).filter(pk=owner_user.pk).exists():
             raise ValidationError(f"Choose someone from {agency.name}, or a named role")
-        return owner_user.get_full_name() or owner_user.username
+        return owner_user.display_name
     if owner_role:
         if owner_role not in OwnerRole.values:
             raise ValidationError("Choose someone from the agency, or a named role")

@@ -60,7 +60,7 @@ class Reads:
 
 
 def person_name(user: Any) -> str:
-    return (user.get_full_name() or user.username) if user else "the system"
+    return user.display_name if user else "the system"
 
 
 def local_day(moment: datetime) -> date:
