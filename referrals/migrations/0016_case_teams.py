@@ -1,0 +1,9 @@
+# Placeholder reserved for: case teams (issue 17 item 2). Its owner fills in the operations (and may add
+# dependencies on other apps' migrations); nobody else edits this file.
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("referrals", "0015_emergency_access_requests")]
+
+    operations: list = []
