@@ -122,6 +122,7 @@ class Role(models.TextChoices):
     COORDINATOR = "coordinator", "MARAC coordinator"
     CHAIR = "chair", "MARAC chair"
     AGENCY_REP = "agency_rep", "Agency representative"
+    TEAM_LEAD = "team_lead", "Team lead"  # allocates their agency's cases to its workers (issue 17)
     AUDITOR = "auditor", "Auditor"
     ADMIN = "admin", "Administrator"
 
@@ -160,6 +161,12 @@ class NoticeKind(models.TextChoices):
     ACTION_DUE = "action_due", "An action is due in 3 days"
     ACTION_OVERDUE = "action_overdue", "An action is overdue"
     MINUTES_ISSUED = "minutes_issued", "A meeting's minutes are issued"
+    EMERGENCY_REQUESTED = "emergency_requested", "Someone asks for emergency access to a case in your area"
+    EMERGENCY_DECIDED = "emergency_decided", "Your request for emergency access is decided"
+    EMERGENCY_USED = "emergency_used", "Emergency access to a case is in use"
+    TRANSFER_REQUESTED = "transfer_requested", "A case is offered to your area"
+    TRANSFER_DECIDED = "transfer_decided", "A case you offered to another area is accepted or declined"
+    CASE_ALLOCATED = "case_allocated", "A case is allocated to you"
 
 
 class Notification(models.Model):

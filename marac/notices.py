@@ -102,6 +102,42 @@ NOTICES = {
         sentence="The minutes of a MARAC meeting you were invited to have been issued.",
         link_text="Go to the meeting",
     ),
+    NoticeKind.EMERGENCY_REQUESTED: Notice(
+        subject="Someone asks for emergency access to a MARAC case",
+        template="email/emergency_requested.txt",
+        sentence="Someone from another area asks for emergency access to a case in your area. Approve or refuse it.",
+        link_text="Go to the request",
+    ),
+    NoticeKind.EMERGENCY_DECIDED: Notice(
+        subject="Your request for emergency access is decided",
+        template="email/emergency_decided.txt",
+        sentence="The area's coordinator or chair has approved or refused your request for emergency access.",
+        link_text="Go to your request",
+    ),
+    NoticeKind.EMERGENCY_USED: Notice(
+        subject="Emergency access to a MARAC case has been opened",
+        template="email/emergency_used.txt",
+        sentence="Someone has opened emergency access to a case in your area.",
+        link_text="Go to the emergency access",
+    ),
+    NoticeKind.TRANSFER_REQUESTED: Notice(
+        subject="A MARAC case is offered to your area",
+        template="email/transfer_requested.txt",
+        sentence="Another area offers a case to your area. Accept or decline it.",
+        link_text="Go to the transfer",
+    ),
+    NoticeKind.TRANSFER_DECIDED: Notice(
+        subject="A case you offered to another area is decided",
+        template="email/transfer_decided.txt",
+        sentence="The area you offered a case to has accepted or declined it.",
+        link_text="Go to the transfer",
+    ),
+    NoticeKind.CASE_ALLOCATED: Notice(
+        subject="A MARAC case is allocated to you",
+        template="email/case_allocated.txt",
+        sentence="Your team lead has allocated a case to you.",
+        link_text="Go to the case",
+    ),
 }
 
 # Who each kind of notice is for: someone told must hold one of these roles now, in an active
@@ -118,6 +154,12 @@ RELEVANT_ROLES: dict[str, frozenset[str]] = {
     NoticeKind.ACTION_ASSIGNED: frozenset({Role.AGENCY_REP}),
     NoticeKind.ACTION_DUE: frozenset({Role.AGENCY_REP}),
     NoticeKind.ACTION_OVERDUE: frozenset({Role.AGENCY_REP}),
+    NoticeKind.EMERGENCY_REQUESTED: frozenset({Role.COORDINATOR, Role.CHAIR}),
+    NoticeKind.EMERGENCY_DECIDED: frozenset({Role.REFERRER, Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP, Role.TEAM_LEAD}),
+    NoticeKind.EMERGENCY_USED: frozenset({Role.COORDINATOR, Role.AUDITOR}),
+    NoticeKind.TRANSFER_REQUESTED: frozenset({Role.COORDINATOR}),
+    NoticeKind.TRANSFER_DECIDED: frozenset({Role.COORDINATOR}),
+    NoticeKind.CASE_ALLOCATED: frozenset({Role.REFERRER}),
 }
 
 

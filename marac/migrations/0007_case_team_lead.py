@@ -1,4 +1,4 @@
-# Placeholder reserved for: case teams (issue 17 item 2). Its owner fills in the operations (and may add
+# Placeholder reserved for: case teams (issue 17 item 2); the team-lead role itself is in 0006. Its owner fills in the operations (and may add
 # dependencies on other apps' migrations); nobody else edits this file.
 from django.db import migrations
 
