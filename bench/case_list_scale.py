@@ -31,9 +31,9 @@ from django.core.signals import request_finished, request_started  # noqa: E402
 from django.db import close_old_connections, connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
-from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
 from marac.models import Agency, MaracArea, Membership, Role, User  # noqa: E402
+from marac.second_factor import AuthenticatorApp  # noqa: E402
 from marac.viewer import Viewer  # noqa: E402
 from referrals.access import cases_for, cases_listed_for  # noqa: E402
 from referrals.models import Case  # noqa: E402
@@ -50,7 +50,7 @@ if area is None or total < 1000:
     sys.exit(77)
 coordinator, _ = User.objects.get_or_create(username="bench_scale_coordinator")
 Membership.objects.get_or_create(user=coordinator, area=area, role=Role.COORDINATOR, defaults={"agency": Agency.objects.first()})
-TOTPDevice.objects.get_or_create(user=coordinator, name="bench", defaults={"confirmed": True})
+AuthenticatorApp.objects.get_or_create(user=coordinator, name="bench", defaults={"confirmed": True})
 in_area = Case.objects.filter(area=area).count()
 client = sign_in_with_both_factors(Client(), coordinator)
 with connection.cursor() as cursor:  # planner statistics after the bulk load, as autovacuum would gather them

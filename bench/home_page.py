@@ -20,11 +20,11 @@ from _harness import report, test_database
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from demo.synthetic import Hearing, _encrypted, bulk_hearings, held_meeting
 from marac import worklist
 from marac.models import Agency, AgencyKind, MaracArea, Membership, Role, User
+from marac.second_factor import AuthenticatorApp
 from meetings.models import Action, AgendaItem, Meeting, ReferralListing, ResearchReturn
 from referrals.models import Referral
 from tests.conftest import sign_in_with_both_factors
@@ -42,7 +42,7 @@ area = MaracArea.objects.create(name="Bench", short_code="BEN")
 agencies = [Agency.objects.create(name=f"Bench {kind.label}", kind=kind) for kind in list(AgencyKind)[:4]]
 coordinator = User.objects.create(username="bench_coordinator")
 Membership.objects.create(user=coordinator, agency=agencies[0], area=area, role=Role.COORDINATOR)
-TOTPDevice.objects.create(user=coordinator, name="bench", confirmed=True)
+AuthenticatorApp.objects.create(user=coordinator, name="bench", confirmed=True)
 
 # Heard over the last year, a batch a month, so some repeat windows close in the coming weeks.
 heard_meetings = [

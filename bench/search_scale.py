@@ -15,9 +15,9 @@ from datetime import date
 from _harness import report, test_database
 from django.db import connection
 from django.test import Client
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from marac.models import Agency, AgencyKind, MaracArea, Membership, Role, User
+from marac.second_factor import AuthenticatorApp
 from marac.security.models import BlindIndexEntry
 from marac.viewer import Viewer
 from referrals import selectors
@@ -58,7 +58,7 @@ for n in range(CASES):
     )
 coordinator = User.objects.create(username="bench_coordinator")
 Membership.objects.create(user=coordinator, agency=agency, area=area, role=Role.COORDINATOR)
-TOTPDevice.objects.create(user=coordinator, name="bench", confirmed=True)
+AuthenticatorApp.objects.create(user=coordinator, name="bench", confirmed=True)
 entries = BlindIndexEntry.objects.count()
 print(f"{entries:,} blind-index rows, {CASES:,} cases in the coordinator's area ({connection.vendor})")
 

@@ -24,9 +24,9 @@ from _harness import report, test_database  # noqa: E402  (configures Django)
 from _meeting import meeting_with_cases  # noqa: E402
 from django.test import Client  # noqa: E402
 from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
-from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
 from marac.reauth import REAUTHENTICATED_AT  # noqa: E402
+from marac.second_factor import AuthenticatorApp  # noqa: E402
 from meetings import stored_packs, tasks  # noqa: E402
 from meetings.models import StoredPack  # noqa: E402
 
@@ -42,7 +42,7 @@ def signed_in(user) -> Client:
     """A session past both factors and a fresh security code, as after the sign-in pages."""
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    device = TOTPDevice.objects.create(user=user, name="Bench", confirmed=True)
+    device = AuthenticatorApp.objects.create(user=user, name="Bench", confirmed=True)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session[REAUTHENTICATED_AT] = time.time()

@@ -11,9 +11,9 @@ from datetime import date
 from _harness import report, test_database
 from django.db import connection
 from django.test import Client
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from marac.models import Agency, AgencyKind, MaracArea, Membership, Role, User
+from marac.second_factor import AuthenticatorApp
 from referrals import services
 from referrals.checklists import CURRENT
 from tests.conftest import sign_in_with_both_factors
@@ -26,7 +26,7 @@ agency = Agency.objects.create(name="Bench IDVA", kind=AgencyKind.IDVA)
 referrer = User.objects.create(username="bench_referrer")
 coordinator = User.objects.create(username="bench_coordinator")
 Membership.objects.create(user=coordinator, agency=agency, area=area, role=Role.COORDINATOR)
-TOTPDevice.objects.create(user=coordinator, name="bench", confirmed=True)
+AuthenticatorApp.objects.create(user=coordinator, name="bench", confirmed=True)
 answers = {q.id: {"answer": "yes"} for q in CURRENT.questions}
 for n in range(REFERRALS):
     victim = {"name": f"Person {n}", "date_of_birth": date(1970 + n % 40, 1 + n % 12, 1 + n % 28), "aliases": [f"Alias {n}"]}

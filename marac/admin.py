@@ -5,25 +5,19 @@ Django's global model permissions, which this service does not grant (DESIGN 4.4
 deleted here: people, memberships, areas and agencies are deactivated or edited, so their
 history stays whole.
 
-django-otp's own device admins are unregistered: they would let an administrator read or copy
-another person's second factor. Administrators reset a second factor instead, which makes the
-person enrol again at their next sign-in.
+Second-factor devices (marac.second_factor) have no admin screen: one would let an administrator
+read or copy another person's second factor. Administrators reset a second factor instead, which
+makes the person enrol again at their next sign-in.
 """
 
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 
 from marac.models import Agency, MaracArea, Membership, User
 from marac.services import second_factor_reset
-
-for device_model in (TOTPDevice, StaticDevice):
-    if admin.site.is_registered(device_model):
-        admin.site.unregister(device_model)
 
 
 class RoleAdminMixin:

@@ -10,6 +10,11 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+# Second factors with their secrets sealed (ADR 0022); importing them here registers them.
+from marac.second_factor import AuthenticatorApp as AuthenticatorApp  # noqa: E402, I001
+from marac.second_factor import BackupCode as BackupCode  # noqa: E402
+from marac.second_factor import BackupCodes as BackupCodes  # noqa: E402
+
 # The security core's tables belong to this app; importing them here registers them.
 from marac.security.models import BlindIndexEntry as BlindIndexEntry
 from marac.security.models import DataKey as DataKey

@@ -8,11 +8,10 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
 from marac.models import User
+from marac.second_factor import AuthenticatorApp, BackupCode, BackupCodes
 
 logger = logging.getLogger("marac.security")
 
@@ -20,28 +19,30 @@ BACKUP_DEVICE_NAME = "Backup codes"
 TOTP_DEVICE_NAME = "Authenticator app"
 
 
-def totp_confirmed_device(*, user: User) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+def totp_confirmed_device(*, user: User) -> AuthenticatorApp | None:
+    return AuthenticatorApp.objects.filter(user=user, confirmed=True).first()
 
 
 @transaction.atomic
-def totp_enrolment_start(*, user: User) -> TOTPDevice:
+def totp_enrolment_start(*, user: User) -> AuthenticatorApp:
     """A new key for every visit to the set-up page, replacing any unconfirmed one.
 
     So a key glimpsed earlier by someone else who had the password (a new starter's first
     password, say) is void once the person starts setting up their own app.
     """
-    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-    return TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+    AuthenticatorApp.objects.filter(user=user, confirmed=False).delete()
+    return AuthenticatorApp.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)  # a fresh sealed key
 
 
-def totp_enrolment_device(*, user: User, device_id: int | None) -> TOTPDevice | None:
+def totp_enrolment_device(*, user: User, device_id: int | None) -> AuthenticatorApp | None:
     """The key this session is setting up, if it is still the current one."""
-    return TOTPDevice.objects.filter(user=user, confirmed=False, pk=device_id).first()
+    if device_id is None:  # no set-up page loaded in this session
+        return None
+    return AuthenticatorApp.objects.filter(user=user, confirmed=False, pk=device_id).first()
 
 
 @transaction.atomic
-def totp_enrolment_confirm(*, user: User, device: TOTPDevice, token: str) -> bool:
+def totp_enrolment_confirm(*, user: User, device: AuthenticatorApp, token: str) -> bool:
     """Confirm the device if the person's app produced a current code for its key.
 
     django-otp's own throttle is set aside here: after one wrong code it refuses every code,
@@ -64,17 +65,20 @@ def totp_enrolment_confirm(*, user: User, device: TOTPDevice, token: str) -> boo
 @transaction.atomic
 def backup_codes_issue(*, user: User) -> list[str]:
     """Replace the person's backup codes with new single-use ones and return them to show once."""
-    device, _ = StaticDevice.objects.get_or_create(user=user, name=BACKUP_DEVICE_NAME)
-    device.token_set.all().delete()
-    codes = [StaticToken.random_token() for _ in range(settings.MARAC_BACKUP_CODE_COUNT)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    device, _ = BackupCodes.objects.get_or_create(user=user, name=BACKUP_DEVICE_NAME)
+    device.codes.all().delete()
+    codes = [BackupCode.random_code() for _ in range(settings.MARAC_BACKUP_CODE_COUNT)]
+    for code in codes:  # each sealed, bound to its own row, under the primary key (ADR 0022)
+        sealed = BackupCode(device=device)
+        sealed.seal(code.encode())
+        sealed.save()
     logger.info("backup_codes_issued user_id=%s", user.pk)
     audit.record(event="backup_codes_issued", user=user)
     return codes
 
 
 def backup_codes_remaining(*, user: User) -> int:
-    return StaticToken.objects.filter(device__user=user).count()
+    return BackupCode.objects.filter(device__user=user).count()
 
 
 @transaction.atomic
@@ -84,7 +88,7 @@ def second_factor_reset(*, user: User, by: User) -> None:
     A session verified with a removed device stops being verified at its next request
     (django-otp looks the device up each time), so this also ends their signed-in access.
     """
-    TOTPDevice.objects.filter(user=user).delete()
-    StaticDevice.objects.filter(user=user).delete()
+    AuthenticatorApp.objects.filter(user=user).delete()
+    BackupCodes.objects.filter(user=user).delete()
     logger.info("second_factor_reset user_id=%s by_user_id=%s", user.pk, by.pk)
     audit.record(event="second_factor_reset", user=by, purpose=f"for user {user.pk}")

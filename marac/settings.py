@@ -84,9 +84,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.forms",  # Django's widget templates, for the project form renderer
+    # django-otp's core only: its TOTP and backup-code plugins stored secrets in the clear; our
+    # devices (marac.second_factor, ADR 0022) seal them, and migration marac 0008 dropped theirs.
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
     "axes",
     "guardian",
     "simple_history",
@@ -200,9 +200,17 @@ OTP_TOTP_ISSUER = "MARAC case coordination"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 MARAC_BACKUP_CODE_COUNT = 10
 
+# Two counters (marac/lockout.py, ADR 0022): a username at one address locks after 5 failures, a
+# username from anywhere after 10 (a guesser spread over many addresses). Never an address alone:
+# one office shares one address, and anyone there could lock every colleague out. An address with
+# many failures across usernames is slowed down instead, never locked.
 AXES_FAILURE_LIMIT = 5
-# Two independent counters: one per account, one per client address.
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]  # this order: lockout.py reads it
+AXES_HANDLER = "marac.lockout.UsernameLockoutHandler"
+MARAC_ACCOUNT_FAILURE_LIMIT = 10
+MARAC_ADDRESS_SLOWDOWN_AFTER = 20
+MARAC_ADDRESS_SLOWDOWN_SECONDS = 15
+MARAC_ADDRESS_SLOWDOWN_MAX_SECONDS = 300
 AXES_CLIENT_IP_CALLABLE = "marac.client_ip.client_ip"
 AXES_COOLOFF_TIME = env_int("MARAC_LOCKOUT_HOURS", 1, minimum=1)
 # Not on a correct password: that would let anyone who knows one password wipe the failures
@@ -224,6 +232,9 @@ MARAC_BREAK_GLASS_PER_DAY = env_int("MARAC_BREAK_GLASS_PER_DAY", 3, minimum=1)
 # What the auditor's anomaly report flags (DESIGN 4.5).
 MARAC_AUDIT_VIEWS_PER_HOUR = env_int("MARAC_AUDIT_VIEWS_PER_HOUR", 30, minimum=1)
 MARAC_AUDIT_DENIED_BURST = env_int("MARAC_AUDIT_DENIED_BURST", 5, minimum=1)
+# Refused emergency access asks, or asks for cases in other areas, by one person in a day that
+# the anomalies page shows as guessing references (ADR 0020).
+MARAC_AUDIT_EMERGENCY_GUESSES = env_int("MARAC_AUDIT_EMERGENCY_GUESSES", 3, minimum=1)
 MARAC_AUDIT_WORKING_HOURS = (env_int("MARAC_AUDIT_DAY_STARTS", 7, minimum=0), env_int("MARAC_AUDIT_DAY_ENDS", 19, minimum=1))
 # Limits on the child process that renders one PDF (DESIGN 4.7, ADR 0010).
 MARAC_PDF_TIMEOUT_SECONDS = env_int("MARAC_PDF_TIMEOUT_SECONDS", 120, minimum=1)

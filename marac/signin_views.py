@@ -23,14 +23,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.models import Device
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
 from marac import services
 from marac.access_levels import password_only, public
 from marac.forms import AuthenticatorCodeForm, PasswordChange, SecurityCodeForm, SignInForm
+from marac.lockout import address_wait_seconds, remember_known_device
 from marac.middleware import SIGNED_OUT_REASON
 from marac.reauth import REAUTHENTICATED_AT
+from marac.second_factor import AuthenticatorApp, CodeCheck, second_factor_check
 
 logger = logging.getLogger("marac.security")
 
@@ -62,6 +63,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.user.is_verified():
         return redirect("home")
     _remember_next(request)
+    if request.method == "POST" and (wait := address_wait_seconds(request, username=request.POST.get("username", ""))):
+        return _slowed_down(request, wait)
     form = SignInForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         next_url = request.session.get(NEXT_URL)
@@ -77,6 +80,14 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/sign_in.html", {"form": form, "notice": SIGNED_OUT_MESSAGES.get(reason)})
 
 
+def _slowed_down(request: HttpRequest, seconds: int) -> HttpResponse:
+    """Many failed sign-ins from this address, for any usernames: the password is not checked
+    (so not counted) for a short while. Never a lock: a colleague waits seconds, not an hour."""
+    logger.info("sign_in_slowed_down seconds=%s", seconds)
+    audit.record(event="sign_in_slowed_down", request=request, purpose="address", outcome="denied")
+    return render(request, "registration/slowed_down.html", {"seconds": seconds}, status=429)
+
+
 @password_only
 @require_http_methods(["GET", "POST"])
 def two_factor(request: HttpRequest) -> HttpResponse:
@@ -89,14 +100,24 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     _remember_next(request)
     form = SecurityCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = django_otp.match_token(request.user, form.cleaned_data["code"])
-        if device is not None:
-            _complete_sign_in(request, device)
-            return _redirect_after_sign_in(request)
-        if _count_failure(request, "second_factor_failed"):
+        check = second_factor_check(user=request.user, code=form.cleaned_data["code"])
+        if check.device is not None:
+            _complete_sign_in(request, check.device)
+            return remember_known_device(request, _redirect_after_sign_in(request))
+        if not check.wait_seconds and _count_failure(request, "second_factor_failed"):
             return _locked_out(request)
-        form.add_error("code", "The security code is not correct or has already been used")
+        form.add_error("code", _code_refused(check))
     return render(request, "registration/two_factor.html", {"form": form})
+
+
+def _code_refused(check: CodeCheck) -> str:
+    """Why a code was not accepted, honestly: after a wrong code django-otp checks no code, the
+    right one included, for a few seconds (1, 2, 4, 8...). Saying "not correct" then made people
+    doubt a correct code; a code not checked is not counted towards the lockout either."""
+    if check.wait_seconds:
+        seconds = "1 second" if check.wait_seconds == 1 else f"{check.wait_seconds} seconds"
+        return f"Wait {seconds}, then enter the security code again. After a wrong code there is a short wait before another is checked"
+    return "The security code is not correct or has already been used"
 
 
 def _complete_sign_in(request: HttpRequest, device: Device) -> None:
@@ -148,7 +169,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         if services.totp_enrolment_confirm(user=request.user, device=device, token=form.cleaned_data["code"]):
             _complete_sign_in(request, device)
             request.session[NEW_BACKUP_CODES] = services.backup_codes_issue(user=request.user)
-            return redirect("backup-codes")
+            return remember_known_device(request, redirect("backup-codes"))
         if _count_failure(request, "enrolment_code_failed"):
             return _locked_out(request)
         form.add_error("code", "The security code is not correct. Check the time on your phone is right and try again")
@@ -164,7 +185,7 @@ def _qr_svg(text: str) -> str:
     return mark_safe(out.getvalue().decode("ascii"))  # noqa: S308  # nosec B308, B703
 
 
-def _grouped_secret(device: TOTPDevice) -> str:
+def _grouped_secret(device: AuthenticatorApp) -> str:
     key = base64.b32encode(device.bin_key).decode("ascii")
     return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
 
@@ -175,13 +196,13 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
     # the person proves they still hold their authenticator app.
     form = AuthenticatorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = services.totp_confirmed_device(user=request.user)
-        if device is not None and device.verify_token(form.cleaned_data["code"]):
+        check = second_factor_check(user=request.user, code=form.cleaned_data["code"], authenticator_only=True)
+        if check.device is not None:
             request.session[NEW_BACKUP_CODES] = services.backup_codes_issue(user=request.user)
             return redirect("backup-codes")
-        if _count_failure(request, "backup_codes_code_failed"):
+        if not check.wait_seconds and _count_failure(request, "backup_codes_code_failed"):
             return _locked_out(request)
-        form.add_error("code", "The security code is not correct or has already been used")
+        form.add_error("code", _code_refused(check))
     context = {
         "form": form,
         "new_codes": request.session.pop(NEW_BACKUP_CODES, None) if request.method == "GET" else None,
@@ -226,11 +247,12 @@ def confirm_identity(request: HttpRequest) -> HttpResponse:
     next_url = candidate if safe and candidate.startswith("/") else reverse("home")
     form = SecurityCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if django_otp.match_token(request.user, form.cleaned_data["code"]) is not None:
+        check = second_factor_check(user=request.user, code=form.cleaned_data["code"])
+        if check.device is not None:
             request.session[REAUTHENTICATED_AT] = time.time()
             audit.record(event="reauthenticated", request=request, purpose="before download")
             return redirect(next_url)
-        if _count_failure(request, "reauthentication_failed"):
+        if not check.wait_seconds and _count_failure(request, "reauthentication_failed"):
             return _locked_out(request)
-        form.add_error("code", "The security code is not correct or has already been used")
+        form.add_error("code", _code_refused(check))
     return render(request, "registration/confirm_identity.html", {"form": form, "next_url": next_url})

@@ -9,9 +9,9 @@ from datetime import date
 import pytest
 from django.contrib.auth.hashers import make_password
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from marac.models import Agency, AgencyKind, MaracArea, Membership, Role, User
+from marac.second_factor import AuthenticatorApp
 
 PASSWORD = "correct-horse-battery-7"
 
@@ -42,7 +42,7 @@ def make_person(username: str, role: str, agency: Agency, area: MaracArea, *, en
     user = User.objects.create(username=username, password=_password_hash())
     Membership.objects.create(user=user, agency=agency, area=area, role=role)
     if enrolled:
-        TOTPDevice.objects.create(user=user, name="Phone", confirmed=True)
+        AuthenticatorApp.objects.create(user=user, name="Phone", confirmed=True)
     return user
 
 
@@ -117,7 +117,7 @@ def sign_in_with_both_factors(client, user: User):
     """Sign a person in with both factors, as if they had completed the sign-in pages."""
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     session = client.session
-    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user, confirmed=True).persistent_id
+    session[DEVICE_ID_SESSION_KEY] = AuthenticatorApp.objects.get(user=user, confirmed=True).persistent_id
     session.save()
     return client
 

@@ -4,6 +4,7 @@ events in full and never victims' personal data: events hold none."""
 
 import csv
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -15,6 +16,8 @@ from audit.models import AccessEvent
 from audit.workspace import selectors
 from audit.workspace.access import audit_scope, audited_case_get, audited_person_get
 from audit.workspace.forms import AuditSearchForm
+from audit.workspace.row_views import last_rows_check
+from marac.reauth import reauthentication_redirect, recently_reauthenticated
 
 PAGE_SIZE = 50
 CSV_LIMIT = 50_000
@@ -44,7 +47,11 @@ def _inert(text: str) -> str:
 
 @require_GET
 def audit_export(request: HttpRequest) -> HttpResponse:
-    _, events = audit_scope(request)
+    _, events = audit_scope(request)  # access first: 403 or 404 before asking for a code
+    # The whole log of an area leaves the service here, so, like packs and the data return, a
+    # session left open on a shared computer is not enough: a security code in the last 15 minutes.
+    if not recently_reauthenticated(request):
+        return reauthentication_redirect(request)
     form, found = _searched(request, events)
     if form.is_bound and not form.is_valid():
         # Never "everything" because a filter was mistyped: show the search with its errors.
@@ -96,7 +103,8 @@ def audit_person(request: HttpRequest, username: str) -> HttpResponse:
 @require_GET
 def audit_anomalies(request: HttpRequest) -> HttpResponse:
     _, events = audit_scope(request)
-    response = render(request, "audit/anomalies.html", {"anomalies": selectors.anomalies(events)})
+    context = {"anomalies": selectors.anomalies(events), "guesses_threshold": settings.MARAC_AUDIT_EMERGENCY_GUESSES}
+    response = render(request, "audit/anomalies.html", context)
     # The auditor's home page counts the anomalies since their last visit, which this records.
     audit.record(event=selectors.ANOMALIES_VIEWED, request=request, purpose="anomalies")
     return response
@@ -104,10 +112,10 @@ def audit_anomalies(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def audit_chain(request: HttpRequest) -> HttpResponse:
-    audit_scope(request)
+    _, events = audit_scope(request)
     verdict = verify()
     # Every auditor's home page shows when the chain was last verified, and what was found.
     outcome = AccessEvent.Outcome.ALLOWED if verdict.intact else AccessEvent.Outcome.INTEGRITY_FAILURE
     found = f"{verdict.count} events intact" if verdict.intact else f"broken at event {verdict.broken_at}"
     audit.record(event=selectors.CHAIN_VERIFIED, request=request, purpose=found, outcome=outcome)
-    return render(request, "audit/chain.html", {"verdict": verdict})
+    return render(request, "audit/chain.html", {"verdict": verdict, "rows_checked": last_rows_check(events)})

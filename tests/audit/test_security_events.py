@@ -22,7 +22,7 @@ def test_a_sign_in_and_out_is_logged_without_the_typed_username(client, coordina
         client.post("/sign-in/", {"username": "coordinator", "password": PASSWORD})
         client.post("/sign-in/security-code/", {"code": "000000"})
         clock.shift(2)  # past django-otp's wait after a wrong code
-        client.post("/sign-in/security-code/", {"code": current_code(coordinator.totpdevice_set.get())})
+        client.post("/sign-in/security-code/", {"code": current_code(coordinator.authenticatorapp_set.get())})
         client.post("/sign-out/")
     assert events() == ["sign_in_failed", "password_accepted", "sign_in_failed", "sign_in", "sign_out"]
     assert not AccessEvent.objects.filter(purpose__contains="hunter2").exists()

@@ -2,9 +2,9 @@
 
 import pytest
 from axes.models import AccessAttempt
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from marac.models import Agency, MaracArea, Membership, Role
+from marac.second_factor import AuthenticatorApp
 
 ADMIN_PAGES = [
     "/admin/",
@@ -84,13 +84,15 @@ def test_second_factor_secrets_are_not_in_the_admin(client, sign_in_fully, admin
     sign_in_fully(admin_user)
     assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
     assert client.get("/admin/otp_static/staticdevice/").status_code == 404
+    for model in ("authenticatorapp", "backupcodes", "backupcode"):
+        assert client.get(f"/admin/marac/{model}/").status_code == 404
 
 
 def test_reset_second_factor_makes_the_person_enrol_again(client, sign_in_fully, admin_user, referrer):
     sign_in_fully(admin_user)
     response = client.post("/admin/marac/user/", {"action": "reset_second_factor", "_selected_action": [referrer.pk]})
     assert response.status_code == 302
-    assert not TOTPDevice.objects.filter(user=referrer).exists()
+    assert not AuthenticatorApp.objects.filter(user=referrer).exists()
 
 
 def test_an_administrator_can_unlock_a_locked_account(client, sign_in_fully, admin_user):

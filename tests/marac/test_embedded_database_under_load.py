@@ -50,7 +50,7 @@ CASE_LINK = re.compile(r'href="(/cases/[A-Z0-9-]+/)"')
 MEETING_LINK = re.compile(r'href="(/meetings/\d+/)"')
 
 ADD_PEOPLE = """
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from marac.second_factor import AuthenticatorApp
 from marac.models import Membership, User
 for number in range({count}):
     like = User.objects.get(username={roles!r}[number % {roles_count}])
@@ -59,8 +59,8 @@ for number in range({count}):
     person.save()
     for membership in like.memberships.all():
         Membership.objects.create(user=person, agency=membership.agency, area=membership.area, role=membership.role)
-    device = TOTPDevice.objects.create(user=person, name="Phone", confirmed=True)
-    print("added", person.username, device.key)
+    device = AuthenticatorApp.objects.create(user=person, name="Phone", confirmed=True)
+    print("added", person.username, device.bin_key.hex())
 """
 
 

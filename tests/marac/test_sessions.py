@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 from django.test import Client
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from marac.second_factor import AuthenticatorApp
 from marac.services import second_factor_reset
 from tests.conftest import PASSWORD, sign_in_with_both_factors
 
@@ -69,7 +69,7 @@ def test_resetting_the_second_factor_ends_the_session(client, sign_in_fully, ref
     assert client.get("/").url.startswith("/sign-in/?")
     # Whoever holds the old session cannot set up a new authenticator without the password.
     assert client.get("/sign-in/set-up-security-codes/").url.startswith("/sign-in/?")
-    assert not TOTPDevice.objects.filter(user=referrer).exists()
+    assert not AuthenticatorApp.objects.filter(user=referrer).exists()
 
 
 def test_changing_the_password_ends_the_persons_other_sessions(client, sign_in_fully, referrer):

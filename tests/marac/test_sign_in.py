@@ -4,11 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from demo.management.commands._demo import current_code
 from marac import services
+from marac.second_factor import AuthenticatorApp, BackupCode
 from tests.conftest import PASSWORD
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
@@ -24,7 +23,7 @@ def enter_code(client, code):
 
 
 def device_of(user):
-    return TOTPDevice.objects.get(user=user, confirmed=True)
+    return AuthenticatorApp.objects.get(user=user, confirmed=True)
 
 
 @pytest.fixture
@@ -87,7 +86,7 @@ def test_a_backup_code_works_once(client, coordinator):
 
     enter_password(client, "coordinator")
     assert enter_code(client, codes[0]).status_code == 200
-    assert StaticToken.objects.filter(device__user=coordinator).count() == len(codes) - 1
+    assert BackupCode.objects.filter(device__user=coordinator).count() == len(codes) - 1
 
 
 @pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/", "https:/evil.example", "javascript:alert(1)"])

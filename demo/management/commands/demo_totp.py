@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from demo.management.commands._demo import current_code, refuse_in_production
 from marac.models import User
+from marac.second_factor import AuthenticatorApp
 
 SIGN_IN = "http://127.0.0.1:8000/sign-in/"
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
             raise CommandError("Name the account, for example: make demo-code ACCOUNT=coordinator")
         if not User.objects.filter(username=username).exists():
             raise CommandError(f"There is no account called {username!r}. `make run` prints the demo accounts.")
-        device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
+        device = AuthenticatorApp.objects.filter(user__username=username, confirmed=True).first()
         if device is None:
             raise CommandError(not_enrolled(username))
         self.stdout.write(current_code(device))

@@ -3,6 +3,7 @@ victims' personal data."""
 
 import csv
 import io
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -10,6 +11,7 @@ import time_machine
 from django.test import Client, override_settings
 
 from audit.models import AccessEvent
+from marac.reauth import REAUTHENTICATED_AT
 from tests.conftest import make_case, sign_in_with_both_factors
 
 
@@ -52,8 +54,16 @@ def test_search_by_person_case_and_date(sign_in_fully, auditor, browsed):
     assert "on or after the start date" in bad.content.decode()
 
 
+def with_a_fresh_code(client, *, seconds_ago: float = 0):
+    """As if the person had entered a security code at confirm identity `seconds_ago`."""
+    session = client.session
+    session[REAUTHENTICATED_AT] = time.time() - seconds_ago
+    session.save()
+    return client
+
+
 def test_csv_export_has_the_events_no_victim_data_and_is_logged(sign_in_fully, auditor, browsed):
-    response = sign_in_fully(auditor).get("/audit/export.csv", {"case_reference": browsed.reference})
+    response = with_a_fresh_code(sign_in_fully(auditor)).get("/audit/export.csv", {"case_reference": browsed.reference})
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][:4] == ["sequence", "at", "user", "event"] and len(rows) > 2
     assert "Sarah" not in response.content.decode()
@@ -118,13 +128,15 @@ def test_probes_and_anonymous_failures_reach_the_auditor(sign_in_fully, auditor,
 
 
 def test_the_export_logs_which_filters_not_their_values(sign_in_fully, auditor, browsed):
-    sign_in_fully(auditor).get("/audit/export.csv", {"event": "Sarah Mitchell", "case_reference": browsed.reference})
+    with_a_fresh_code(sign_in_fully(auditor)).get("/audit/export.csv", {"event": "Sarah Mitchell", "case_reference": browsed.reference})
     purpose = AccessEvent.objects.get(event="audit_export").purpose
     assert purpose == "filters: case_reference, event" and "Sarah" not in purpose
 
 
 def test_a_bad_filter_refuses_the_export_instead_of_exporting_everything(sign_in_fully, auditor, browsed):
-    response = sign_in_fully(auditor).get("/audit/export.csv", {"since_day": "31", "since_month": "2", "since_year": "2026"})
+    response = with_a_fresh_code(sign_in_fully(auditor)).get(
+        "/audit/export.csv", {"since_day": "31", "since_month": "2", "since_year": "2026"}
+    )
     assert response["Content-Type"].startswith("text/html") and "must be a real date" in response.content.decode()
     assert not AccessEvent.objects.filter(event="audit_export").exists()
 
@@ -138,7 +150,7 @@ def test_the_export_cannot_carry_a_spreadsheet_formula(sign_in_fully, auditor, r
     """References may start with "-" (the URL allows it): a probe of /cases/-A1-A1/ is logged as
     typed, and must reach the auditor's spreadsheet as text."""
     sign_in_with_both_factors(Client(), referrer).get("/cases/-A1-A1/")
-    response = sign_in_fully(auditor).get("/audit/export.csv", {"event": "case_access_denied"})
+    response = with_a_fresh_code(sign_in_fully(auditor)).get("/audit/export.csv", {"event": "case_access_denied"})
     cells = [row[4] for row in csv.reader(io.StringIO(response.content.decode()))][1:]
     assert cells == ["'-A1-A1"]
 
@@ -188,10 +200,40 @@ def test_a_burst_of_failed_sign_ins_by_nobody_is_shown_not_a_failure(sign_in_ful
 
 
 def test_search_by_case_reference_ignores_letter_case(sign_in_fully, auditor, browsed):
-    client = sign_in_fully(auditor)
+    client = with_a_fresh_code(sign_in_fully(auditor))
     typed = f"  {browsed.reference.lower()} "
     by_case = client.get("/audit/", {"case_reference": typed, "event": "case_read"}).context["page"].object_list
     assert {e.user.username for e in by_case} == {"referrer", "coordinator"}
     exported = client.get("/audit/export.csv", {"case_reference": typed}).content.decode()
     assert browsed.reference in exported
     assert AccessEvent.objects.filter(user=auditor, event="audit_export", purpose="filters: case_reference").exists()
+
+
+@pytest.mark.parametrize("seconds_ago", [None, 16 * 60])
+def test_the_export_without_a_fresh_code_asks_for_one_and_exports_nothing(sign_in_fully, auditor, browsed, seconds_ago):
+    client = sign_in_fully(auditor)
+    if seconds_ago is not None:
+        with_a_fresh_code(client, seconds_ago=seconds_ago)  # a code entered, but too long ago
+    response = client.get("/audit/export.csv", {"case_reference": browsed.reference})
+    assert response.status_code == 302 and response.url.startswith("/account/confirm/?next=")
+    assert "export.csv" in response.url and "case_reference" in response.url  # back to the same export after the code
+    assert not response.content and not AccessEvent.objects.filter(event="audit_export").exists()
+
+
+def test_confirming_identity_then_exporting_works_and_is_logged(sign_in_fully, auditor, browsed):
+    from demo.management.commands._demo import current_code
+    from marac.services import totp_confirmed_device
+
+    client = sign_in_fully(auditor)
+    next_url = client.get("/audit/export.csv").url.split("next=", 1)[1]
+    confirmed = client.post(f"/account/confirm/?next={next_url}", {"code": current_code(totp_confirmed_device(user=auditor))})
+    assert confirmed.url == "/audit/export.csv"
+    response = client.get(confirmed.url)
+    assert response["Content-Type"].startswith("text/csv") and b"sequence,at,user,event" in response.content
+    assert AccessEvent.objects.filter(user=auditor, event="reauthenticated").exists()
+    assert AccessEvent.objects.filter(user=auditor, event="audit_export", purpose="all events").count() == 1
+
+
+def test_a_fresh_code_does_not_open_the_export_to_someone_who_is_not_an_auditor(sign_in_fully, coordinator, browsed):
+    response = with_a_fresh_code(sign_in_fully(coordinator)).get("/audit/export.csv")
+    assert response.status_code == 403 and not AccessEvent.objects.filter(event="audit_export").exists()
