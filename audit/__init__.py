@@ -9,6 +9,8 @@ if TYPE_CHECKING:  # the auth models cannot load while the app registry is filli
     from django.contrib.auth.models import AnonymousUser, _User
     from django.http import HttpRequest
 
+    from audit.rows import RowFact
+
 
 def record(
     *,
@@ -33,3 +35,18 @@ def record_case_reads(*, request: "HttpRequest", reads: Mapping[str, Iterable[st
     from audit.services import access_events_record_reads
 
     access_events_record_reads(request=request, reads=reads, purpose=purpose)
+
+
+def record_rows(
+    *,
+    rows: "Iterable[RowFact]",
+    event: str = "row_written",
+    user: "_User | AnonymousUser | None" = None,
+    request: "HttpRequest | None" = None,
+    purpose: str = "",
+) -> None:
+    """Write each row's version and the digest of its ciphertexts into the chain (ADR 0023), so a
+    row later put back or changed outside the service shows (verify_rows). Ids and digests only."""
+    from audit.services import access_events_record_rows
+
+    access_events_record_rows(rows=rows, event=event, user=user, request=request, purpose=purpose)

@@ -1,9 +1,10 @@
 """The hash chain over access events.
 
 hash = SHA-256 of a canonical JSON serialisation of the event's content (sequence, time in UTC to
-the microsecond, user id, event, case reference, fields, purpose, outcome, client address) and
-the previous event's hash. The first event's previous hash is 64 zeros. Sequences run 1, 2, 3...
-without gaps, so a deleted event shows as a gap even if the links around it were rewritten.
+the microsecond, user id, event, case reference, fields, purpose, outcome, client address), the
+previous event's hash and, for a row event only (ADR 0023), the row's model, id, version and
+digest. The first event's previous hash is 64 zeros. Sequences run 1, 2, 3... without gaps, so
+a deleted event shows as a gap even if the links around it were rewritten.
 
 Who links a new event (ADR 0013): on PostgreSQL, the database, in a BEFORE INSERT trigger that
 holds a transaction-level advisory lock (audit migration 0003), so an append is one statement; on
@@ -25,6 +26,10 @@ from audit.models import AccessEvent
 
 GENESIS = "0" * 64
 CONTENT = ("sequence", "at", "user_id", "event", "case_reference", "fields", "purpose", "outcome", "client_ip", "previous_hash")
+# A row event (ADR 0023) also hashes the row it records, after the rest; any other event, and
+# every event written before rows were recorded, hashes CONTENT alone, as it always did.
+ROW = ("row_model", "row_id", "row_version", "row_digest")
+HASHED = CONTENT + ROW
 AT = CONTENT.index("at")
 RETRIES = 5
 # json.dumps(content, separators=(",", ":"), ensure_ascii=True), without building an encoder for
@@ -36,6 +41,8 @@ def canonical(values: dict) -> bytes:
     """A JSON array of the content in CONTENT's fixed order: as unambiguous as a sorted object,
     and cheaper to build, which matters when verifying millions of events."""
     content = [values[name] for name in CONTENT]
+    if values.get("row_model") is not None:
+        content += [values[name] for name in ROW]
     if not isinstance(content[AT], str):  # PostgreSQL's verification reads it already formatted
         content[AT] = content[AT].astimezone(UTC).isoformat(timespec="microseconds")
     return _json_array(content).encode("ascii")
@@ -59,14 +66,15 @@ def append(events: list[AccessEvent]) -> None:
 # VALUES (the cheapest statement to plan); several go as one array per column, ordered by
 # `position`, so the SQL text never changes and a fifty-case list still costs one round trip.
 # The table and column names are the model's own, not input; every value is a parameter.
-SENT = "at, user_id, event, case_reference, fields, purpose, outcome, client_ip"
+SENT = "at, user_id, event, case_reference, fields, purpose, outcome, client_ip, row_model, row_id, row_version, row_digest"
 LINKED = "RETURNING id, sequence, previous_hash, hash"
 TABLE = AccessEvent._meta.db_table
-INSERT_ONE = f"INSERT INTO {TABLE} ({SENT}) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s) {LINKED}"  # noqa: S608  # nosec B608
+INSERT_ONE = f"INSERT INTO {TABLE} ({SENT}) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s) {LINKED}"  # noqa: S608  # nosec B608
 INSERT_MANY = (
     f"INSERT INTO {TABLE} ({SENT}) SELECT {SENT.replace('fields', 'fields::jsonb')} "  # noqa: S608  # nosec B608
-    "FROM unnest(%s::timestamptz[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
-    "WITH ORDINALITY AS sent(at, user_id, event, case_reference, fields, purpose, outcome, client_ip, position) "
+    "FROM unnest(%s::timestamptz[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
+    "%s::text[], %s::bigint[], %s::integer[], %s::text[]) "
+    f"WITH ORDINALITY AS sent({SENT}, position) "
     f"ORDER BY position {LINKED}"
 )
 
@@ -84,6 +92,10 @@ def _append_linked_by_database(events: list[AccessEvent]) -> None:
             event.purpose,
             event.outcome,
             event.client_ip,
+            event.row_model,
+            event.row_id,
+            event.row_version,
+            event.row_digest,
         )
         for event in events
     ]
@@ -120,7 +132,7 @@ def _link(events: list[AccessEvent]) -> None:
     for event in events:
         sequence += 1
         event.sequence, event.previous_hash = sequence, previous
-        event.hash = previous = event_hash({name: getattr(event, name) for name in CONTENT})
+        event.hash = previous = event_hash({name: getattr(event, name) for name in HASHED})
 
 
 @dataclass(frozen=True)
@@ -152,13 +164,13 @@ def verify(chunk_size: int = 20000) -> Verdict:
 # The time as the canonical form writes it (the linking trigger's own expression, built into
 # PostgreSQL): parsing every timestamp in Python took a third of a PostgreSQL verification.
 AT_IN_UTC = RawSQL("to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '+00:00'", [])
-WITHOUT_AT = [name for name in CONTENT if name != "at"]
+WITHOUT_AT = [name for name in HASHED if name != "at"]
 
 
 def _in_order(chunk_size: int) -> Iterator[dict[str, Any]]:
     events = AccessEvent.objects.order_by("sequence")
     if connection.vendor != "postgresql":
-        yield from events.values(*CONTENT, "hash").iterator(chunk_size=chunk_size)
+        yield from events.values(*HASHED, "hash").iterator(chunk_size=chunk_size)
         return
     for row in events.values(*WITHOUT_AT, "hash", at_in_utc=AT_IN_UTC).iterator(chunk_size=chunk_size):
         row["at"] = row.pop("at_in_utc")

@@ -18,10 +18,10 @@ if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
 from _harness import report, test_database
 from django.db import connection
 from django.test import Client
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
 from marac.models import Agency, AgencyKind, MaracArea, Membership, Role, User
+from marac.second_factor import AuthenticatorApp
 from referrals import views as case_views
 from referrals.services import case_create
 from tests.conftest import sign_in_with_both_factors
@@ -32,7 +32,7 @@ area = MaracArea.objects.create(name="Bench", short_code="BEN")
 agency = Agency.objects.create(name="Bench IDVA", kind=AgencyKind.IDVA)
 coordinator = User.objects.create(username="bench_coordinator")
 Membership.objects.create(user=coordinator, agency=agency, area=area, role=Role.COORDINATOR)
-TOTPDevice.objects.create(user=coordinator, name="bench", confirmed=True)
+AuthenticatorApp.objects.create(user=coordinator, name="bench", confirmed=True)
 case = case_create(
     area=area,
     referring_agency=agency,

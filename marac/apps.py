@@ -28,6 +28,16 @@ class MaracConfig(AppConfig):
         pre_create_historical_record.connect(copy_ciphertext_to_history, dispatch_uid="marac_history_ciphertext")
         pre_create_historical_record.connect(_history_client_address, dispatch_uid="marac_history_client_ip")
 
+        from django.db.models.signals import post_delete
+
+        from marac.security.row_versions import encrypted_models, row_deleted
+
+        # Framework glue: a record holding victim data removed through Django leaves a chain
+        # entry, so verify_rows does not name it missing (ADR 0023). Per model, never for every
+        # model: a receiver with no sender would stop Django's fast deletes everywhere.
+        for model in encrypted_models():
+            post_delete.connect(row_deleted, sender=model, dispatch_uid=f"marac_row_deleted_{model._meta.label_lower}")
+
         from axes.signals import user_locked_out
 
         import audit

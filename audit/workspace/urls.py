@@ -2,7 +2,7 @@ from django.urls import path, register_converter
 from django.urls.converters import StringConverter
 
 import referrals.urls  # noqa: F401  registers the case_ref converter
-from audit.workspace import views
+from audit.workspace import row_views, views
 
 
 class Username(StringConverter):
@@ -21,4 +21,5 @@ urlpatterns = [
     path("people/<username:username>/", views.audit_person, name="audit-person"),
     path("anomalies/", views.audit_anomalies, name="audit-anomalies"),
     path("chain/", views.audit_chain, name="audit-chain"),
+    path("chain/rows/", row_views.audit_rows_verify, name="audit-rows"),
 ]

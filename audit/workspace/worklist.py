@@ -26,7 +26,7 @@ def register() -> None:
 
 
 def auditor_work(viewer: Viewer) -> list[WorkItem]:
-    """Five queries: the last visit, the anomalies since (three), the last verification."""
+    """Six queries: the last visit, the anomalies since (four), the last verification."""
     events = selectors.events_in_scope(viewer.areas_for(Role.AUDITOR))
     last_visit = AccessEvent.objects.filter(user=viewer.user, event=selectors.ANOMALIES_VIEWED).aggregate(last=Max("at"))["last"]
     since = max(filter(None, [last_visit, timezone.now() - ANOMALY_WINDOW]))
@@ -39,17 +39,20 @@ def auditor_work(viewer: Viewer) -> list[WorkItem]:
 
 def anomalies_since(events, since) -> int:
     """What the anomalies page lists (selectors.anomalies), counted from `since`: emergency
-    access asked for, out-of-hours case reads, and hours with a burst of refusals or of reads."""
+    access asked for, integrity failures, out-of-hours case reads, hours with a burst of refusals
+    or of reads, and days on which one person seems to guess references through emergency access."""
     recent = events.filter(at__gte=since)
     start, end = settings.MARAC_AUDIT_WORKING_HOURS
     out_of_hours = Q(event="case_read") & ~Q(local_hour__gte=start, local_hour__lt=end)
     single = recent.annotate(local_hour=ExtractHour("at")).aggregate(
-        break_glass=Count("pk", filter=Q(event__in=("break_glass", "break_glass_refused"))),
+        break_glass=Count("pk", filter=Q(event__in=selectors.EMERGENCY_EVENTS)),
+        integrity=Count("pk", filter=Q(outcome=AccessEvent.Outcome.INTEGRITY_FAILURE)),
         out_of_hours=Count("pk", filter=out_of_hours),
     )
     denied = _burst_hours(recent.filter(outcome=AccessEvent.Outcome.DENIED), settings.MARAC_AUDIT_DENIED_BURST)
     reads = _burst_hours(recent.filter(event="case_read"), settings.MARAC_AUDIT_VIEWS_PER_HOUR)
-    return single["break_glass"] + single["out_of_hours"] + denied + reads
+    guessing = len(selectors.emergency_guessing(recent, settings.MARAC_AUDIT_EMERGENCY_GUESSES))
+    return single["break_glass"] + single["integrity"] + single["out_of_hours"] + denied + reads + guessing
 
 
 def _burst_hours(events, threshold: int) -> int:

@@ -25,9 +25,9 @@ from typing import Any, NoReturn, Protocol
 from uuid import UUID
 
 from django import forms
-from django.db import models
+from django.db import models, transaction
 
-from marac.security import crypto
+from marac.security import crypto, row_versions
 from marac.security.datakeys import data_key_bytes
 from marac.security.models import DataKey
 
@@ -281,7 +281,8 @@ def _json_default(value: object) -> str:
 
 class EncryptedModel(models.Model):
     """A model with encrypted fields. Saving re-encrypts every field under a new row version,
-    after checking each stored value still authenticates: tampered data is never re-saved."""
+    after checking each stored value still authenticates: tampered data is never re-saved; and
+    writes the row's version and digest into the audit chain (row_versions, ADR 0023)."""
 
     ENCRYPTION_CASE_PATH = "case"  # attribute leading to the object with `data_key`; "" for self
 
@@ -301,7 +302,12 @@ class EncryptedModel(models.Model):
             update_fields = {*update_fields, "row_version", *(f.attname for f in self.encrypted_fields())}
         self.encrypt_for_write()
         try:
-            super().save(*args, update_fields=update_fields, **kwargs)
+            # The row and its entry in the audit chain commit together (ADR 0023), so a row put
+            # back from a backup shows against the chain. No savepoint: inside a service's
+            # transaction this costs the append's one statement and nothing more.
+            with transaction.atomic(savepoint=False):
+                super().save(*args, update_fields=update_fields, **kwargs)
+                row_versions.row_written(self)
         finally:
             self._marac_pending = None
 
