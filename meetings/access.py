@@ -85,7 +85,7 @@ def meetings_for(viewer: Viewer) -> QuerySet[Meeting]:
 
 def meeting_access_for(viewer: Viewer, pk: int) -> MeetingAccess | None:
     """The meeting and the person's part in it, or None if they have no part in it."""
-    meeting = meetings_for(viewer).select_related("area", "chair", "coordinator").filter(pk=pk).first()
+    meeting = meetings_for(viewer).select_related("area", "chair", "coordinator", "data_key").filter(pk=pk).first()
     if meeting is None:
         return None
     roles = viewer.roles_in(meeting.area_id)
@@ -104,14 +104,27 @@ def meeting_access_for(viewer: Viewer, pk: int) -> MeetingAccess | None:
     )
 
 
+def representative_actions(viewer: Viewer) -> Q:
+    """A representative's actions: their agency's, in an area where they represent it, once the
+    minutes agreeing them are issued, and only from a meeting whose confidentiality statement
+    they accepted for that agency, or that named them as the owner. A colleague's acceptance is
+    not theirs: without their own, an action would show them a case they have no tie to."""
+    mine = Q(pk__in=[])
+    for area_id, agency_id in viewer.pairs_for(Role.AGENCY_REP):
+        accepted = Attendance.objects.filter(user=viewer.user, agency_id=agency_id).values("meeting_id")
+        mine |= Q(
+            case__area_id=area_id, agency_id=agency_id, meeting__status__in=(Meeting.Status.MINUTES_ISSUED, Meeting.Status.CLOSED)
+        ) & (Q(meeting_id__in=accepted) | Q(owner_user=viewer.user))
+    return mine
+
+
 def actions_for(viewer: Viewer) -> QuerySet[Action]:
     """Actions a person tracks: every action in the areas they coordinate or chair, and their own
-    agency's actions in the areas they represent it in once the minutes agreeing them are issued."""
+    agency's actions as representative_actions says."""
     mine = Q(pk__in=[])
     for area_id in viewer.areas_for(Role.COORDINATOR, Role.CHAIR):
         mine |= Q(case__area_id=area_id)
-    for area_id, agency_id in viewer.pairs_for(Role.AGENCY_REP):
-        mine |= Q(case__area_id=area_id, agency_id=agency_id, meeting__status__in=(Meeting.Status.MINUTES_ISSUED, Meeting.Status.CLOSED))
+    mine |= representative_actions(viewer)
     return (
         Action.objects.filter(mine)
         .exclude(case__status=Case.Status.SHREDDED)

@@ -17,7 +17,7 @@ from marac import listing
 from marac.concurrency import StaleRecord, VersionedForm
 from marac.models import Role
 from marac.refusals import refuse
-from marac.security.policy import RedactedView, writable_fields
+from marac.security.policy import RedactedView, Rel, writable_fields
 from meetings import contributions, selectors, services
 from meetings.access import (
     action_get_for_user,
@@ -41,7 +41,7 @@ from meetings.forms import (
     shared_field,
 )
 from meetings.models import Action, CaseMinutes, ResearchReturn
-from meetings.presenters import action_shown, case_at_meeting, reads_of, with_meeting_records
+from meetings.presenters import action_shown, case_at_meeting, reads_of, status_label, with_meeting_records
 from referrals.access import refuse_unless
 from referrals.models import Case
 from referrals.presenters import case_summary
@@ -408,11 +408,13 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
     shown = action_shown(action, relationships)
-    updates = [
-        (u.at, u.by.get_full_name() or u.by.username, u.get_status_display(), RedactedView(u, relationships, "action_update."))
-        for u in action.updates.select_related("case__data_key", "by")
-    ]
+    updates = [_update_shown(u, relationships) for u in action.updates.select_related("case__data_key", "by")]
     response = render(request, "meetings/action_update.html", {"form": form, "action": shown, "updates": updates})
     revealed = shown.view.revealed.union(*(view.revealed for *_, view in updates))
     audit.record_case_reads(request=request, reads={shown.reference: revealed}, purpose=f"action {action.pk}")
     return response
+
+
+def _update_shown(update, relationships: set[Rel]) -> tuple:
+    view = RedactedView(update, relationships, "action_update.")
+    return (update.at, update.by.get_full_name() or update.by.username, status_label(view.status), view)

@@ -11,11 +11,20 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from marac.models import Agency, MaracArea
+from marac.security.datakeys import data_key_create
 from marac.security.fields import EncryptedJSONField, EncryptedModel, EncryptedTextField
+from marac.security.models import DataKey
 from referrals.models import Case, HistoryClientAddress, Referral, case_history
 
 
-class Meeting(models.Model):
+class Meeting(EncryptedModel):
+    """A MARAC meeting. Where it is held can identify a refuge, so the venue (and the observers'
+    names) are encrypted like a case's records, under a data key of the meeting's own: a meeting
+    belongs to no one case (docs/adr/0021)."""
+
+    # The meeting holds its own data key, as a case does (marac.security.fields.data_key_of).
+    ENCRYPTION_CASE_PATH = ""
+
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
         AGENDA_ISSUED = "agenda_issued", "Agenda issued"
@@ -26,7 +35,8 @@ class Meeting(models.Model):
 
     area = models.ForeignKey(MaracArea, on_delete=models.PROTECT, related_name="meetings")
     starts_at = models.DateTimeField(db_index=True)
-    venue = models.CharField(max_length=200, blank=True, help_text="A room, or leave blank for an online meeting.")
+    data_key = models.OneToOneField(DataKey, on_delete=models.PROTECT, related_name="meeting", editable=False)
+    venue = EncryptedTextField(max_length=200, blank=True, help_text="A room, or leave blank for an online meeting.")
     online = models.BooleanField(default=False)
     chair = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     coordinator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -35,9 +45,9 @@ class Meeting(models.Model):
     agenda_issued_at = models.DateTimeField(null=True, blank=True)
     minutes_issued_at = models.DateTimeField(null=True, blank=True)
     # The register (DESIGN 2.4): who chaired on the day (a deputy, if the chair could not come)
-    # and who observed. Professionals' names, never a victim's: plain text, like the venue.
+    # and who observed. Professionals' names, never a victim's, but free text: encrypted, like the venue.
     chaired_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    observers = models.TextField(blank=True, max_length=1000, help_text="Each observer's name and organisation, one a line.")
+    observers = EncryptedTextField(blank=True, max_length=1000, help_text="Each observer's name and organisation, one a line.")
     history = HistoricalRecords(m2m_fields=[invited_agencies], bases=[HistoryClientAddress])
 
     class Meta:
@@ -45,6 +55,11 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area.short_code} MARAC {self.starts_at:%d %b %Y}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.data_key_id is None:  # a new meeting: its key first, bound to its uuid
+            self.data_key = data_key_create(case_uuid=self.uuid)
+        super().save(*args, **kwargs)
 
     @property
     def agenda_issued(self) -> bool:
@@ -250,7 +265,8 @@ class Action(EncryptedModel):
     meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="actions")
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="actions")
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="actions")
-    owner = models.CharField(max_length=120, help_text="The person at the agency who will do it (a worker, not the victim).")
+    # A person's name typed or chosen at the meeting: encrypted under the case's key like the description.
+    owner = EncryptedTextField(max_length=120, help_text="The person at the agency who will do it (a worker, not the victim).")
     # Who `owner` names: one of the agency's people, or a named role. Both blank only for actions
     # brought in from before go-live, whose owner is the text recorded then.
     owner_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

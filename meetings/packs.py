@@ -25,7 +25,7 @@ from marac.security.documents import fingerprint
 from meetings import selectors
 from meetings.access import MeetingAccess
 from meetings.models import AgencyAttendance, Attendance, Decision
-from meetings.presenters import carried_over_for, case_at_meeting, reads_of, with_meeting_records
+from meetings.presenters import carried_over_for, case_at_meeting, reads_of, windows_closing_for, with_meeting_records
 
 KINDS = {"agenda": "agenda", "pack": "meeting pack", "minutes": "minutes", "actions": "action extract"}
 # Stands in for the day in the HTML that is hashed. An element, so text anyone typed (escaped on
@@ -72,7 +72,8 @@ def pack_for(access: MeetingAccess, kind: str, *, today: date | None = None) -> 
         "meeting": meeting,
         "rows": rows,
         "carried_over": carried,
-        "closing": selectors.windows_closing(meeting),
+        "closing": windows_closing_for(access),
+        "shows_closing": access.minutes,
         "decisions": dict(Decision.choices),
         "pdf_static": STATIC_BASE,
         "attendances": Attendance.objects.filter(meeting=meeting, present=True).select_related("user", "agency"),

@@ -9,8 +9,8 @@ from datetime import date, datetime
 from django.db.models import Q
 from django.utils import timezone
 
-from marac.security.policy import RedactedView, Rel
-from meetings.access import MeetingAccess, with_own_agency
+from marac.security.policy import WITHHELD, RedactedView, Rel, Withheld
+from meetings.access import MeetingAccess, representative_actions, with_own_agency
 from meetings.models import Action, AgendaItem, CaseMinutes, Decision, Meeting, MinutesAddendum, ResearchReturn
 from referrals.access import relationships_to_case
 from referrals.rules import CRITERION_LABELS
@@ -33,15 +33,16 @@ class ActionShown:
     reference: str
     agency: str
     agency_id: int
-    owner: str
+    owner: str | Withheld
     due_on: date
-    status: str
-    status_label: str
+    status: str | Withheld
+    status_label: str | Withheld
     agreed_on: date
     view: RedactedView
 
     @property
     def overdue(self) -> bool:
+        # Withheld status: whether it is done is content too, so it is never called overdue.
         return self.status in Action.INCOMPLETE and self.due_on < timezone.localdate()
 
 
@@ -54,7 +55,7 @@ class AddendumShown:
 
 @dataclass(frozen=True)
 class MinutesShown:
-    decisions: list[str]
+    decisions: list[str] | Withheld
     view: RedactedView
     addenda: list[AddendumShown]
 
@@ -108,19 +109,41 @@ def case_at_meeting(item: AgendaItem, access: MeetingAccess) -> CaseAtMeeting:
 
 
 def action_shown(action: Action, relationships: set[Rel]) -> ActionShown:
+    """An action with its text, owner and status through the field policy: which agency owns it
+    and when it is due identify nobody; who owns it and how far it has got are the case's content."""
+    view = RedactedView(action, relationships, "action.")
+    status = view.status
     return ActionShown(
         pk=action.pk,
         case_id=action.case_id,
         reference=action.case.reference,
         agency=action.agency.name,
         agency_id=action.agency_id,
-        owner=action.owner,
+        owner=view.owner,
         due_on=action.due_on,
-        status=action.status,
-        status_label=action.get_status_display(),
+        status=status,
+        status_label=status_label(status),
         agreed_on=timezone.localtime(action.meeting.starts_at).date(),
-        view=RedactedView(action, relationships, "action."),
+        view=view,
     )
+
+
+def status_label(status: str | Withheld) -> str | Withheld:
+    return WITHHELD if isinstance(status, Withheld) else Action.Status(status).label
+
+
+def decision_labels(view: RedactedView) -> list[str] | Withheld:
+    """The minutes' decisions as words, or Withheld for a reader the policy does not let read them."""
+    codes = view.decisions
+    if isinstance(codes, Withheld):
+        return codes
+    labels = dict(Decision.choices)
+    return [labels.get(code, code) for code in codes]
+
+
+def minutes_shown(minutes: CaseMinutes, relationships: set[Rel], addenda: list[AddendumShown]) -> MinutesShown:
+    view = RedactedView(minutes, relationships, "minutes.")
+    return MinutesShown(decision_labels(view), view, addenda)
 
 
 def with_meeting_records(
@@ -147,14 +170,11 @@ def with_meeting_records(
         for r in research
     ]
     if minutes is not None:
-        labels = dict(Decision.choices)
         addenda_shown = [
             AddendumShown(a.added_at, a.added_by.get_full_name() or a.added_by.username, RedactedView(a, row.relationships, "addendum."))
             for a in addenda
         ]
-        row.minutes = MinutesShown(
-            [labels.get(d, d) for d in minutes.decisions], RedactedView(minutes, row.relationships, "minutes."), addenda_shown
-        )
+        row.minutes = minutes_shown(minutes, row.relationships, addenda_shown)
     row.actions = [action_shown(a, with_own_agency(row.relationships, access.rep_agencies, a.agency_id)) for a in actions]
     return row
 
@@ -187,15 +207,14 @@ def case_meeting_history(case, relationships: set[Rel]) -> list[HeardAt]:
     for action in Action.objects.filter(issued, case=case).select_related("case__data_key", "agency", "meeting__area"):
         actions.setdefault(action.meeting_id, []).append(action)
         meetings[action.meeting_id] = action.meeting
-    labels = dict(Decision.choices)
     history = []
     for meeting in sorted(meetings.values(), key=lambda m: m.starts_at):
         record = minutes.get(meeting.pk)
         shown = None
         if record is not None:
-            shown = MinutesShown(
-                [labels.get(d, d) for d in record.decisions],
-                RedactedView(record, relationships, "minutes."),
+            shown = minutes_shown(
+                record,
+                relationships,
                 [
                     AddendumShown(
                         a.added_at, a.added_by.get_full_name() or a.added_by.username, RedactedView(a, relationships, "addendum.")
@@ -225,13 +244,25 @@ def history_views(history: list[HeardAt]) -> list[RedactedView]:
 
 def carried_over_for(access: MeetingAccess) -> list[ActionShown]:
     """Incomplete actions from earlier meetings: all of them for the coordinator and chair; for a
-    representative only those on cases they are tied to or owned by their agency, so the list
-    names no other case."""
+    representative only those on cases they are tied to, or their agency's that their tracker
+    holds (representative_actions: from a meeting whose statement they accepted, or naming them),
+    so the list names no other case."""
     from meetings.selectors import carried_over_actions
 
+    tracked = set() if access.minutes else set(Action.objects.filter(representative_actions(access.viewer)).values_list("pk", flat=True))
     shown = []
     for action in carried_over_actions(access.meeting):
-        relationships = with_own_agency(relationships_to_case(access.viewer, action.case), access.rep_agencies, action.agency_id)
-        if access.minutes or relationships:
-            shown.append(action_shown(action, relationships))
+        tied = relationships_to_case(access.viewer, action.case)
+        if access.minutes or tied or action.pk in tracked:
+            shown.append(action_shown(action, with_own_agency(tied, access.rep_agencies, action.agency_id)))
     return shown
+
+
+def windows_closing_for(access: MeetingAccess) -> list:
+    """The cases whose repeat window closes soon, for the coordinator and chair only. The list is
+    drawn from every open case in the area, heard at this meeting or not, declined referrals
+    included: only the area's coordinator and chair are tied to all of those, so a
+    representative, even one who accepted the statement, is shown none of it."""
+    from meetings.selectors import windows_closing
+
+    return windows_closing(access.meeting) if access.minutes else []

@@ -29,7 +29,7 @@ from meetings.forms import (
 )
 from meetings.models import AgencyAttendance
 from meetings.packs import KINDS, may_have
-from meetings.presenters import carried_over_for, case_at_meeting, reads_of
+from meetings.presenters import carried_over_for, case_at_meeting, reads_of, windows_closing_for
 from meetings.tasks import render_pack
 from referrals.access import case_get_for_user
 
@@ -62,7 +62,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     viewer = request.viewer
     if not viewer.has_role(Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP):
         refuse(request, status=403, event="meeting_access_denied", purpose="meeting list")
-    meetings = meetings_for(viewer).select_related("area").order_by("-starts_at")[:100]
+    meetings = meetings_for(viewer).select_related("area", "data_key").order_by("-starts_at")[:100]  # the key: venues are encrypted
     return render(request, "meetings/meeting_list.html", {"meetings": meetings, "can_schedule": viewer.has_role(Role.COORDINATOR)})
 
 
@@ -174,7 +174,7 @@ def _detail(request: HttpRequest, access: MeetingAccess, *, errors: list[str] | 
     if access.sees_cases:
         context["rows"] = [case_at_meeting(item, access) for item in selectors.agenda(meeting)]
         context["carried_over"] = carried_over_for(access)
-        context["closing"] = selectors.windows_closing(meeting)
+        context["closing"] = windows_closing_for(access)
         context["removed"] = selectors.removed_items(meeting) if access.manages else []
         context["returned"] = _returns_by_case(meeting) if access.minutes else {}
         context["waiting"] = len(selectors.referrals_for_agenda(meeting)) if access.manages else 0

@@ -20,6 +20,7 @@ from marac import worklist
 from marac.models import Role
 from marac.viewer import Viewer
 from marac.worklist import WorkItem
+from meetings.access import representative_actions
 from meetings.models import Action, AgendaItem, Attendance, Meeting, ResearchReturn
 from meetings.selectors import cutoff_for
 from referrals.access import referrer_scope
@@ -193,10 +194,8 @@ def representative_work(viewer: Viewer) -> list[WorkItem]:
     today = timezone.localdate()
     statements = statements_to_accept(viewer, pairs)
     research, _ = by_agency(research_missing(rep_research_scope(pairs)))
-    actions = Q(pk__in=[])
-    for area_id, agency_id in pairs:
-        # As meetings.access.actions_for: their agency's actions once the minutes agreeing them are issued.
-        actions |= Q(case__area_id=area_id, agency_id=agency_id, meeting__status__in=HELD)
+    # As the tracker shows them (meetings.access.actions_for), so the count and the list agree.
+    actions = representative_actions(viewer)
     return [
         WorkItem("Confidentiality statements to accept", statements, reverse("meeting-list"), "meetings whose agenda you cannot open yet"),
         WorkItem("Research due", research, reverse("meeting-list"), "cases on issued agendas with no research from your agency"),

@@ -298,7 +298,7 @@ def test_minutes_and_actions_follow_a_transferred_case_to_its_new_area(
 ):
     from marac.models import Role
     from meetings import services as meetings
-    from referrals import services
+    from referrals import transfers
     from tests.conftest import make_person
 
     advance(meeting=rep_accepted, by=chair)
@@ -321,8 +321,9 @@ def test_minutes_and_actions_follow_a_transferred_case_to_its_new_area(
         due_on=date.today() + timedelta(days=5),
         by=chair,
     )
-    services.case_transfer(case=case_a, to_area=other_area, reason="victim_moved", by=coordinator)
     their_coordinator = make_person("cha_coordinator", Role.COORDINATOR, police, other_area)
+    offer = transfers.transfer_offer(case=case_a, to_area=other_area, reason="victim_moved", by=coordinator)
+    transfers.transfer_accept(offer=offer, agency=None, by=their_coordinator)
     page = sign_in_fully(their_coordinator).get(f"/cases/{case_a.reference}/").content.decode()
     assert "Stalking at work" in page and "Flag the address" in page and "Disclosure scheme" in page
     event = AccessEvent.objects.filter(user=their_coordinator, event="case_read", case_reference=case_a.reference).get()

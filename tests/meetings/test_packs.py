@@ -8,11 +8,11 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AccessEvent
 from demo.management.commands._demo import current_code
 from marac import pdf
+from marac.second_factor import AuthenticatorApp
 from marac.viewer import Viewer
 from meetings import services as meetings
 from meetings.access import meeting_access_for
@@ -117,7 +117,7 @@ def test_downloading_needs_a_fresh_security_code_and_is_logged(heard, agency_rep
     response = client.get(url)
     assert response.status_code == 302 and response.url.startswith("/account/confirm/?next=")
     assert not AccessEvent.objects.filter(event="pdf_download").exists()
-    code = current_code(TOTPDevice.objects.get(user=agency_rep))
+    code = current_code(AuthenticatorApp.objects.get(user=agency_rep))
     assert client.post(response.url, {"code": code}).url == url
     download = client.get(url)
     assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
@@ -133,7 +133,7 @@ def test_the_confirm_page_only_returns_to_this_site(agency_rep, client):
     from tests.conftest import sign_in_with_both_factors
 
     sign_in_with_both_factors(client, agency_rep)
-    code = current_code(TOTPDevice.objects.get(user=agency_rep))
+    code = current_code(AuthenticatorApp.objects.get(user=agency_rep))
     assert client.post("/account/confirm/?next=https://evil.example/", {"code": code}).url == "/"
 
 

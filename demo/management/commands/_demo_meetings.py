@@ -23,6 +23,8 @@ MINUTES = {
     "decisions": ["mappa", "dvds"],
     "decision_notes": "MAPPA referral by the police today; the disclosure application is to confirm his history.",
 }
+# Encrypted under the meeting's own key: a venue can identify a refuge (test_raw_dumps looks for it).
+VENUE = "Coalville Police Station, meeting room 2"
 ACTIONS = [  # agency, owner, what, due in days from the meeting, final status, progress note
     (
         "Leicestershire Police",
@@ -97,7 +99,7 @@ def _past_meeting(area, agencies, people) -> None:
         meeting = meetings.meeting_schedule(
             area=area,
             starts_at=held,
-            venue="Coalville Police Station, meeting room 2",
+            venue=VENUE,
             online=False,
             chair=chair,
             coordinator=coordinator,
@@ -172,7 +174,7 @@ def _upcoming_meeting(area, agencies, people) -> None:
     meeting = meetings.meeting_schedule(
         area=area,
         starts_at=starts,
-        venue="Coalville Police Station, meeting room 2",
+        venue=VENUE,
         online=True,
         chair=chair,
         coordinator=coordinator,

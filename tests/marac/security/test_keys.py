@@ -146,22 +146,23 @@ def test_no_key_material_in_the_repository_or_migrations():
         assert not BASE64_KEY.search(data), f"{path} holds something shaped like a 256-bit key"
 
 
-def test_shredding_blanks_the_one_free_text_field_kept_in_clear(case_a, case_b, referrer):
+def test_shredding_makes_the_preferred_language_unreadable_live_and_in_history(case_a, case_b, referrer):
+    """The language is typed by hand, so it can hold anything: encrypted under the case's key
+    (ADR 0021), never in clear, and gone with the key."""
     from referrals.models import Victim
     from referrals.services import case_shred, victim_update
 
+    typed = "Tigrinya - only via sister Senait 07700 900999"
     for case in (case_a, case_b):
         victim = Victim.objects.select_related("case__data_key").get(case=case)
-        victim_update(
-            victim=victim,
-            changes={"language": "Tigrinya - only via sister Senait 07700 900999"},
-            expected_version=victim.row_version,
-            by=referrer,
-        )
+        victim_update(victim=victim, changes={"language": typed}, expected_version=victim.row_version, by=referrer)
+    stored = list(Victim.objects.values_list("language", flat=True)) + list(Victim.history.values_list("language", flat=True))
+    assert not any(b"Tigrinya" in bytes(value) for value in stored)  # never in clear, live or in history
     case_shred(case=case_a, by=None)
-    assert set(Victim.history.filter(case_id=case_a.pk).values_list("language", flat=True)) == {""}
-    assert Victim.objects.filter(case=case_a).values_list("language", flat=True).get() == ""
-    assert Victim.objects.filter(case=case_b).values_list("language", flat=True).get().startswith("Tigrinya")  # others untouched
+    for row in [Victim.objects.get(case=case_a), *Victim.history.filter(case_id=case_a.pk)]:
+        with pytest.raises(DataKeyShredded):
+            row.language  # noqa: B018  # reading it is the test
+    assert Victim.objects.get(case=case_b).language == typed  # others untouched
 
 
 def test_a_key_shredded_while_rotation_runs_stays_shredded(case_a, case_b, monkeypatch):
