@@ -13,6 +13,16 @@ BEAT_SCHEDULE = {
         "task": "referrals.tasks.end_expired_break_glass_grants",
         "schedule": crontab(minute="*/5"),
     },
+    # Asks for emergency access in another area that nobody decided within a day lapse, logged.
+    "lapse-stale-emergency-requests": {
+        "task": "referrals.tasks.lapse_stale_emergency_requests",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Every record holding victim data compared with the audit chain, each night (ADR 0023).
+    "verify-rows": {
+        "task": "marac.tasks.verify_rows",
+        "schedule": crontab(minute=30, hour=2),
+    },
     # Stored meeting packs past their keep-until date are removed; every meeting with an agenda or
     # minutes out has its packs checked against the records, stale ones emptied and re-rendered.
     # A safety net behind the changes that queue packs as they happen.

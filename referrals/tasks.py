@@ -3,9 +3,10 @@
 from django.db import transaction
 from django.utils import timezone
 
-import audit
 from marac.celery import app
-from referrals.models import BreakGlassGrant
+from referrals import emergency
+from referrals.emergency import LAPSE_AFTER
+from referrals.models import BreakGlassGrant, EmergencyAccessRequest
 
 
 @app.task
@@ -13,18 +14,14 @@ def end_expired_break_glass_grants() -> int:
     """End every emergency-access grant past its expiry, each ending an access event for auditors.
     Access already stops at expiry (referrals.access); this makes the end a recorded fact. Safe to
     run late or twice: a grant is ended once."""
-    ended = 0
     with transaction.atomic():
-        expired = (
-            BreakGlassGrant.objects.select_for_update(of=("self",))
-            .filter(ended_at=None, expires_at__lte=timezone.now())
-            .select_related("case")
-        )
-        for grant in expired:
-            grant.ended_at = timezone.now()
-            grant.save(update_fields=["ended_at"])
-            audit.record(
-                event="break_glass_ended", user=grant.user, case_reference=grant.case.reference, purpose=f"expired; reason {grant.reason}"
-            )
-            ended += 1
-    return ended
+        return emergency.grants_end(BreakGlassGrant.objects.filter(expires_at__lte=timezone.now()), why="expired")
+
+
+@app.task
+def lapse_stale_emergency_requests() -> int:
+    """Lapse every ask for emergency access still waiting a day after it was made, each lapse an
+    access event. Asks are already shown, and refused a decision, as lapsed from that moment
+    (referrals.emergency.shown_status); this makes it a recorded fact. Safe to run late or twice."""
+    with transaction.atomic():
+        return emergency.asks_lapse(EmergencyAccessRequest.objects.filter(requested_at__lte=timezone.now() - LAPSE_AFTER))

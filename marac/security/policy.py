@@ -23,6 +23,8 @@ class Rel(StrEnum):
     MEETING_REP = "meeting_rep"  # represents an agency invited to the meeting hearing it
     AUDITOR = "auditor"  # audits the area: sees that records exist and who read them, never their content
     BREAK_GLASS = "break_glass"  # time-limited emergency access, flagged for auditors
+    # Emergency access an approver extended, with a coded reason, to the current address and phone.
+    BREAK_GLASS_EXTENDED = "break_glass_extended"
     # Works for the agency that wrote or owns this one record (a research return, an action).
     # Not a tie to the case: it is added only for that record, never to the case's other data.
     OWN_AGENCY = "own_agency"
@@ -43,9 +45,13 @@ def rule(read: set[Rel], write: set[Rel]) -> FieldRule:
 CASE_OWNERS = {Rel.REFERRER, Rel.COORDINATOR}
 MEETING = CASE_OWNERS | {Rel.CHAIR, Rel.MEETING_REP}
 
-# Break-glass reads who the person is and how to reach them, never their safe contact details.
-IDENTITY = rule(read=MEETING | {Rel.BREAK_GLASS}, write=CASE_OWNERS)
-CONTACT = rule(read=CASE_OWNERS | {Rel.CHAIR, Rel.BREAK_GLASS}, write=CASE_OWNERS)
+# Emergency access reads at most what a meeting representative who accepted the confidentiality
+# statement reads: who the person is, never where she lives (ADR 0020). Only a grant its approver
+# extended, with a recorded reason, reads the current address and phone; none reads safe contact
+# details (tests/referrals/test_field_policy_matrix.py).
+BREAK_GLASS_ANY = {Rel.BREAK_GLASS, Rel.BREAK_GLASS_EXTENDED}
+IDENTITY = rule(read=MEETING | BREAK_GLASS_ANY, write=CASE_OWNERS)
+CONTACT = rule(read=CASE_OWNERS | {Rel.CHAIR, Rel.BREAK_GLASS_EXTENDED}, write=CASE_OWNERS)
 # Safe contact details are the most restricted: a leaked safe address can get someone killed.
 SAFE_CONTACT = rule(read=CASE_OWNERS, write=CASE_OWNERS)
 # Where a child goes to school is how an abuser finds them: the case owners and the chair only,
@@ -110,10 +116,13 @@ POLICY: dict[str, dict[str, FieldRule]] = {
     "referrals.casestatuschange": {"note": DECISION},
     "referrals.incident": {"summary": INCIDENT},
     "meetings.researchreturn": {"facts": RESEARCH, "opinion": RESEARCH, "not_shared": RESEARCH_NOT_SHARED},
-    "meetings.caseminutes": {"information_shared": MINUTES, "risks": MINUTES, "decision_notes": MINUTES},
+    # The decisions are codes (the reports count them in SQL) but still the meeting's content
+    # about one case: the meeting reads them, an auditor never does.
+    "meetings.caseminutes": {"information_shared": MINUTES, "risks": MINUTES, "decisions": MINUTES, "decision_notes": MINUTES},
     "meetings.minutesaddendum": {"text": MINUTES},
-    "meetings.action": {"description": ACTION},
-    "meetings.actionupdate": {"note": ACTION_PROGRESS},
+    # Who owns an action and how far it has got say as much about the case as what it is.
+    "meetings.action": {"description": ACTION, "owner": ACTION, "status": ACTION_PROGRESS},
+    "meetings.actionupdate": {"note": ACTION_PROGRESS, "status": ACTION_PROGRESS},
 }
 
 

@@ -16,9 +16,11 @@ def test_every_scheduled_job_names_a_registered_task():
     app.loader.import_default_modules()  # what a worker does at start: every app's tasks.py
     missing = [entry["task"] for entry in BEAT_SCHEDULE.values() if entry["task"] not in app.tasks]
     assert not missing
-    assert {"referrals.tasks.end_expired_break_glass_grants", "meetings.tasks.tidy_stored_packs"} <= {
-        entry["task"] for entry in BEAT_SCHEDULE.values()
-    }
+    assert {
+        "referrals.tasks.end_expired_break_glass_grants",
+        "referrals.tasks.lapse_stale_emergency_requests",
+        "meetings.tasks.tidy_stored_packs",
+    } <= {entry["task"] for entry in BEAT_SCHEDULE.values()}
 
 
 def test_expired_sessions_are_cleared_and_live_ones_kept(db):

@@ -7,11 +7,12 @@ from datetime import date
 import pytest
 
 from audit.models import AccessEvent
+from marac.models import Role
 from marac.security.policy import POLICY
 from marac.viewer import Viewer
-from referrals import services
+from referrals import emergency
 from referrals.forms import EDITABLE, VictimForm, victim_edits
-from tests.conftest import grant_hearing, make_case
+from tests.conftest import grant_hearing, make_case, make_person
 
 MARKERS = {
     "name": "Name Marker",
@@ -64,21 +65,42 @@ EXPECTED_READ = {
     "chair": IDENTITY | CONTACT,
     "meeting_rep": IDENTITY,
     "auditor": set(),
-    "break_glass": IDENTITY | CONTACT,
+    # Emergency access reads at most what a meeting representative reads (ADR 0020) ...
+    "break_glass": IDENTITY,
+    "break_glass_own_area": IDENTITY,
+    # ... unless its approver extended it, with a reason, to the current address and phone; never more.
+    "break_glass_extended": IDENTITY | CONTACT,
 }
-EXPECTED_WRITE = {"referrer": ALL, "coordinator": ALL, "chair": set(), "meeting_rep": set(), "auditor": set(), "break_glass": set()}
+EXPECTED_WRITE = {
+    "referrer": ALL,
+    "coordinator": ALL,
+    "chair": set(),
+    "meeting_rep": set(),
+    "auditor": set(),
+    "break_glass": set(),
+    "break_glass_own_area": set(),
+    "break_glass_extended": set(),
+}
 PERSONA = {
     "referrer": "referrer",
     "coordinator": "coordinator",
     "chair": "chair",
     "meeting_rep": "agency_rep",
     "auditor": "auditor",
-    "break_glass": "unrelated",
+    "break_glass": "unrelated",  # works in another area: the case area's coordinator approves
+    "break_glass_extended": "unrelated",
+    "break_glass_own_area": "colleague_elsewhere_in_the_area",
 }
 
 
 def shown(field: str) -> str:
     return SHOWN_AS.get(field, MARKERS[field])
+
+
+@pytest.fixture
+def colleague_elsewhere_in_the_area(area, police):
+    """Refers for another agency in the case's area: no tie to the case, so self-service there."""
+    return make_person("colleague", Role.REFERRER, police, area)
 
 
 @pytest.fixture
@@ -92,8 +114,12 @@ def reader(request, sign_in_fully, marked_case):
         user = request.getfixturevalue(PERSONA[role])
         if role == "meeting_rep":
             grant_hearing(user, marked_case)
-        if role == "break_glass":
-            services.break_glass(viewer=Viewer.of(user), reference=marked_case.reference, reason="emergency")
+        if role.startswith("break_glass"):
+            ask = emergency.emergency_access_ask(viewer=Viewer.of(user), reference=marked_case.reference, reason="emergency").ask
+            if ask.status == ask.Status.PENDING:
+                approver = Viewer.of(request.getfixturevalue("coordinator"))
+                extension = "visit_now" if role == "break_glass_extended" else ""
+                emergency.emergency_request_decide(ask=ask, approve=True, extension_reason=extension, viewer=approver)
         return user, sign_in_fully(user)
 
     return as_role
