@@ -1,6 +1,7 @@
 """Synthetic hearings in bulk, encrypted like real records, for the figures' tests and for
 benchmarks at national scale (`manage.py seed_scale`). Development and test only: rows are
-written with bulk_create, so no history rows and no access events, which real work never skips.
+written with bulk_create, so no history rows and no access events, which real work never skips;
+each encrypted row's version and digest still go into the audit chain, in bulk (ADR 0023).
 """
 
 import random
@@ -11,14 +12,16 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from marac.models import Agency, MaracArea, User
+from marac.models import Agency, MaracArea, Membership, Role, User
 from marac.security.datakeys import data_key_new
 from marac.security.models import DataKey
+from marac.security.row_versions import rows_written
 from meetings.models import AgendaItem, Meeting, ReferralListing
 from referrals.checklists import CURRENT
 from referrals.models import (
     AgeBand,
     Case,
+    CaseAllocation,
     EthnicGroup,
     Gender,
     HouseholdMember,
@@ -65,7 +68,16 @@ def bulk_hearings(*, meeting: Meeting, hearings: list[Hearing], agency: Agency, 
             for n, (u, key) in enumerate(zip(uuids, keys, strict=True))
         ]
     )
-    Victim.objects.bulk_create(
+    # Made by `by`, so on their case team from the start through their referrer membership
+    # there, as case_create does (ADR 0019); nobody's, when they refer for none.
+    today = timezone.localdate()
+    membership = Membership.objects.filter(user=by, role=Role.REFERRER, is_active=True, area=area, agency=agency).first()
+    if membership is not None:
+        CaseAllocation.objects.bulk_create(
+            CaseAllocation(case=case, user=by, membership=membership, kind=CaseAllocation.Kind.REFERRING, allocated_by=by, starts_on=today)
+            for case in cases
+        )
+    victims = Victim.objects.bulk_create(
         _encrypted(
             [
                 Victim(
@@ -131,7 +143,7 @@ def bulk_hearings(*, meeting: Meeting, hearings: list[Hearing], agency: Agency, 
             for n, (case, referral, h) in enumerate(zip(cases, referrals, hearings, strict=True))
         ]
     )
-    HouseholdMember.objects.bulk_create(
+    members = HouseholdMember.objects.bulk_create(
         _encrypted(
             [
                 HouseholdMember(case=case, name="Synthetic child", is_child=True)
@@ -140,7 +152,7 @@ def bulk_hearings(*, meeting: Meeting, hearings: list[Hearing], agency: Agency, 
             ]
         )
     )
-    Perpetrator.objects.bulk_create(
+    perpetrators = Perpetrator.objects.bulk_create(
         _encrypted(
             [
                 Perpetrator(
@@ -153,6 +165,9 @@ def bulk_hearings(*, meeting: Meeting, hearings: list[Hearing], agency: Agency, 
             ]
         )
     )
+    # Each encrypted row's entry in the audit chain, as every save writes one (ADR 0023): in bulk,
+    # a thousand to an append, so no synthetic row is later named as changed outside the service.
+    rows_written([*victims, *assessments, *referrals, *members, *perpetrators], by=by, purpose="synthetic data")
     return cases
 
 

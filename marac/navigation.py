@@ -22,6 +22,7 @@ NAV_ITEMS = (
     NavItem("Cases", "case-list", CASE_ROLES),
     NavItem("My referrals", "my-referrals", frozenset({Role.REFERRER})),
     NavItem("Triage", "triage", frozenset({Role.COORDINATOR})),
+    NavItem("Team", "team-cases", frozenset({Role.TEAM_LEAD})),
     NavItem("Meetings", "meeting-list", frozenset({Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP})),
     NavItem("Actions", "action-tracker", frozenset({Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP})),
     NavItem("NI 32 and data return", "ni32-report", frozenset({Role.COORDINATOR, Role.CHAIR})),

@@ -12,3 +12,17 @@ class ReferralsConfig(AppConfig):
         from referrals import worklist
 
         worklist.register()
+        # A membership that stops justifying an allocation ends it for good (ADR 0019).
+        from django.db.models.signals import post_save
+
+        from marac.models import Membership
+
+        post_save.connect(_membership_saved, sender=Membership, dispatch_uid="referrals_allocations_follow_membership")
+
+
+def _membership_saved(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+    if created or raw:  # a new membership has no allocations; fixtures load as they are
+        return
+    from referrals.teams import allocations_end_for_membership
+
+    allocations_end_for_membership(membership=instance)

@@ -343,7 +343,9 @@ def case_page(case: Case, reads: Reads, *, today: date) -> CasePage:
         checklists=_checklists(assessments, reads),
         changes=changes,
         closed=closures[-1] if case.status == Case.Status.CLOSED and closures else None,
-        transfers=list(case.transfers.select_related("from_area", "to_area").order_by("transferred_at")),
+        transfers=list(
+            case.transfers.filter(status=CaseTransfer.Status.ACCEPTED).select_related("from_area", "to_area").order_by("transferred_at")
+        ),
         area_definition=DEFINITION_NAMES[case.area.repeat_definition],
     )
     page.events = _events(case, page, assessments, referrals, messages)

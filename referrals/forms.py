@@ -9,7 +9,7 @@ from marac.concurrency import Edits, VersionedForm
 from marac.govuk_forms import GovukDateField, IdChoiceField
 from marac.models import MaracArea
 from referrals.checklists import Answer, Band, Checklist
-from referrals.models import BreakGlassGrant, CaseTransfer, Incident, Perpetrator, Referral, Victim
+from referrals.models import CaseTransfer, Incident, Perpetrator, Referral, Victim
 from referrals.selectors import looks_like_reference
 
 # The victim's fields this form can edit; the field policy decides which of them a person gets.
@@ -229,7 +229,7 @@ class HouseholdMemberForm(forms.Form):
 
 class TransferForm(forms.Form):
     to_area = IdChoiceField(
-        label="Move the case to",
+        label="Offer the case to",
         queryset=None,
         widget=forms.RadioSelect,
         empty_label=None,
@@ -245,26 +245,6 @@ class TransferForm(forms.Form):
     def __init__(self, *args, current_area, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_area"].queryset = MaracArea.objects.exclude(pk=current_area.pk)
-
-
-class BreakGlassForm(forms.Form):
-    reference = forms.RegexField(
-        label="Case reference",
-        regex=r"^[A-Z0-9-]{1,30}$",
-        max_length=30,
-        help_text="For example NWL-2026-0001.",
-        error_messages={"required": "Enter the case reference", "invalid": "Enter a case reference like NWL-2026-0001"},
-    )
-    reason = forms.ChoiceField(
-        label="Why you need it now",
-        choices=BreakGlassGrant.Reason.choices,
-        widget=forms.RadioSelect,
-        error_messages={"required": "Choose why you need access"},
-    )
-    understood = forms.BooleanField(
-        label="I understand that this access is recorded and reviewed by auditors",
-        error_messages={"required": "Confirm that you understand this is recorded and reviewed"},
-    )
 
 
 class CaseSearchForm(forms.Form):

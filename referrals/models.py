@@ -2,12 +2,15 @@
 with the field policy in marac/security/policy.py saying who may read and write each one.
 """
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
-from marac.models import Agency, MaracArea
+from marac.models import Agency, MaracArea, Membership
 from marac.security.fields import EncryptedDateField, EncryptedJSONField, EncryptedModel, EncryptedTextField
 from marac.security.models import DataKey
 from referrals.checklists import CHECKLISTS, Band
@@ -119,7 +122,9 @@ class Victim(EncryptedModel):
     disabled = models.CharField(max_length=10, choices=YesNoNotKnown.choices, default=YesNoNotKnown.NOT_KNOWN)
     lgbt = models.CharField("LGBT+", max_length=10, choices=YesNoNotKnown.choices, default=YesNoNotKnown.NOT_KNOWN)
     needs_interpreter = models.BooleanField(default=False)
-    language = models.CharField(max_length=60, blank=True, help_text="Language the victim prefers, if not English.")
+    # Typed by hand, so it can say anything (and a rare language can single someone out):
+    # encrypted, not a plain column. The data return counts the coded needs_interpreter instead.
+    language = EncryptedTextField(max_length=60, blank=True, help_text="Language the victim prefers, if not English.")
     # Worked out from the encrypted date of birth whenever it is saved (ADR 0009), for the data return.
     age_band = models.CharField(max_length=10, choices=AgeBand.choices, default=AgeBand.NOT_KNOWN, editable=False)
     name = EncryptedTextField()
@@ -185,15 +190,99 @@ class CaseTransfer(models.Model):
         WRONG_AREA = "wrong_area", "It was referred to the wrong area"
         OTHER = "other", "Another reason agreed by both coordinators"
 
+    class Status(models.TextChoices):
+        OFFERED = "offered", "Offered"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class DeclineReason(models.TextChoices):
+        NOT_IN_AREA = "not_in_area", "The victim does not live in this area"
+        KNOWN_HERE = "known_here", "The victim is already a case in this area"
+        OTHER = "other", "Another reason: the coordinators will talk"
+
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="transfers")
     from_area = models.ForeignKey(MaracArea, on_delete=models.PROTECT, related_name="+")
     to_area = models.ForeignKey(MaracArea, on_delete=models.PROTECT, related_name="+")
+    # Who offered the case, and when: the case moves only once the receiving area accepts (ADR 0019).
     transferred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     transferred_at = models.DateTimeField(auto_now_add=True)
     reason = models.CharField(max_length=20, choices=Reason.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OFFERED)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.CharField(max_length=20, choices=DeclineReason.choices, blank=True)
+    # The agency whose team held the case when it was offered, and the one in the receiving area
+    # the receiving coordinator chose to hold it (Case.referring_agency from then on). No agency
+    # chosen: none had a team lead or referrer there, and the coordinator holds it (ADR 0019).
+    from_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    to_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+
+    class Meta:
+        # One open offer per case: two areas cannot both be waiting to accept the same case.
+        constraints = [models.UniqueConstraint(fields=["case"], condition=models.Q(status="offered"), name="one_open_transfer_offer")]
+        indexes = [models.Index(fields=["to_area", "status"], name="transfer_offers_to_area")]
 
     def __str__(self) -> str:
         return f"Transfer of case {self.case_id} from area {self.from_area_id} to area {self.to_area_id}"
+
+
+class AllocationQuerySet(models.QuerySet):
+    def current(self, today: date | None = None) -> "AllocationQuerySet":
+        """Allocations that give access today: not ended, and cover not past its last day. (An
+        allocation starts when it is made: `starts_on` records the day, it does not defer it.)"""
+        today = today or timezone.localdate()
+        return self.filter(models.Q(until=None) | models.Q(until__gte=today), ended_at=None).justified()
+
+    def justified(self) -> "AllocationQuerySet":
+        """Only while the referrer membership that justified the allocation is active, still the
+        worker's and still at the case's agency in its area, in SQL: an allocation must not
+        outlive the job it was made for, nor come back with a later one (ADR 0019)."""
+        return self.filter(
+            membership__is_active=True,
+            membership__role="referrer",
+            membership__user_id=models.F("user_id"),
+            membership__area_id=models.F("case__area_id"),
+            membership__agency_id=models.F("case__referring_agency_id"),
+        )
+
+
+class CaseAllocation(models.Model):
+    """A person on a case's team: who may read and work the case for its referring agency (ADR 0019).
+
+    Rel.REFERRER needs a current allocation as well as a referrer membership at the case's agency
+    in its area, so a case is open to the workers their team lead put on it, not to the whole
+    agency. Rows are never deleted: an allocation ends (ended_at/by), and cover ends on its own
+    after `until`, so who was on a case, and when, stays known."""
+
+    class Kind(models.TextChoices):
+        REFERRING = "referring", "Referring worker"
+        ALLOCATED = "allocated", "Allocated worker"
+        COVER = "cover", "Cover for absence"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="allocations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="case_allocations")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    allocated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    starts_on = models.DateField()
+    until = models.DateField(null=True, blank=True, help_text="Cover only: the last day it gives access.")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    # The referrer membership that justified it (as BreakGlassGrant.membership): the allocation
+    # gives access only while that one is active and at the case's agency in its area, and ends
+    # for good when it stops being so (referrals.teams.allocations_end_for_membership).
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+
+    objects = AllocationQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "ended_at"], name="allocation_user_current"),
+            models.Index(fields=["case", "ended_at"], name="allocation_case_current"),
+        ]
+
+    def __str__(self) -> str:
+        return f"User {self.user_id} on case {self.case_id} ({self.kind})"
 
 
 class BreakGlassGrant(models.Model):
@@ -214,9 +303,83 @@ class BreakGlassGrant(models.Model):
     # Set by the periodic job that ends grants once they expire (referrals/tasks.py), which logs
     # the end; a grant gives access only while unexpired and not ended.
     ended_at = models.DateTimeField(null=True, blank=True)
+    # The ask it answers (ADR 0020); none on grants made before every ask was kept.
+    request = models.OneToOneField("EmergencyAccessRequest", null=True, blank=True, on_delete=models.PROTECT, related_name="grant")
+    # The approver let it read the contact fields as well (Rel.BREAK_GLASS_EXTENDED).
+    extended = models.BooleanField(default=False)
+    # The membership it was asked under: the grant is honoured only while that one is active, so
+    # it ends with the role that justified it, whatever roles the person holds elsewhere.
+    membership = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     def __str__(self) -> str:
         return f"Break-glass access to case {self.case_id} for user {self.user_id}"
+
+
+class EmergencyAccessRequest(models.Model):
+    """Every ask for emergency access, whatever became of it (ADR 0020): opened at once in the
+    person's own areas, decided by the case area's coordinator or chair elsewhere, or refused by
+    the service (no such case, a relationship already, no role that may ask). Every ask counts
+    towards the daily limit. Codes only: nothing typed about a case is kept here in plain."""
+
+    class Route(models.TextChoices):
+        OWN_AREA = "own_area", "In your own area: opened at once"
+        APPROVAL = "approval", "In another area: the area's coordinator or chair decides"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a decision"
+        APPROVED = "approved", "Approved"
+        REFUSED = "refused", "Refused"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        LAPSED = "lapsed", "Not decided within a day"
+
+    class Refusal(models.TextChoices):
+        """Why the service refused an ask before anyone looked at it."""
+
+        NO_SUCH_CASE = "no_such_case", "No open case has that reference"
+        ALREADY_RELATED = "already_related", "You already have access to this case through your role"
+        WRONG_ROLE = "wrong_role", "Your role may not ask for emergency access"
+
+    class Extension(models.TextChoices):
+        """Why an approver let the grant read the contact fields too (Rel.BREAK_GLASS_EXTENDED)."""
+
+        VISIT_NOW = "visit_now", "Someone must go to where the victim lives now"
+        CALL_NOW = "call_now", "Someone must phone the victim now"
+        WELFARE_CHECK = "welfare_check", "The police need the address for a welfare check"
+
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="emergency_requests")
+    # What the person typed, in a reference's shape (the form checks it): the only trace of an
+    # ask for a case that does not exist.
+    reference = models.CharField(max_length=30, blank=True)
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Where they asked from, shown to the approver: in the case's area, the membership that makes
+    # it self-service; elsewhere, their first membership that may ask. A grant lasts only while
+    # this membership is active (referrals.access).
+    requester_membership = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    requester_agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    requester_area = models.ForeignKey(MaracArea, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=20, choices=BreakGlassGrant.Reason.choices)
+    route = models.CharField(max_length=10, choices=Route.choices)
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    refusal = models.CharField(max_length=20, choices=Refusal.choices, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    extended = models.BooleanField(default=False)
+    extension_reason = models.CharField(max_length=20, choices=Extension.choices, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["requester", "requested_at"], name="emergency_by_requester"),
+            models.Index(fields=["status", "requested_at"], name="emergency_by_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(extended=False) | ~models.Q(extension_reason=""), name="emergency_extension_has_a_reason"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Emergency access request {self.pk} by user {self.requester_id}"  # never the reference
 
 
 class CaseUserObjectPermission(UserObjectPermissionBase):

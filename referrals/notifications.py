@@ -1,10 +1,11 @@
-"""Who is told about a referral's decision (marac/notices.py): the referrer who made it, with a
-link to the referral's page and its conversation with the coordinator."""
+"""Who is told about a referral's decision (marac/notices.py): the workers allocated to the case
+(referrals.teams), with a link to the referral's page and its conversation with the coordinator."""
 
 from django.urls import reverse
 
 from marac.models import NoticeKind, User
 from marac.notices import notify
+from referrals import teams
 from referrals.models import Referral
 
 
@@ -18,10 +19,12 @@ def referral_decided(referral: Referral, *, by: User) -> None:
     notify(
         kind=kind,
         subject_key=subject_key,
-        users=[referral.referred_by],
+        # The workers on the case now (ADR 0019), not whoever referred it: they may have been
+        # taken off it, and a colleague at the same agency who is not on it is told nothing.
+        users=teams.case_team(referral.case),
         url=reverse("referral-detail", args=[referral.pk]),
         by=by,
         # Only while they still refer for that agency in the case's area: not once they have left.
         area_id=referral.case.area_id,
-        agency_ids=[referral.referring_agency_id],
+        agency_ids=[referral.case.referring_agency_id],
     )

@@ -17,14 +17,13 @@ from referrals import sections, selectors, services
 from referrals.access import (
     case_get_for_user,
     matches_for_coordinators,
-    may_break_glass,
     referral_get_for_user,
     referrer_scope,
     refuse_unless,
 )
 from referrals.case_page import Reads, referral_thread
 from referrals.checklists import Band
-from referrals.forms import BreakGlassForm, DecisionForm, HouseholdMemberForm, IncidentForm, PerpetratorForm, TransferForm
+from referrals.forms import DecisionForm, HouseholdMemberForm, IncidentForm, PerpetratorForm
 from referrals.models import Referral
 from referrals.presenters import case_summary
 
@@ -254,38 +253,3 @@ def household_member_new(request: HttpRequest, reference: str) -> HttpResponse:
     return render(
         request, "referrals/person_form.html", {"case": case_summary(case), "form": form, "title": "Add someone in the household"}
     )
-
-
-@require_http_methods(["GET", "POST"])
-def case_transfer(request: HttpRequest, reference: str) -> HttpResponse:
-    case, relationships = case_get_for_user(request, reference, purpose="transfer")
-    allowed = not case.is_shredded and Rel.COORDINATOR in relationships
-    refuse_unless(allowed, request, case, event="transfer_denied", purpose="transfer")
-    form = TransferForm(request.POST or None, current_area=case.area)
-    if request.method == "POST" and form.is_valid():
-        services.case_transfer(case=case, to_area=form.cleaned_data["to_area"], reason=form.cleaned_data["reason"], by=request.user)
-        messages.success(request, f"{case.reference} moved to {form.cleaned_data['to_area'].name} with its history.")
-        return redirect("case-list")
-    return render(request, "referrals/person_form.html", {"case": case_summary(case), "form": form, "title": "Transfer the case"})
-
-
-@require_http_methods(["GET", "POST"])
-def break_glass(request: HttpRequest) -> HttpResponse:
-    """Emergency access to a case the person has no relationship with: an hour, logged, flagged."""
-    if not may_break_glass(request.viewer):
-        refuse(request, status=403, event="break_glass_denied", purpose="emergency access")
-    form = BreakGlassForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            case = services.break_glass(
-                viewer=request.viewer,
-                reference=form.cleaned_data["reference"],
-                reason=form.cleaned_data["reason"],
-                request=request,
-            )
-        except ValidationError as error:
-            form.add_error("reference", error)
-        else:
-            messages.success(request, f"You have access to {case.reference} for the next hour. This has been recorded.")
-            return redirect("case-detail", reference=case.reference)
-    return render(request, "referrals/break_glass.html", {"form": form})

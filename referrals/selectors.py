@@ -7,13 +7,13 @@ from datetime import date
 from django.db import models
 from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery, Value, When
 
-from marac.models import Role, User
+from marac.models import User
 from marac.periods import add_months
 from marac.security import blind_index
 from marac.security.policy import Rel, readable_fields
 from marac.viewer import Viewer
 from referrals import sections
-from referrals.access import AREA_ROLES, ReferrerScope, case_grants
+from referrals.access import AREA_ROLES, ReferrerScope, case_grants, referrer_cases
 from referrals.checklists import CHECKLISTS, Band
 from referrals.models import Case, Incident, Referral, RiskAssessment, Victim
 from referrals.rules import REPEAT_WINDOW_MONTHS, escalation_window_start
@@ -203,8 +203,7 @@ def cases_related_as(viewer: Viewer, relationships: frozenset[Rel]) -> Q:
     if roles and (areas := viewer.areas_for(*roles)):
         found |= Q(area_id__in=sorted(areas))
     if Rel.REFERRER in relationships:
-        for area_id, agency_id in viewer.pairs_for(Role.REFERRER):
-            found |= Q(area_id=area_id, referring_agency_id=agency_id)
+        found |= referrer_cases(viewer)
     return found
 
 

@@ -2,9 +2,8 @@
 writes its audit entry."""
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -16,16 +15,12 @@ from marac.models import Agency, MaracArea, RepeatDefinition, User
 from marac.periods import add_months
 from marac.security import blind_index
 from marac.security.datakeys import data_key_create, data_key_shred
-from marac.viewer import Viewer
-from referrals import closing, conversation, notifications, rules, selectors, signals
-from referrals.access import relationships_to_case
+from referrals import closing, conversation, notifications, rules, selectors, signals, teams
 from referrals.checklists import CURRENT, Answer, Band, Checklist
 from referrals.models import (
     AgeBand,
-    BreakGlassGrant,
     Case,
     CaseCounter,
-    CaseTransfer,
     HouseholdMember,
     Incident,
     Perpetrator,
@@ -65,6 +60,7 @@ def case_create(*, area: MaracArea, referring_agency: Agency, victim: dict, by: 
     acting(case, by)  # history names who acted, with or without a request
     case.full_clean()
     case.save()
+    teams.allocation_referring_worker(case=case, by=by)  # access follows allocation (ADR 0019)
     record = Victim(case=case, age_band=age_band_on(victim.get("date_of_birth"), timezone.localdate()), **victim)
     acting(record, by)
     record.full_clean(exclude=[f.name for f in Victim.encrypted_fields()])  # encrypted values validate in forms
@@ -136,10 +132,6 @@ def case_shred(*, case: Case, by: User | None) -> None:
         referral.save()
     data_key_shred(key=case.data_key)
     blind_index.entries_delete_for_case(case_uuid=case.uuid)
-    # The one free-text victim field kept in a plain column (a preferred language, but typed by
-    # hand, so it can hold anything): blanked, live and in history, since no key protects it.
-    Victim.objects.filter(case=case).update(language="")
-    Victim.history.filter(case_id=case.pk).update(language="")
     case.status = Case.Status.SHREDDED
     case.save(update_fields=["status"])
     signals.case_erased.send(sender=Case, case_id=case.pk)
@@ -384,25 +376,6 @@ def household_member_add(*, case: Case, details: dict, is_child: bool, by: User,
 
 
 @transaction.atomic
-def case_transfer(*, case: Case, to_area: MaracArea, reason: str, by: User) -> CaseTransfer:
-    """Move a case and its whole history (checklists, referrals, incidents, people) to another
-    area. Access follows the area, so the old area's coordinator and chair no longer see it."""
-    case = Case.objects.select_for_update().get(pk=case.pk)
-    if case.is_shredded:
-        raise CaseErased
-    if to_area.pk == case.area_id:
-        raise ValidationError("The case is already in that area")
-    transfer = CaseTransfer(case=case, from_area=case.area, to_area=to_area, transferred_by=by, reason=reason)
-    transfer.full_clean()
-    case.area = to_area
-    case.save(update_fields=["area"])
-    transfer.save()
-    audit.record(event="case_transferred", user=by, case_reference=case.reference, purpose=f"transfer to {to_area.short_code}")
-    signals.case_changed.send(sender=Case, case_id=case.pk)
-    return transfer
-
-
-@transaction.atomic
 def referral_resubmit(*, referral: Referral, by: User, reply: str = "") -> Referral:
     """The referrer answers a request for more information (by updating the case, and in
     writing if they like) and sends the referral back to the coordinator; the thread says so."""
@@ -432,41 +405,3 @@ def referral_withdraw(*, referral: Referral, reason: str, by: User) -> Referral:
     conversation.message_add(referral=referral, kind=ReferralMessage.Kind.WITHDRAWN, text=reason, by=by)
     audit.record(event="referral_withdrawn", user=by, case_reference=referral.case.reference, purpose="referral")
     return referral
-
-
-def break_glass(*, viewer: Viewer, reference: str, reason: str, request=None) -> Case:
-    """Open a case to someone with no relationship to it, for MARAC_BREAK_GLASS_MINUTES, and
-    flag it for auditors. Asking about a reference that does not exist, or about a case the
-    person already has a relationship with, is refused and logged as well."""
-    user = viewer.user
-    with transaction.atomic():
-        # One person's requests one at a time, so parallel requests cannot beat the daily limit.
-        User.objects.select_for_update().filter(pk=user.pk).exists()
-        found = _break_glass_case(viewer, reference)
-        if isinstance(found, Case):
-            expires = timezone.now() + timedelta(minutes=settings.MARAC_BREAK_GLASS_MINUTES)
-            BreakGlassGrant.objects.create(case=found, user=user, reason=reason, expires_at=expires)
-            audit.record(event="break_glass", user=user, request=request, case_reference=found.reference, purpose=reason)
-            return found
-    # Recorded after the transaction: a refusal is kept whatever happens to it.
-    audit.record(event="break_glass_refused", user=user, request=request, case_reference=reference[:40], purpose=reason, outcome="denied")
-    raise ValidationError(found)
-
-
-def _break_glass_case(viewer: Viewer, reference: str) -> Case | str:
-    """The case emergency access may open, or why it may not."""
-    recent = BreakGlassGrant.objects.filter(user=viewer.user, granted_at__gte=timezone.now() - timedelta(days=1)).count()
-    if recent >= settings.MARAC_BREAK_GLASS_PER_DAY:
-        return f"You have used emergency access {recent} times in the last day. Ask the area's coordinator instead."
-    case = Case.objects.filter(reference=reference).exclude(status=Case.Status.SHREDDED).first()
-    if case is None:
-        return "No open case has that reference"
-    # Any relationship already decides what the person sees (a meeting representative's, an
-    # auditor's, a grant still running): emergency access must not widen or extend it.
-    # Worked out afresh under the lock, not from what this request already remembered.
-    if relationships_to_case(Viewer(viewer.user, viewer.memberships), case):
-        return (
-            "You already have access to this case through your role, which decides what you see. "
-            "Emergency access is only for cases you have no other connection to."
-        )
-    return case

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 from django.urls.converters import StringConverter
 
-from referrals import checklist_views, closing_views, conversation_views, referral_views, views
+from referrals import checklist_views, closing_views, conversation_views, emergency_views, referral_views, team_views, transfer_views, views
 
 
 class CaseReference(StringConverter):
@@ -17,7 +17,16 @@ urlpatterns = [
     path("", views.case_list, name="case-list"),
     path("search/", views.case_search, name="case-search"),
     path("new-checklist/", checklist_views.checklist_start, name="checklist-start"),
-    path("emergency-access/", referral_views.break_glass, name="break-glass"),
+    path("emergency-access/", emergency_views.break_glass, name="break-glass"),
+    path("emergency-access/yours/", emergency_views.my_emergency_requests, name="emergency-mine"),
+    path("emergency-access/yours/<int:pk>/withdraw/", emergency_views.emergency_request_withdraw, name="emergency-withdraw"),
+    path("emergency-access/requests/", emergency_views.emergency_requests, name="emergency-requests"),
+    path("emergency-access/requests/<int:pk>/", emergency_views.emergency_request_decide, name="emergency-decide"),
+    path("team/", team_views.team_cases, name="team-cases"),
+    path("allocations/<int:pk>/", team_views.allocation_open, name="allocation-open"),
+    path("transfers/", transfer_views.transfer_offers, name="transfer-offers"),
+    path("transfers/<int:pk>/", transfer_views.transfer_decide, name="transfer-decide"),
+    path("transfers/<int:pk>/withdraw/", transfer_views.transfer_withdraw, name="transfer-withdraw"),
     path("<case_ref:reference>/", views.case_detail, name="case-detail"),
     path("<case_ref:reference>/victim/", views.victim_edit, name="victim-edit"),
     path("<case_ref:reference>/checklists/", checklist_views.checklist_new_for_case, name="checklist-new"),
@@ -28,7 +37,9 @@ urlpatterns = [
     path("<case_ref:reference>/incidents/new/", referral_views.incident_new, name="incident-new"),
     path("<case_ref:reference>/perpetrators/new/", referral_views.perpetrator_new, name="perpetrator-new"),
     path("<case_ref:reference>/household/new/", referral_views.household_member_new, name="household-new"),
-    path("<case_ref:reference>/transfer/", referral_views.case_transfer, name="case-transfer"),
+    path("<case_ref:reference>/transfer/", transfer_views.case_transfer, name="case-transfer"),
+    path("<case_ref:reference>/team/", team_views.case_team, name="case-team"),
+    path("<case_ref:reference>/team/<int:pk>/end/", team_views.case_team_end, name="case-team-end"),
     path("<case_ref:reference>/history/", views.case_history, name="case-history"),
     path("<case_ref:reference>/close/", closing_views.case_close, name="case-close"),
     path("<case_ref:reference>/reopen/", closing_views.case_reopen, name="case-reopen"),

@@ -17,7 +17,7 @@ from marac import listing
 from marac.concurrency import VERSION_FIELDS, StaleRecord
 from marac.models import Role
 from marac.security.policy import WITHHELD, RedactedView, Rel, readable_fields, writable_fields
-from referrals import sections, selectors, services
+from referrals import sections, selectors, services, transfers
 from referrals.access import (
     AREA_ROLES,
     case_get_for_user,
@@ -271,6 +271,8 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "chronology": sorted([*page.events, *(e for section in shown for e in section.events)], key=lambda e: e.order),
         "can_edit": bool(writable_fields(VICTIM, relationships)),
         "can_transfer": Rel.COORDINATOR in relationships,
+        # An offer to another area waiting for its coordinator (ADR 0019), shown to this area's.
+        "transfer_offer": transfers.open_offer(case) if Rel.COORDINATOR in relationships else None,
         "is_closed": case.status == Case.Status.CLOSED,
         "is_referrer": Rel.REFERRER in relationships,  # answers the coordinator, or withdraws
         "may_record_incident": "summary" in writable_fields("referrals.incident", relationships),

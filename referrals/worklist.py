@@ -14,8 +14,8 @@ from marac import worklist
 from marac.models import Role
 from marac.viewer import Viewer
 from marac.worklist import WorkItem
-from referrals import selectors
-from referrals.access import referrer_scope
+from referrals import emergency, selectors, teams, transfers
+from referrals.access import referrer_cases, referrer_scope
 from referrals.models import Case, Referral, RiskAssessment
 
 # No per-area setting says when a checklist is stale yet (issue 18 adds one): until then one
@@ -26,6 +26,10 @@ DEFAULT_REASSESSMENT_WEEKS = 8
 def register() -> None:
     worklist.register(Role.REFERRER, referrer_work)
     worklist.register(Role.COORDINATOR, coordinator_work)
+    worklist.register(Role.COORDINATOR, transfer_work)
+    worklist.register(Role.TEAM_LEAD, team_lead_work)
+    worklist.register(Role.COORDINATOR, emergency_work_coordinating)
+    worklist.register(Role.CHAIR, emergency_work_chairing)
 
 
 def plural(count: int, one: str, many: str) -> str:
@@ -79,11 +83,9 @@ def reassessment_detail() -> str:
 
 
 def reassessments_due(viewer: Viewer, today: date) -> int:
-    """Open cases the person's agencies referred whose latest complete checklist is older than the
+    """Open cases the person is allocated to whose latest complete checklist is older than the
     re-assessment period, and with no new checklist already in progress."""
-    theirs = Q(pk__in=[])
-    for area_id, agency_id in viewer.pairs_for(Role.REFERRER):
-        theirs |= Q(area_id=area_id, referring_agency_id=agency_id)
+    theirs = referrer_cases(viewer)
     complete = Q(assessments__status=RiskAssessment.Status.COMPLETE)
     return (
         Case.objects.filter(theirs, status=Case.Status.OPEN)
@@ -103,3 +105,35 @@ def coordinator_work(viewer: Viewer) -> list[WorkItem]:
         days = (timezone.localdate() - waiting["oldest"]).days
         detail = f"the oldest submitted {days} {plural(days, 'day', 'days')} ago"
     return [WorkItem("Referrals waiting for triage", waiting["count"], reverse("triage"), detail)]
+
+
+def transfer_work(viewer: Viewer) -> list[WorkItem]:
+    """One query: cases other areas offer to the person's areas, waiting for them (ADR 0019)."""
+    offered = transfers.offers_to(viewer).exclude(transferred_by=viewer.user).count()  # one's own is another's to decide
+    return [WorkItem("Transfers offered to your area", offered, reverse("transfer-offers"), "accept or decline each case")]
+
+
+def team_lead_work(viewer: Viewer) -> list[WorkItem]:
+    """One query: their team's live cases with nobody allocated (ADR 0019)."""
+    nobody = teams.unallocated_count(viewer)
+    return [WorkItem("Cases with nobody allocated", nobody, reverse("team-cases"), plural(nobody, "case to allocate", "cases to allocate"))]
+
+
+def emergency_work_coordinating(viewer: Viewer) -> list[WorkItem]:
+    return _emergency_requests_item(viewer, viewer.areas_for(Role.COORDINATOR))
+
+
+def emergency_work_chairing(viewer: Viewer) -> list[WorkItem]:
+    """Only the areas the person chairs without coordinating: a coordinator who also chairs sees
+    each request counted once, under coordinating."""
+    return _emergency_requests_item(viewer, viewer.areas_for(Role.CHAIR) - viewer.areas_for(Role.COORDINATOR))
+
+
+def _emergency_requests_item(viewer: Viewer, areas: set[int]) -> list[WorkItem]:
+    """One count query: asks for emergency access to the areas' cases waiting for a decision,
+    not counting the person's own (nobody approves their own ask)."""
+    if not areas:
+        return []
+    waiting = emergency.pending_for_approver(areas, excluding=viewer.user).count()
+    detail = "from people in other areas; each lapses a day after it was made"
+    return [WorkItem("Emergency access requests to decide", waiting, reverse("emergency-requests"), detail)]

@@ -47,6 +47,10 @@ EXEMPT = {
 REFUSED = {
     "checklist-start": ("auditor", "checklist_denied"),
     "break-glass": ("auditor", "break_glass_denied"),
+    "emergency-mine": ("auditor", "break_glass_denied"),
+    "emergency-withdraw": ("coordinator", "emergency_request_denied"),  # not theirs: 404
+    "emergency-requests": ("referrer", "emergency_requests_denied"),
+    "emergency-decide": ("referrer", "emergency_request_denied"),  # not an approver of its area: 404
     "case-detail": ("unrelated", "case_access_denied"),
     "victim-edit": ("auditor", "victim_edit_denied"),
     "checklist-new": ("auditor", "checklist_denied"),
@@ -58,6 +62,13 @@ REFUSED = {
     "perpetrator-new": ("auditor", "add_perpetrator_denied"),
     "household-new": ("auditor", "add_household_member_denied"),
     "case-transfer": ("referrer", "transfer_denied"),
+    "transfer-offers": ("referrer", "transfer_offers_denied"),
+    "transfer-decide": ("referrer", "transfer_offer_denied"),
+    "transfer-withdraw": ("referrer", "transfer_offer_denied"),
+    "team-cases": ("referrer", "team_denied"),
+    "case-team": ("referrer", "team_case_denied"),
+    "case-team-end": ("referrer", "team_case_denied"),
+    "allocation-open": ("coordinator", "allocation_access_denied"),
     "case-history": ("referrer", "history_denied"),
     "my-referrals": ("auditor", "my_referrals_denied"),
     "triage": ("referrer", "triage_denied"),
@@ -100,6 +111,7 @@ REFUSED = {
     "audit-person": ("coordinator", "audit_access_denied"),
     "audit-anomalies": ("coordinator", "audit_access_denied"),
     "audit-chain": ("coordinator", "audit_access_denied"),
+    "audit-rows": ("coordinator", "audit_access_denied"),
 }
 
 

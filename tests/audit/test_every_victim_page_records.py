@@ -38,11 +38,25 @@ NO_VICTIM_DATA = {
     "perpetrator-new",
     "household-new",
     "case-transfer",
+    # Case teams and transfers (ADR 0019): references, areas, codes, dates and colleagues' names,
+    # never the victim's data; the allocation link only redirects to the case page.
+    "transfer-offers",
+    "transfer-decide",
+    "transfer-withdraw",
+    "team-cases",
+    "case-team",
+    "case-team-end",
+    "allocation-open",
     "referral-resubmit",
     "referral-reply",
     "case-close",
     "case-reopen",
     "break-glass",
+    # Emergency access asks: references, people, codes and times, never the case's data.
+    "emergency-mine",
+    "emergency-withdraw",
+    "emergency-requests",
+    "emergency-decide",
     # The auditor's workspace shows events, which hold no victim data; its reports are logged too.
     "audit-search",
     "audit-export",
@@ -50,8 +64,11 @@ NO_VICTIM_DATA = {
     "audit-person",
     "audit-anomalies",
     "audit-chain",
+    # Names the kind of record and the case reference of rows put back, never their content.
+    "audit-rows",
 }
-CASE_URL_MODULES = ("referrals.", "audit.workspace.views", "meetings.", "reports.")
+# Every module of the auditor's workspace (audit.workspace.row_views too), not only its views.
+CASE_URL_MODULES = ("referrals.", "audit.workspace.", "meetings.", "reports.")
 # NI 32's drill-down names victims (proven to record in tests/reports/test_report_pages.py); the
 # figures, the data return and its exports name nobody.
 REPORT_PAGES = {"ni32-repeats", "ni32-report", "data-return", "data-return-csv", "data-return-pdf"}

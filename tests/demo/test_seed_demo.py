@@ -1,9 +1,9 @@
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from marac.models import Agency, MaracArea, Membership, Role, User
+from marac.second_factor import AuthenticatorApp
 
 
 def test_seed_creates_both_areas_the_agencies_and_one_person_per_role(db, capsys):
@@ -13,17 +13,17 @@ def test_seed_creates_both_areas_the_agencies_and_one_person_per_role(db, capsys
     assert {m.role for m in Membership.objects.all()} == set(Role.values)
     out = capsys.readouterr().out
     assert "coordinator" in out and "make demo-code ACCOUNT=coordinator" in out
-    assert TOTPDevice.objects.get(user__username="coordinator").confirmed
-    assert not TOTPDevice.objects.filter(user__username="new_idva").exists()
+    assert AuthenticatorApp.objects.get(user__username="coordinator").confirmed
+    assert not AuthenticatorApp.objects.filter(user__username="new_idva").exists()
     assert User.objects.get(username="coordinator").check_password("marac-demo-2026")
 
 
 def test_seed_twice_keeps_the_data_and_the_keys(db):
     call_command("seed_demo", "--without-packs")
-    keys = dict(TOTPDevice.objects.values_list("user__username", "key"))
+    keys = {device.user.username: device.bin_key for device in AuthenticatorApp.objects.select_related("user")}
     counts = (User.objects.count(), Membership.objects.count(), Agency.objects.count())
     call_command("seed_demo", "--without-packs")
-    assert dict(TOTPDevice.objects.values_list("user__username", "key")) == keys
+    assert {device.user.username: device.bin_key for device in AuthenticatorApp.objects.select_related("user")} == keys
     assert (User.objects.count(), Membership.objects.count(), Agency.objects.count()) == counts
 
 

@@ -14,7 +14,7 @@ from marac.models import Agency, AgencyKind, Membership, Role
 from meetings.models import Action, AgendaItem, Attendance, Meeting, ResearchReturn
 from referrals import services
 from referrals.checklists import CURRENT
-from referrals.models import Referral, RiskAssessment
+from referrals.models import Case, CaseAllocation, Referral, RiskAssessment
 from referrals.rules import last_referral_bounds
 from tests.conftest import make_case, make_person
 
@@ -119,6 +119,7 @@ def test_another_agency_or_area_sees_none_of_the_referrers_work(client, area, ot
     for person in (
         make_person("other_agency", Role.REFERRER, police, area),
         make_person("other_area", Role.REFERRER, idva, other_area),
+        make_person("colleague", Role.REFERRER, idva, area),  # same agency and area, not on the cases (ADR 0019)
     ):
         response = home(client, person)
         assert work(response) == {}
@@ -238,6 +239,10 @@ def rep_work(area, idva, police, childrens_services, referrer, coordinator, case
 
 
 def test_representative_sees_statement_research_and_actions(client, agency_rep, childrens_services, rep_work):
+    # Their agency's actions count only from a meeting whose statement they accepted (ADR 0021).
+    held = Meeting.objects.get(status=Meeting.Status.MINUTES_ISSUED)
+    assert (Role.AGENCY_REP, "Actions overdue") not in work(home(client, agency_rep))
+    Attendance.objects.create(meeting=held, user=agency_rep, agency=childrens_services, confidentiality_accepted_at=timezone.now())
     response = home(client, agency_rep)
     counts = work(response)
     html = response.content.decode()
@@ -306,7 +311,11 @@ def test_the_chain_page_records_a_broken_verdict_for_the_home_page(client, audit
 
 def test_the_home_page_decrypts_nothing(client, monkeypatch, area, police, idva, coordinator_work, referrer_work):
     person = _everyone(area, police)
-    Membership.objects.create(user=person, agency=idva, area=area, role=Role.REFERRER)
+    membership = Membership.objects.create(user=person, agency=idva, area=area, role=Role.REFERRER)
+    for case in Case.objects.all():  # on the referrer's cases, to count their questions (ADR 0019)
+        CaseAllocation.objects.create(
+            case=case, user=person, membership=membership, kind="allocated", allocated_by=person, starts_on=date.today()
+        )
     home(client, person)  # signed in first: nothing below may open a sealed value
 
     def refuse(*args, **kwargs):

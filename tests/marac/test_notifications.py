@@ -54,11 +54,12 @@ def test_asking_for_more_information_tells_the_referrer_and_no_one_else(
     case_a, referrer, idva, coordinator, chair, agency_rep, auditor, unrelated, with_email, django_capture_on_commit_callbacks
 ):
     other_referrer = make_person("other_referrer", Role.REFERRER, idva, unrelated.memberships.get().area)
+    colleague = make_person("colleague", Role.REFERRER, idva, case_a.area)  # same agency and area, not on the case
     referral = submitted(case_a, referrer=referrer, agency=idva)
     decide(referral, "more_info", by=coordinator, capture=django_capture_on_commit_callbacks)
 
     assert kinds_of(referrer) == [NoticeKind.MORE_INFO]
-    for nobody in (coordinator, chair, agency_rep, auditor, unrelated, other_referrer):
+    for nobody in (coordinator, chair, agency_rep, auditor, unrelated, other_referrer, colleague):
         assert kinds_of(nobody) == []
     assert [m.to for m in mail.outbox] == [["referrer@example.org"]]
     notification = Notification.objects.get(user=referrer)

@@ -193,7 +193,13 @@ def test_break_glass_finds_by_name_only_the_case_it_was_granted_for(sign_in_full
 
     client = sign_in_fully(unrelated)
     assert references_in(search(client, q="Sarah Mitchell", dob="1989-03-14")) == []
-    BreakGlassGrant.objects.create(case=case_a, user=unrelated, reason="emergency", expires_at=timezone.now() + timedelta(hours=1))
+    BreakGlassGrant.objects.create(
+        case=case_a,
+        user=unrelated,
+        membership=unrelated.memberships.get(),
+        reason="emergency",
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
     assert references_in(search(client, q="Sarah Mitchell", dob="1989-03-14")) == [case_a.reference]
 
 

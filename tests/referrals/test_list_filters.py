@@ -164,8 +164,9 @@ def test_the_risk_level_in_sql_is_the_models(case_a, referrer, idva):
 @pytest.mark.parametrize("persona", ["referrer", "coordinator", "chair", "auditor", "agency_rep", "unrelated", "admin_user"])
 def test_the_list_sees_exactly_the_cases_the_getter_does(request, persona, case_a, case_b, other_area, idva):
     other_referrer = make_person("charnwood_referrer", Role.REFERRER, idva, other_area)
-    make_case(other_area, idva, other_referrer, name="Someone Else")
     user = request.getfixturevalue(persona)
+    # A referrer sees the cases they are on (ADR 0019): the unrelated person made this one.
+    make_case(other_area, idva, user if persona == "unrelated" else other_referrer, name="Someone Else")
     if persona == "agency_rep":
         grant_hearing(user, case_a)
     listed, got = set(cases_listed_for(Viewer.of(user))), set(cases_for(Viewer.of(user)))
@@ -177,7 +178,13 @@ def test_a_break_glass_grant_lists_the_case_too(unrelated, case_a):
     from referrals.models import BreakGlassGrant
 
     assert case_a not in cases_listed_for(Viewer.of(unrelated))
-    BreakGlassGrant.objects.create(case=case_a, user=unrelated, reason="emergency", expires_at=timezone.now() + timedelta(hours=1))
+    BreakGlassGrant.objects.create(
+        case=case_a,
+        user=unrelated,
+        membership=unrelated.memberships.get(),
+        reason="emergency",
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
     # The unrelated person refers in another area, so may ask for emergency access: the grant shows the case.
     assert set(cases_listed_for(Viewer.of(unrelated))) == set(cases_for(Viewer.of(unrelated))) == {case_a}
 

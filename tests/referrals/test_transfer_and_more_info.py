@@ -53,9 +53,13 @@ def test_a_coordinator_transfers_a_case_with_its_history(sign_in_fully, coordina
     charnwood = make_person("charnwood_coordinator", Role.COORDINATOR, police, other_area)
     client = sign_in_fully(coordinator)
     response = client.post(f"/cases/{case_a.reference}/transfer/", {"to_area": other_area.pk, "reason": "victim_moved"})
-    assert response.url == "/cases/"
+    assert response.url == f"/cases/{case_a.reference}/"  # offered: it stays here until accepted
     transfer = CaseTransfer.objects.get()
     assert transfer.from_area.short_code == "NWL" and transfer.to_area == other_area
+    assert transfer.status == CaseTransfer.Status.OFFERED
+    their_client = sign_in_fully(charnwood)
+    assert their_client.post(f"/cases/transfers/{transfer.pk}/", {"decision": "accept"}).url == f"/cases/{case_a.reference}/"
+    client = sign_in_fully(coordinator)
     assert client.get(f"/cases/{case_a.reference}/").status_code == 404  # access followed the area
     page = sign_in_fully(charnwood).get(f"/cases/{case_a.reference}/").content.decode()
     assert "Sarah Mitchell" in page and "Transferred from North West Leicestershire to Charnwood" in page

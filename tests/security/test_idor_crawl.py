@@ -52,15 +52,27 @@ def objects(case_a, referrer, idva, coordinator, chair, agency_rep, childrens_se
         due_on=date.today() + timedelta(days=3),
         by=chair,
     )
+    ask = _emergency_ask(case_a, idva)
     return {
         "reference": case_a.reference,
-        "pk": {"checklist": draft.pk, "referral": referral.pk, "meeting": meeting.pk, "action": action.pk},
+        "pk": {"checklist": draft.pk, "referral": referral.pk, "meeting": meeting.pk, "action": action.pk, "emergency": ask.pk},
         "item": meeting.agenda_items.get().pk,
         "kind": "pack",
         "username": "referrer",
         "code": area.short_code,
         "step": 1,
     }
+
+
+def _emergency_ask(case, agency):
+    """An ask for emergency access to the case from someone in a third area, waiting for its approver."""
+    from marac.models import MaracArea, Role
+    from marac.viewer import Viewer
+    from referrals import emergency
+    from tests.conftest import make_person
+
+    asker = make_person("emergency_asker", Role.REFERRER, agency, MaracArea.objects.create(name="Melton", short_code="MEL"))
+    return emergency.emergency_access_ask(viewer=Viewer.of(asker), reference=case.reference, reason="emergency").ask
 
 
 def fill(name: str, route: str, objects: dict, *, made_up: bool = False) -> str:
@@ -76,6 +88,8 @@ def fill(name: str, route: str, objects: dict, *, made_up: bool = False) -> str:
         "referral-detail": "referral",
         "referral-reply": "referral",
         "action-update": "action",
+        "emergency-decide": "emergency",
+        "emergency-withdraw": "emergency",
     }.get(name, "meeting")
     values = {
         "reference": "NWL-2099-9999" if made_up else objects["reference"],

@@ -8,11 +8,12 @@ from datetime import date, timedelta
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from demo.management.commands._demo import refuse_in_production
 from demo.management.commands._demo_meetings import seed_meetings
+from demo.management.commands._demo_teams import seed_teams
 from marac.models import Agency, AgencyKind, MaracArea, Membership, Role, User
+from marac.second_factor import AuthenticatorApp
 from meetings import stored_packs
 from meetings.models import Meeting
 from referrals import services
@@ -46,6 +47,13 @@ PEOPLE = [
     ("agency_rep", "Tom", "Okafor", Role.AGENCY_REP, "Leicestershire Children's Social Care", "NWL", True),
     ("auditor", "Ruth", "Bell", Role.AUDITOR, "North West Leicestershire District Council", "NWL", True),
     ("admin", "Sam", "Patel", Role.ADMIN, "North West Leicestershire District Council", "NWL", True),
+    # Case teams (ADR 0019): a team lead per referring agency here, a second IDVA worker, and
+    # Charnwood's coordinator, who is offered a case.
+    ("team_lead", "Nadia", "Khan", Role.TEAM_LEAD, "Loughborough Women's Aid", "NWL", True),
+    ("idva_worker", "Leah", "Morgan", Role.REFERRER, "Loughborough Women's Aid", "NWL", True),
+    ("police_lead", "Mark", "Dunn", Role.TEAM_LEAD, "Leicestershire Police", "NWL", True),
+    ("housing_lead", "Amy", "Ford", Role.TEAM_LEAD, "North West Leicestershire District Council Housing", "NWL", True),
+    ("cha_coord", "Owen", "Lewis", Role.COORDINATOR, "Leicestershire Police", "CHA", True),
     # Not enrolled: shows the first sign-in, where a person sets up their authenticator app.
     ("new_idva", "Chloe", "Evans", Role.REFERRER, "Loughborough Women's Aid", "CHA", False),
 ]
@@ -74,6 +82,8 @@ CASES = [
         {
             "name": "Aisha Rahman",
             "date_of_birth": date(1994, 11, 2),
+            "language": "Tigrinya",  # encrypted like her name (test_raw_dumps looks for it)
+            "needs_interpreter": True,
             "address": "3 Agar Nook Lane, Coalville LE67 4SH",
             "phone": "07700 900789",
             "safe_phone": "07700 900321",
@@ -210,11 +220,16 @@ class Command(BaseCommand):
     def create_cases(self, areas, agencies) -> None:
         referrer = User.objects.get(username="referrer")
         coordinator = User.objects.get(username="coordinator")
+        made = {}
         for area, agency, victim in CASES:
-            case = case_create(area=areas[area], referring_agency=agencies[agency], victim=victim, by=referrer)
+            # Made by a referrer there, so the maker is on the case (ADR 0019): Charnwood's by its IDVA.
+            maker = User.objects.get(username="new_idva") if area == "CHA" else referrer
+            case = case_create(area=areas[area], referring_agency=agencies[agency], victim=victim, by=maker)
             self.add_people(case, PEOPLE_ON_CASES.get(victim["name"], {}), referrer)
             for event in HISTORIES.get(victim["name"], []):
                 self.play(case, event, referrer, coordinator, agencies[agency])
+            made[victim["name"]] = case
+        seed_teams(areas, made)
 
     def add_people(self, case, people, referrer) -> None:
         today = timezone.localdate()
@@ -253,7 +268,7 @@ class Command(BaseCommand):
             user.save(update_fields=["password"])
         Membership.objects.get_or_create(user=user, agency=agencies[agency], area=areas[area], role=role)
         if enrolled and created:
-            TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
+            AuthenticatorApp.objects.create(user=user, name="Demo authenticator", confirmed=True)
 
     def print_sign_ins(self) -> None:
         out = self.stdout.write
@@ -264,7 +279,7 @@ class Command(BaseCommand):
         out(f"{'username':<13} {'role':<23} second factor: add this key to an authenticator app")
         for username, *_ in PEOPLE:
             user = User.objects.get(username=username)
-            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            device = AuthenticatorApp.objects.filter(user=user, confirmed=True).first()
             role = ", ".join(m.get_role_display() for m in user.memberships.filter(is_active=True))
             key = base64.b32encode(device.bin_key).decode() if device else "none yet: you set one up at first sign-in"
             out(f"{username:<13} {role:<23} {key}")
