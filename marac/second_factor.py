@@ -33,6 +33,21 @@ from marac.security.account_secrets import place_of, secret_open, secret_reseal,
 TOTP_KEY_BYTES = 20  # 160 bits, as RFC 4226 recommends and django-otp's default
 BACKUP_CODE_BYTES = 5  # eight base-32 characters, as django-otp's backup codes
 THROTTLE_FIELDS = ["throttling_failure_timestamp", "throttling_failure_count"]
+# django-otp doubles the wait after each wrong code without a practical limit, so someone holding
+# the password could push a person's wait to months. Guessing is stopped by the lockout (five
+# wrong codes lock the username); the wait only paces typing, so it stops growing at 64 seconds.
+MOST_FAILURES_COUNTED = 7  # 1, 2, 4 ... 64 seconds
+
+
+class CappedThrottle(ThrottlingMixin):
+    class Meta:
+        abstract = True
+
+    def throttle_increment(self, commit: bool = True) -> None:
+        self.throttling_failure_timestamp = timezone.now()
+        self.throttling_failure_count = min(self.throttling_failure_count + 1, MOST_FAILURES_COUNTED)
+        if commit:
+            self.save()
 
 
 class SealedSecret(models.Model):
@@ -65,7 +80,7 @@ class SealedSecret(models.Model):
         return plain
 
 
-class AuthenticatorApp(TimestampMixin, ThrottlingMixin, SealedSecret, Device):  # type: ignore[django-manager-missing]  # django-otp is untyped
+class AuthenticatorApp(TimestampMixin, CappedThrottle, SealedSecret, Device):  # type: ignore[django-manager-missing]  # django-otp is untyped
     """A TOTP authenticator app: django-otp's TOTPDevice with its key sealed, never stored as hex."""
 
     step = models.PositiveSmallIntegerField(default=30)
@@ -126,7 +141,7 @@ def _as_number(token: object) -> int | None:
         return None
 
 
-class BackupCodes(TimestampMixin, ThrottlingMixin, Device):
+class BackupCodes(TimestampMixin, CappedThrottle, Device):
     """A person's single-use backup codes, as one django-otp device; each code is sealed."""
 
     class Meta:

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from marac.models import NoticeKind, Role, User
 from marac.notices import notify
-from meetings.models import Action, Meeting, ResearchReturn
+from meetings.models import Action, Attendance, Meeting, ResearchReturn
 from meetings.selectors import working_days_before
 from referrals.models import Case
 
@@ -140,15 +140,28 @@ def actions_due(today: date) -> int:
     looked_at = 0
     for kind, actions, occasion in ((NoticeKind.ACTION_DUE, soon, "due"), (NoticeKind.ACTION_OVERDUE, overdue, "overdue")):
         people = _people_by_agency(actions)
+        accepted = _acceptances(actions)
         for action in actions:
             looked_at += 1
             notify(
                 kind=kind,
                 subject_key=f"action:{action.pk}:{occasion}:{action.due_on.isoformat()}",
-                users=people[(action.case.area_id, action.agency_id)],
+                users=[
+                    person
+                    for person in people[(action.case.area_id, action.agency_id)]
+                    if (action.meeting_id, action.agency_id, person.pk) in accepted or person.pk == action.owner_user_id
+                ],
                 url=reverse("action-update", args=[action.pk]),
             )
     return looked_at
+
+
+def _acceptances(actions) -> set[tuple[int, int, int]]:
+    """(meeting, agency, person) for each confidentiality statement accepted at the actions'
+    meetings: a representative is reminded only of the actions their tracker shows them
+    (meetings.access.representative_actions), never of a meeting they did not accept."""
+    meetings = {action.meeting_id for action in actions}
+    return set(Attendance.objects.filter(meeting_id__in=meetings).values_list("meeting_id", "agency_id", "user_id"))
 
 
 def _actions_seen_by_agencies():

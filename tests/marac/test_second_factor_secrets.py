@@ -199,3 +199,20 @@ def test_confirm_identity_says_wait_rather_than_wrong_during_the_throttle(sign_i
     from axes.models import AccessAttempt
 
     assert sum(AccessAttempt.objects.values_list("failures_since_start", flat=True)) == 1
+
+
+def test_the_wait_after_wrong_codes_stops_growing_at_a_minute(coordinator):
+    """Someone with the password must not be able to push the person's wait to months: the
+    lockout stops guessing, the wait only paces typing."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    app = AuthenticatorApp.objects.get(user=coordinator)
+    for _ in range(30):
+        app.throttle_increment()
+    app.refresh_from_db()
+    allowed, _ = app.verify_is_allowed()
+    assert not allowed and app.throttling_failure_count == 7
+    app.throttling_failure_timestamp = timezone.now() - timedelta(seconds=65)
+    assert app.verify_is_allowed() == (True, None)

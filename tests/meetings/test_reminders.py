@@ -14,7 +14,7 @@ from marac.notices import NOTICES
 from marac.schedules import BEAT_SCHEDULE
 from meetings import reminders, tasks
 from meetings import services as meetings
-from meetings.models import Action, Meeting
+from meetings.models import Action, Attendance, Meeting
 from meetings.selectors import working_days_before
 from tests.conftest import make_person
 
@@ -225,6 +225,8 @@ def test_an_overdue_action_is_told_once_and_a_done_one_not_at_all(
     overdue = action_for(minutes_out, case_a, police, coordinator, due_in_days=-1)
     done = action_for(minutes_out, case_a, childrens_services, coordinator, due_in_days=-2)
     Action.objects.filter(pk=done.pk).update(status=Action.Status.DONE)
+    Attendance.objects.create(meeting=minutes_out, user=people["police_rep"], agency=police, confidentiality_accepted_at=timezone.now())
+    make_person("police_rep_absent", Role.AGENCY_REP, police, minutes_out.area)  # never accepted: their tracker shows no action
     run_reminders(django_capture_on_commit_callbacks)
     assert told(NoticeKind.ACTION_OVERDUE) == {"police_rep"}
     assert Notification.objects.get(kind=NoticeKind.ACTION_OVERDUE).url == f"/meetings/actions/{overdue.pk}/"
