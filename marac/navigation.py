@@ -15,13 +15,14 @@ class NavItem:
     roles: frozenset[str] | None = None  # None: everyone signed in with both factors
 
 
-CASE_ROLES = frozenset({Role.REFERRER, Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP, Role.AUDITOR})
+CASE_ROLES = frozenset({Role.REFERRER, Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP, Role.TEAM_LEAD, Role.AUDITOR})
 
 NAV_ITEMS = (
     NavItem("Home", "home"),
     NavItem("Cases", "case-list", CASE_ROLES),
     NavItem("My referrals", "my-referrals", frozenset({Role.REFERRER})),
     NavItem("Triage", "triage", frozenset({Role.COORDINATOR})),
+    NavItem("Transfers", "transfer-offers", frozenset({Role.COORDINATOR})),  # offered to and from the area (ADR 0019)
     NavItem("Team", "team-cases", frozenset({Role.TEAM_LEAD})),
     NavItem("Meetings", "meeting-list", frozenset({Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP})),
     NavItem("Actions", "action-tracker", frozenset({Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP})),

@@ -34,3 +34,18 @@ def test_no_navigation_before_both_factors(client, referrer):
 def test_home_lists_the_persons_roles(sign_in_fully, referrer):
     html = sign_in_fully(referrer).get("/").content.decode()
     assert "Referrer" in html and "Loughborough Women&#x27;s Aid" in html and "North West Leicestershire" in html
+
+
+def test_a_coordinator_reaches_transfers_and_a_team_lead_their_team(sign_in_fully, coordinator, area, idva):
+    from marac.models import Role
+    from tests.conftest import make_person
+
+    assert "Transfers" in nav_labels(sign_in_fully(coordinator).get("/").content.decode())
+    lead = make_person("lead", Role.TEAM_LEAD, idva, area)
+    assert nav_labels(sign_in_fully(lead).get("/").content.decode()) == [
+        "Home",
+        "Cases",
+        "Team",
+        "Notifications",
+        "Your account",
+    ]  # Cases: emergency access
