@@ -72,15 +72,23 @@ class Latest(NamedTuple):
 
 def latest_entries(model: str, *, events: QuerySet[AccessEvent] | None = None, chunk_size: int = 5000) -> Iterator[Latest]:
     """The latest chain entry of each row of `model`, in row id order, streamed (the partial index
-    audit_row_latest_idx gives the order without a sort)."""
+    audit_row_latest_idx gives the order without a sort).
+
+    A row's versions never go down and nothing follows its deletion, so an entry that would take
+    the row back (a lower version, or any entry after a deletion) is not taken as its latest: the
+    database role may append to the chain, and someone who put a row back could otherwise append
+    a copy of the old entry to match it. Equal versions are taken (two saves racing)."""
     entries = (events if events is not None else AccessEvent.objects.all()).filter(row_model=model)
     ordered = entries.order_by("row_id", "sequence").values_list("row_id", "row_version", "row_digest", "event", "case_reference")
     held: Latest | None = None
     for row_id, version, digest, event, case_reference in ordered.iterator(chunk_size=chunk_size):
-        if held is not None and held.id != row_id:
-            yield held
         # A row event always has its id, version and digest ("" for a deletion): the filter above.
-        held = Latest(row_id or 0, version or 0, digest or "", event, case_reference)
+        entry = Latest(row_id or 0, version or 0, digest or "", event, case_reference)
+        if held is not None and held.id != entry.id:
+            yield held
+            held = None
+        if held is None or (held.event != ROW_DELETED and entry.version >= held.version):
+            held = entry
     if held is not None:
         yield held
 

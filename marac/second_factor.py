@@ -44,8 +44,9 @@ class CappedThrottle(ThrottlingMixin):
         abstract = True
 
     def throttle_increment(self, commit: bool = True) -> None:
+        failures: int = self.throttling_failure_count  # type: ignore[has-type]  # django-otp is untyped
         self.throttling_failure_timestamp = timezone.now()
-        self.throttling_failure_count = min(self.throttling_failure_count + 1, MOST_FAILURES_COUNTED)
+        self.throttling_failure_count = min(failures + 1, MOST_FAILURES_COUNTED)
         if commit:
             self.save()
 

@@ -11,8 +11,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
+import audit
 from audit.chain import CONTENT, canonical, verify
 from audit.models import AccessEvent
+from audit.rows import RowFact
 from marac.models import Role
 from marac.security.row_versions import row_digest
 from referrals.models import Perpetrator, Victim
@@ -217,6 +219,53 @@ def test_rows_written_before_rows_were_recorded_are_counted_then_recorded_once(c
     assert AccessEvent.objects.filter(event="rows_baseline_recorded", purpose="1 rows recorded as they stood").exists()
     assert verify_rows("--record-baseline")[1].startswith("Recorded 0 rows")
     assert verify().intact
+
+
+def test_a_row_put_in_past_the_service_after_the_baseline_is_named(case_a):
+    """Once the baseline has recorded the rows from before, every row is written by a save that
+    records it: one the chain never saw was put in past the service."""
+    verify_rows("--record-baseline")
+    smuggled = Perpetrator(case=case_a, name="Put in by SQL")
+    smuggled.encrypt_for_write()
+    Perpetrator.objects.bulk_create([smuggled])
+    code, out, err = verify_rows()
+    assert code == 1 and "NOT YET RECORDED" in err and case_a.reference in err
+
+
+def append_copy_of(entry: AccessEvent) -> None:
+    """What the database role can do: append an event, which the chain links like any other."""
+    audit.record_rows(
+        event=entry.event,
+        rows=[RowFact(entry.row_model, entry.row_id, entry.row_version, entry.row_digest, entry.case_reference)],
+    )
+
+
+def test_a_copy_of_the_old_entry_appended_after_a_row_put_back_does_not_hide_it(case_a):
+    before = columns_of(case_a.victim)
+    old_entry = latest_entry(case_a.victim)
+    saved_again(case_a.victim, safe_address="Refuge, 1 Hidden Lane")
+    put_back(case_a.victim, before)
+    append_copy_of(old_entry)
+    assert latest_entry(case_a.victim).row_version == old_entry.row_version  # the forged entry is the newest
+    code, _, err = verify_rows()
+    assert code == 1 and "WENT BACK" in err and case_a.reference in err
+    assert verify().intact  # the chain itself is whole: only the rule on versions catches it
+
+
+def test_nothing_after_a_deletion_brings_a_row_back(case_a, perpetrator):
+    table = perpetrator._meta.db_table
+    with connection.cursor() as cursor:  # the whole row, as a backup holds it
+        cursor.execute(f"SELECT * FROM {table} WHERE id = %s", [perpetrator.pk])
+        row = cursor.fetchone()
+        names = ", ".join(column[0] for column in cursor.description)
+    last = latest_entry(perpetrator)
+    Perpetrator.objects.get(pk=perpetrator.pk).delete()
+    with connection.cursor() as cursor:
+        placeholders = ", ".join(["%s"] * len(row))
+        cursor.execute(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", list(row))
+    append_copy_of(last)
+    code, _, err = verify_rows()
+    assert code == 1 and "WENT BACK" in err
 
 
 def test_bulk_synthetic_data_leaves_nothing_flagged(db):
