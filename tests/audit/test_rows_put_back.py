@@ -7,9 +7,11 @@ import sys
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 import audit
 from audit.chain import CONTENT, canonical, verify
@@ -332,6 +334,18 @@ def test_people_who_are_not_auditors_are_refused_and_it_is_logged(put_back_victi
 
 def test_the_comparison_is_a_post(auditor, sign_in_fully, db):
     assert sign_in_fully(auditor).get("/audit/chain/rows/").status_code == 405
+
+
+def test_one_auditor_compares_at_most_once_in_five_minutes(case_a, auditor, sign_in_fully):
+    from datetime import timedelta
+
+    client = sign_in_fully(auditor)
+    assert client.post("/audit/chain/rows/").status_code == 200
+    again = client.post("/audit/chain/rows/")
+    assert again.status_code == 429 and "Compare the records again later" in again.content.decode()
+    assert AccessEvent.objects.filter(event="rows_verified", user=auditor).count() == 1  # the second never ran
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        assert client.post("/audit/chain/rows/").status_code == 200
 
 
 # The code of today knows the row columns, so an event from before them is written in SQL, as
