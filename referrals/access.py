@@ -1,9 +1,10 @@
 """Fetching cases for a person. Views never fetch a case or victim by id themselves.
 
 A person sees a case because of a relationship (DESIGN 4.4): they are allocated to it at the
-agency that referred it (ADR 0019), they coordinate, chair or audit its area, or they represent an agency invited to the meeting hearing
-it (a guardian object permission on the direct foreign-key table, never a global permission,
-and only while they hold an active agency-representative membership in the case's area). No
+agency that referred it (ADR 0019), they coordinate, chair or audit its area, or they represent
+an agency invited to the meeting hearing it (a guardian object permission on the direct
+foreign-key table, never a global permission, and only while they hold an active
+agency-representative membership in the case's area). No
 relationship is a 404 — existence is not revealed — and the attempt is logged as denied.
 
 Everything here takes the request's viewer (marac.viewer), never memberships by hand.
@@ -31,8 +32,8 @@ BREAK_GLASS_ROLES = (Role.REFERRER, Role.COORDINATOR, Role.CHAIR, Role.AGENCY_RE
 EMERGENCY_APPROVER_ROLES = (Role.COORDINATOR, Role.CHAIR)
 
 # A case-by-case grant: the ids of the cases a viewer holds it for, as a flat values_list query
-# (usable as a subquery), or as a list where the grants are few and fetched once. Break-glass is referrals' own; other apps add theirs with
-# register_case_grant (meetings adds the representative's, for the cases on an agenda whose
+# (usable as a subquery), or as a list where the grants are few and fetched once. Break-glass is
+# referrals' own; other apps add theirs with register_case_grant (meetings adds the representative's, for the cases on an agenda whose
 # confidentiality statement they accepted), so referrals never imports them.
 CaseGrant = Callable[[Viewer], QuerySet | list[int]]
 _case_grants: dict[Rel, CaseGrant] = {}

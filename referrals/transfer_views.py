@@ -49,10 +49,7 @@ def transfer_offers(request: HttpRequest) -> HttpResponse:
     if not request.viewer.has_role(Role.COORDINATOR):
         refuse(request, status=403, event="transfer_offers_denied", purpose="transfer offers")
     context = {
-        # One's own offer (a coordinator of both areas) is for another coordinator to decide.
-        "offered_to_you": list(
-            transfers.offers_to(request.viewer).exclude(transferred_by=request.user).select_related(*OFFER_RELATED)[:200]
-        ),
+        "offered_to_you": list(transfers.offers_to_decide(request.viewer).select_related(*OFFER_RELATED)[:200]),
         "offered_by_you": list(transfers.offers_from(request.viewer).select_related(*OFFER_RELATED)[:50]),
     }
     audit.record(event="transfer_offers_listed", request=request, purpose="transfer offers")

@@ -35,6 +35,12 @@ def offers_to(viewer: Viewer) -> QuerySet[CaseTransfer]:
     return offered.exclude(case__status=Case.Status.SHREDDED).order_by("transferred_at", "pk")
 
 
+def offers_to_decide(viewer: Viewer) -> QuerySet[CaseTransfer]:
+    """Open offers the person may decide: to their areas, and not their own (a coordinator of both
+    areas leaves their own offer to another coordinator of the receiving area)."""
+    return offers_to(viewer).exclude(transferred_by=viewer.user)
+
+
 def offers_from(viewer: Viewer) -> QuerySet[CaseTransfer]:
     """Offers made from the areas the person coordinates, newest first: what became of each."""
     areas = sorted(viewer.areas_for(Role.COORDINATOR))

@@ -109,7 +109,7 @@ def coordinator_work(viewer: Viewer) -> list[WorkItem]:
 
 def transfer_work(viewer: Viewer) -> list[WorkItem]:
     """One query: cases other areas offer to the person's areas, waiting for them (ADR 0019)."""
-    offered = transfers.offers_to(viewer).exclude(transferred_by=viewer.user).count()  # one's own is another's to decide
+    offered = transfers.offers_to_decide(viewer).count()
     return [WorkItem("Transfers offered to your area", offered, reverse("transfer-offers"), "accept or decline each case")]
 
 
