@@ -89,7 +89,17 @@ class MaracUserAdmin(RoleAdminMixin, UserAdmin, SimpleHistoryAdmin):
 
 @admin.register(MaracArea)
 class MaracAreaAdmin(RoleAdminMixin, SimpleHistoryAdmin):
-    list_display = ["name", "short_code", "nation", "high_risk_threshold", "escalation_callouts", "repeat_definition"]
+    list_display = [
+        "name",
+        "short_code",
+        "nation",
+        "high_risk_threshold",
+        "escalation_callouts",
+        "escalation_basis",
+        "repeat_definition",
+        "reassessment_weeks",
+        "retention_months",
+    ]
     search_fields = ["name", "short_code"]
 
 

@@ -39,6 +39,14 @@ class RepeatDefinition(models.TextChoices):
     NI32_2008 = "ni32_2008", "NI 32 (2008): violence, threats, stalking or harassment, sexual abuse"
 
 
+class EscalationBasis(models.TextChoices):
+    """What potential escalation counts (DESIGN 2.2). SafeLives words it as incidents reported to
+    the police; some areas count police call-outs instead."""
+
+    INCIDENTS_REPORTED = "incidents_reported", "Incidents reported to the police"
+    POLICE_CALLOUTS = "police_callouts", "Police call-outs"
+
+
 class Nation(models.TextChoices):
     """Bank holidays differ between the UK's nations (codes as ISO 3166-2:GB)."""
 
@@ -63,9 +71,28 @@ class MaracArea(models.Model):
         help_text="Risk checklist score at or above which a case is visible high risk.",
     )
     escalation_callouts = models.PositiveSmallIntegerField(
+        "escalation count",
         default=3,
         validators=[MinValueValidator(1)],
-        help_text="Police call-outs in 12 months that make a case potential escalation.",
+        help_text="How many in 12 months (of what the escalation basis counts) make a case potential escalation.",
+    )
+    escalation_basis = models.CharField(
+        max_length=20,
+        choices=EscalationBasis.choices,
+        default=EscalationBasis.INCIDENTS_REPORTED,
+        help_text="What potential escalation counts: SafeLives words it as incidents reported to the police.",
+    )
+    reassessment_weeks = models.PositiveSmallIntegerField(
+        default=8,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text="Weeks after a risk assessment when an open case is due a re-assessment.",
+    )
+    retention_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(1200)],
+        help_text="Months after a case closes before it is due for erasure. No national period exists: "
+        "until the area sets one, nothing is due and its coordinator is told it is missing.",
     )
     referral_cutoff_working_days = models.PositiveSmallIntegerField(
         default=8,
@@ -172,6 +199,8 @@ class NoticeKind(models.TextChoices):
     TRANSFER_REQUESTED = "transfer_requested", "A case is offered to your area"
     TRANSFER_DECIDED = "transfer_decided", "A case you offered to another area is accepted or declined"
     CASE_ALLOCATED = "case_allocated", "A case is allocated to you"
+    SAFE_CONTACT_CHANGED = "safe_contact_changed", "The safe contact details on a case you work on changed"
+    ERASURE_TO_CONFIRM = "erasure_to_confirm", "A case's erasure waits for a second person to confirm it"
 
 
 class Notification(models.Model):

@@ -175,6 +175,12 @@ class HouseholdMember(EncryptedModel):
     relationship_to_victim = EncryptedTextField(blank=True, help_text="For example: son, niece, lodger.")
     relationship_to_perpetrator = EncryptedTextField(blank=True)
     is_child = models.BooleanField(help_text="Under 18: children's cases come first on the agenda.")
+    # Operation Encompass (statutory): the school's safeguarding lead is told before the next school
+    # day. When is a plain column so the data return counts it in SQL; who told them is typed text.
+    encompass_notified_at = models.DateTimeField(
+        "school told (Operation Encompass)", null=True, blank=True, help_text="When the school's safeguarding lead was told."
+    )
+    encompass_notified_by = EncryptedTextField(blank=True, help_text="Who told the school's safeguarding lead, and from which agency.")
     history = case_history()
 
     def __str__(self) -> str:

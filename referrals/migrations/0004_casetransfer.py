@@ -6,24 +6,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('marac', '0002_blindindexentry_datakey'),
-        ('referrals', '0003_historicalvictim_disabled_and_more'),
+        ("marac", "0002_blindindexentry_datakey"),
+        ("referrals", "0003_historicalvictim_disabled_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CaseTransfer',
+            name="CaseTransfer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('transferred_at', models.DateTimeField(auto_now_add=True)),
-                ('reason', models.CharField(help_text="Non-personal, e.g. 'Victim moved to Charnwood'.", max_length=200)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfers', to='referrals.case')),
-                ('from_area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='marac.maracarea')),
-                ('to_area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='marac.maracarea')),
-                ('transferred_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("transferred_at", models.DateTimeField(auto_now_add=True)),
+                ("reason", models.CharField(help_text="Non-personal, e.g. 'Victim moved to Charnwood'.", max_length=200)),
+                ("case", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="transfers", to="referrals.case")),
+                ("from_area", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="marac.maracarea")),
+                ("to_area", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="marac.maracarea")),
+                (
+                    "transferred_by",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
+                ),
             ],
         ),
     ]

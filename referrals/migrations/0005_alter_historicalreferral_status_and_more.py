@@ -4,20 +4,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referrals', '0004_casetransfer'),
+        ("referrals", "0004_casetransfer"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='historicalreferral',
-            name='status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('more_info', 'More information requested'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('withdrawn', 'Withdrawn')], default='draft', max_length=10),
+            model_name="historicalreferral",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("draft", "Draft"),
+                    ("submitted", "Submitted"),
+                    ("more_info", "More information requested"),
+                    ("accepted", "Accepted"),
+                    ("declined", "Declined"),
+                    ("withdrawn", "Withdrawn"),
+                ],
+                default="draft",
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='referral',
-            name='status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('more_info', 'More information requested'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('withdrawn', 'Withdrawn')], default='draft', max_length=10),
+            model_name="referral",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("draft", "Draft"),
+                    ("submitted", "Submitted"),
+                    ("more_info", "More information requested"),
+                    ("accepted", "Accepted"),
+                    ("declined", "Declined"),
+                    ("withdrawn", "Withdrawn"),
+                ],
+                default="draft",
+                max_length=10,
+            ),
         ),
     ]

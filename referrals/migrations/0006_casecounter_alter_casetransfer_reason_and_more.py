@@ -6,38 +6,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('marac', '0002_blindindexentry_datakey'),
-        ('referrals', '0005_alter_historicalreferral_status_and_more'),
+        ("marac", "0002_blindindexentry_datakey"),
+        ("referrals", "0005_alter_historicalreferral_status_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CaseCounter',
+            name="CaseCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField()),
-                ('last_number', models.PositiveIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("year", models.PositiveSmallIntegerField()),
+                ("last_number", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.AlterField(
-            model_name='casetransfer',
-            name='reason',
-            field=models.CharField(choices=[('victim_moved', 'The victim has moved to that area'), ('wrong_area', 'It was referred to the wrong area'), ('other', 'Another reason agreed by both coordinators')], max_length=20),
+            model_name="casetransfer",
+            name="reason",
+            field=models.CharField(
+                choices=[
+                    ("victim_moved", "The victim has moved to that area"),
+                    ("wrong_area", "It was referred to the wrong area"),
+                    ("other", "Another reason agreed by both coordinators"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='referral',
-            constraint=models.UniqueConstraint(fields=('assessment',), name='one_referral_per_checklist'),
+            model_name="referral",
+            constraint=models.UniqueConstraint(fields=("assessment",), name="one_referral_per_checklist"),
         ),
         migrations.AddField(
-            model_name='casecounter',
-            name='area',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='marac.maracarea'),
+            model_name="casecounter",
+            name="area",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="marac.maracarea"),
         ),
         migrations.AddConstraint(
-            model_name='casecounter',
-            constraint=models.UniqueConstraint(fields=('area', 'year'), name='one_counter_per_area_year'),
+            model_name="casecounter",
+            constraint=models.UniqueConstraint(fields=("area", "year"), name="one_counter_per_area_year"),
         ),
     ]

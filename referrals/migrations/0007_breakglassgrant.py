@@ -6,22 +6,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referrals', '0006_casecounter_alter_casetransfer_reason_and_more'),
+        ("referrals", "0006_casecounter_alter_casetransfer_reason_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BreakGlassGrant',
+            name="BreakGlassGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('emergency', 'An emergency: someone may be at immediate risk'), ('out_of_hours', 'Out-of-hours response and the case owners cannot be reached'), ('covering', 'Covering for an absent colleague who works on the case')], max_length=20)),
-                ('granted_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField(db_index=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='break_glass_grants', to='referrals.case')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("emergency", "An emergency: someone may be at immediate risk"),
+                            ("out_of_hours", "Out-of-hours response and the case owners cannot be reached"),
+                            ("covering", "Covering for an absent colleague who works on the case"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("granted_at", models.DateTimeField(auto_now_add=True)),
+                ("expires_at", models.DateTimeField(db_index=True)),
+                (
+                    "case",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="break_glass_grants", to="referrals.case"),
+                ),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL)),
             ],
         ),
     ]

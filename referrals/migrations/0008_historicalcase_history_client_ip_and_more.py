@@ -4,45 +4,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referrals', '0007_breakglassgrant'),
+        ("referrals", "0007_breakglassgrant"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalcase',
-            name='history_client_ip',
+            model_name="historicalcase",
+            name="history_client_ip",
             field=models.CharField(blank=True, max_length=45),
         ),
         migrations.AddField(
-            model_name='historicalhouseholdmember',
-            name='history_client_ip',
+            model_name="historicalhouseholdmember",
+            name="history_client_ip",
             field=models.CharField(blank=True, max_length=45),
         ),
         migrations.AddField(
-            model_name='historicalincident',
-            name='history_client_ip',
+            model_name="historicalincident",
+            name="history_client_ip",
             field=models.CharField(blank=True, max_length=45),
         ),
         migrations.AddField(
-            model_name='historicalperpetrator',
-            name='history_client_ip',
+            model_name="historicalperpetrator",
+            name="history_client_ip",
             field=models.CharField(blank=True, max_length=45),
         ),
         migrations.AddField(
-            model_name='historicalreferral',
-            name='history_client_ip',
+            model_name="historicalreferral",
+            name="history_client_ip",
             field=models.CharField(blank=True, max_length=45),
         ),
         migrations.AddField(
-            model_name='historicalriskassessment',
-            name='history_client_ip',
+            model_name="historicalriskassessment",
+            name="history_client_ip",
             field=models.CharField(blank=True, max_length=45),
         ),
         migrations.AddField(
-            model_name='historicalvictim',
-            name='history_client_ip',
+            model_name="historicalvictim",
+            name="history_client_ip",
             field=models.CharField(blank=True, max_length=45),
         ),
     ]

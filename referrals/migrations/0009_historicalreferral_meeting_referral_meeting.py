@@ -5,21 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0001_initial'),
-        ('referrals', '0008_historicalcase_history_client_ip_and_more'),
+        ("meetings", "0001_initial"),
+        ("referrals", "0008_historicalcase_history_client_ip_and_more"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalreferral',
-            name='meeting',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='meetings.meeting'),
+            model_name="historicalreferral",
+            name="meeting",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="meetings.meeting",
+            ),
         ),
         migrations.AddField(
-            model_name='referral',
-            name='meeting',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='meetings.meeting'),
+            model_name="referral",
+            name="meeting",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="referrals", to="meetings.meeting"
+            ),
         ),
     ]

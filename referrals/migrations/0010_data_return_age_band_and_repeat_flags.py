@@ -4,40 +4,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referrals', '0009_historicalreferral_meeting_referral_meeting'),
+        ("referrals", "0009_historicalreferral_meeting_referral_meeting"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalreferral',
-            name='repeat_current',
+            model_name="historicalreferral",
+            name="repeat_current",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='historicalreferral',
-            name='repeat_ni32',
+            model_name="historicalreferral",
+            name="repeat_ni32",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='historicalvictim',
-            name='age_band',
-            field=models.CharField(choices=[('not_known', 'Not known'), ('under_16', 'Under 16'), ('16_17', '16 or 17'), ('18_plus', '18 or over')], default='not_known', editable=False, max_length=10),
+            model_name="historicalvictim",
+            name="age_band",
+            field=models.CharField(
+                choices=[("not_known", "Not known"), ("under_16", "Under 16"), ("16_17", "16 or 17"), ("18_plus", "18 or over")],
+                default="not_known",
+                editable=False,
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='referral',
-            name='repeat_current',
+            model_name="referral",
+            name="repeat_current",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='referral',
-            name='repeat_ni32',
+            model_name="referral",
+            name="repeat_ni32",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='victim',
-            name='age_band',
-            field=models.CharField(choices=[('not_known', 'Not known'), ('under_16', 'Under 16'), ('16_17', '16 or 17'), ('18_plus', '18 or over')], default='not_known', editable=False, max_length=10),
+            model_name="victim",
+            name="age_band",
+            field=models.CharField(
+                choices=[("not_known", "Not known"), ("under_16", "Under 16"), ("16_17", "16 or 17"), ("18_plus", "18 or over")],
+                default="not_known",
+                editable=False,
+                max_length=10,
+            ),
         ),
     ]

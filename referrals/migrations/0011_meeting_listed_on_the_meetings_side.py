@@ -8,17 +8,17 @@ class Migration(migrations.Migration):
     # meetings 0002 copies each referral's meeting across before this drops the column.
 
     dependencies = [
-        ('referrals', '0010_data_return_age_band_and_repeat_flags'),
-        ('meetings', '0002_referral_listing'),
+        ("referrals", "0010_data_return_age_band_and_repeat_flags"),
+        ("meetings", "0002_referral_listing"),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name='historicalreferral',
-            name='meeting',
+            model_name="historicalreferral",
+            name="meeting",
         ),
         migrations.RemoveField(
-            model_name='referral',
-            name='meeting',
+            model_name="referral",
+            name="meeting",
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referrals', '0011_meeting_listed_on_the_meetings_side'),
+        ("referrals", "0011_meeting_listed_on_the_meetings_side"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='breakglassgrant',
-            name='ended_at',
+            model_name="breakglassgrant",
+            name="ended_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

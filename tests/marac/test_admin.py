@@ -45,6 +45,9 @@ def test_an_administrator_can_create_an_area_with_the_default_rules(client, sign
             "short_code": "HB",
             "high_risk_threshold": 14,
             "escalation_callouts": 3,
+            "escalation_basis": "incidents_reported",
+            "reassessment_weeks": 8,
+            "retention_months": "",
             "referral_cutoff_working_days": 8,
             "nation": "ENG",
             "repeat_definition": "current",
@@ -54,6 +57,7 @@ def test_an_administrator_can_create_an_area_with_the_default_rules(client, sign
     assert response.status_code == 302
     area = MaracArea.objects.get(short_code="HB")
     assert area.history.count() == 1 and area.nation == "ENG"  # the change is recorded
+    assert area.retention_months is None  # no retention period is assumed (DESIGN 2.6)
 
 
 def test_bad_area_settings_are_refused_with_a_message(client, sign_in_fully, admin_user):
