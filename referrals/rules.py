@@ -5,7 +5,7 @@ dates, counts and codes, so each edge can be tested on its own with a frozen clo
 from datetime import date, timedelta
 from enum import StrEnum
 
-from marac.models import MaracArea, RepeatDefinition
+from marac.models import EscalationBasis, MaracArea, RepeatDefinition
 from marac.periods import add_months
 from referrals.models import Incident
 
@@ -99,17 +99,31 @@ def repeat_now(*, last_referral: date | None, incidents: list[tuple[date, str]],
 
 
 def escalation_window_start(today: date) -> date:
+    """The day before the 12 months potential escalation counts: incidents after it, to today."""
     return add_months(today, -ESCALATION_WINDOW_MONTHS)
 
 
-def referral_criteria(*, score: int, area: MaracArea, judgement: bool, callouts_last_12_months: int, repeat: bool) -> set[Criterion]:
-    """Which criteria a referral meets. Any one is enough; a repeat must be referred whatever its score."""
+# The Incident flag each escalation basis counts (DESIGN 2.2). SafeLives words the criterion as
+# incidents reported to the police; an area may count police call-outs instead.
+ESCALATION_FLAGS = {EscalationBasis.INCIDENTS_REPORTED: "reported_to_police", EscalationBasis.POLICE_CALLOUTS: "police_callout"}
+
+
+def escalation_flag(area: MaracArea) -> str:
+    return ESCALATION_FLAGS[EscalationBasis(area.escalation_basis)]
+
+
+def referral_criteria(
+    *, score: int, area: MaracArea, judgement: bool, escalation_count: int, repeat: bool, tool_high_risk: bool = False
+) -> set[Criterion]:
+    """Which criteria a referral meets. Any one is enough; a repeat must be referred whatever its score.
+    `escalation_count` is what the area's escalation basis counts in the last 12 months;
+    `tool_high_risk`, that another risk tool gave a level the area counts as high (ADR 0024)."""
     met = set()
-    if score >= area.high_risk_threshold:
+    if score >= area.high_risk_threshold or tool_high_risk:
         met.add(Criterion.VISIBLE_HIGH_RISK)
     if judgement:
         met.add(Criterion.PROFESSIONAL_JUDGEMENT)
-    if callouts_last_12_months >= area.escalation_callouts:
+    if escalation_count >= area.escalation_callouts:
         met.add(Criterion.POTENTIAL_ESCALATION)
     if repeat:
         met.add(Criterion.REPEAT)

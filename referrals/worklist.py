@@ -5,8 +5,8 @@ among the cases the person's memberships give them; nothing is decrypted."""
 
 from datetime import date, datetime, time, timedelta
 
-from django.conf import settings
 from django.db.models import Count, Max, Min, Q
+from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,10 +17,6 @@ from marac.worklist import WorkItem
 from referrals import emergency, selectors, teams, transfers
 from referrals.access import referrer_cases, referrer_scope
 from referrals.models import Case, Referral, RiskAssessment
-
-# No per-area setting says when a checklist is stale yet (issue 18 adds one): until then one
-# setting for every area, and the default of 8 weeks.
-DEFAULT_REASSESSMENT_WEEKS = 8
 
 
 def register() -> None:
@@ -41,8 +37,8 @@ def start_of_week(today: date) -> datetime:
     return timezone.make_aware(datetime.combine(today - timedelta(days=today.weekday()), time.min))
 
 
-def reassessment_due_before(today: date) -> date:
-    weeks = getattr(settings, "MARAC_REASSESSMENT_WEEKS", DEFAULT_REASSESSMENT_WEEKS)
+def reassessment_due_before(today: date, weeks: int) -> date:
+    """An assessment before this day is more than `weeks` old today: a re-assessment is overdue."""
     return today - timedelta(weeks=weeks)
 
 
@@ -73,24 +69,40 @@ def referrer_work(viewer: Viewer) -> list[WorkItem]:
             "referrals waiting for more information from your agency",
         ),
         WorkItem("Referrals decided this week", referrals["decided"], my_referrals, "accepted or declined since Monday"),
-        WorkItem("Risk re-assessments due", due, reverse("case-list"), reassessment_detail()),
+        WorkItem("Risk re-assessments due", due, reverse("case-list"), reassessment_detail(viewer)),
     ]
 
 
-def reassessment_detail() -> str:
-    weeks = getattr(settings, "MARAC_REASSESSMENT_WEEKS", DEFAULT_REASSESSMENT_WEEKS)
-    return f"open cases whose latest checklist is more than {weeks} weeks old"
+def _reassessment_weeks(viewer: Viewer) -> dict[int, int]:
+    """{area id: its re-assessment weeks} for the areas the person refers in, from the memberships
+    the viewer already holds (areas loaded): no query."""
+    return {m.area_id: m.area.reassessment_weeks for m in viewer.memberships if m.role == Role.REFERRER}
+
+
+def reassessment_detail(viewer: Viewer) -> str:
+    weeks = sorted(set(_reassessment_weeks(viewer).values()))
+    period = f"{weeks[0]} weeks" if len(weeks) == 1 else "their area's re-assessment period"
+    return f"open cases whose latest risk assessment is more than {period} old"
 
 
 def reassessments_due(viewer: Viewer, today: date) -> int:
-    """Open cases the person is allocated to whose latest complete checklist is older than the
+    """One query: open cases the person is allocated to whose latest risk assessment (a complete
+    checklist, or one made with another risk tool, ADR 0024) is older than their area's
     re-assessment period, and with no new checklist already in progress."""
-    theirs = referrer_cases(viewer)
-    complete = Q(assessments__status=RiskAssessment.Status.COMPLETE)
+    weeks = _reassessment_weeks(viewer)
+    if not weeks:
+        return 0
+    overdue = Q(pk__in=[])
+    for area_id, area_weeks in sorted(weeks.items()):
+        overdue |= Q(area_id=area_id, latest__lt=reassessment_due_before(today, area_weeks))
+    checklist = Max("assessments__assessed_on", filter=Q(assessments__status=RiskAssessment.Status.COMPLETE))
+    other_tool = Max("tool_assessments__assessed_on")
     return (
-        Case.objects.filter(theirs, status=Case.Status.OPEN)
-        .annotate(latest=Max("assessments__assessed_on", filter=complete))
-        .filter(latest__lt=reassessment_due_before(today))
+        Case.objects.filter(referrer_cases(viewer), status=Case.Status.OPEN)
+        .annotate(checklist=checklist, other_tool=other_tool)
+        # The later of the two, whichever is missing (Greatest is NULL with a NULL on SQLite).
+        .annotate(latest=Greatest(Coalesce("checklist", "other_tool"), Coalesce("other_tool", "checklist")))
+        .filter(overdue)
         .exclude(assessments__status=RiskAssessment.Status.DRAFT)
         .count()
     )

@@ -88,12 +88,13 @@ def record(case, on, kind=Incident.Kind.VIOLENCE, callout=False, *, by, agency, 
 
 
 @pytest.mark.parametrize("callouts,escalation", [(2, False), (3, True)])
-def test_escalation_counts_police_callouts_in_the_last_12_months(assessed, case_a, referrer, police, callouts, escalation):
+def test_escalation_counts_incidents_reported_to_the_police_in_the_last_12_months(assessed, case_a, referrer, police, callouts, escalation):
+    # The default basis (SafeLives): a call-out is a report, an incident not reported is not counted.
     record(case_a, date(2025, 11, 21), callout=True, by=referrer, agency=police)  # 12 months ago: outside
     for day in range(callouts):
         record(case_a, date(2026, 5, 1 + day), callout=True, by=referrer, agency=police)
     record(case_a, date(2026, 6, 1), callout=False, by=referrer, agency=police)
-    assert selectors.police_callouts_last_12_months(case_a, TODAY) == callouts
+    assert selectors.escalation_count_last_12_months(case_a, TODAY) == callouts
     met = services.referral_criteria_for(assessment=assessed(0), judgement=False, today=TODAY)
     assert (Criterion.POTENTIAL_ESCALATION in met) is escalation
 

@@ -43,22 +43,20 @@ STRICT = MaracArea(name="Strict", short_code="STR", high_risk_threshold=16)
 
 @pytest.mark.parametrize("area,score,visible", [(AREA, 13, False), (AREA, 14, True), (STRICT, 15, False), (STRICT, 16, True)])
 def test_visible_high_risk_uses_the_areas_threshold(area, score, visible):
-    met = referral_criteria(score=score, area=area, judgement=False, callouts_last_12_months=0, repeat=False)
+    met = referral_criteria(score=score, area=area, judgement=False, escalation_count=0, repeat=False)
     assert (Criterion.VISIBLE_HIGH_RISK in met) is visible
 
 
 @pytest.mark.parametrize("callouts,escalation", [(2, False), (3, True), (7, True)])
 def test_escalation_at_the_areas_number_of_callouts(callouts, escalation):
-    met = referral_criteria(score=0, area=AREA, judgement=False, callouts_last_12_months=callouts, repeat=False)
+    met = referral_criteria(score=0, area=AREA, judgement=False, escalation_count=callouts, repeat=False)
     assert (Criterion.POTENTIAL_ESCALATION in met) is escalation
 
 
 def test_a_repeat_and_professional_judgement_qualify_whatever_the_score():
-    assert referral_criteria(score=0, area=AREA, judgement=False, callouts_last_12_months=0, repeat=True) == {Criterion.REPEAT}
-    assert referral_criteria(score=2, area=AREA, judgement=True, callouts_last_12_months=0, repeat=False) == {
-        Criterion.PROFESSIONAL_JUDGEMENT
-    }
-    assert referral_criteria(score=2, area=AREA, judgement=False, callouts_last_12_months=0, repeat=False) == set()
+    assert referral_criteria(score=0, area=AREA, judgement=False, escalation_count=0, repeat=True) == {Criterion.REPEAT}
+    assert referral_criteria(score=2, area=AREA, judgement=True, escalation_count=0, repeat=False) == {Criterion.PROFESSIONAL_JUDGEMENT}
+    assert referral_criteria(score=2, area=AREA, judgement=False, escalation_count=0, repeat=False) == set()
 
 
 @pytest.mark.parametrize(
