@@ -85,6 +85,11 @@ class Keyring:
         index_keys = {name: _decode_key(name, value) for name, value in index_data.items()}
         if set(index_keys.values()) & set(keys.values()):
             raise KeyringError("A blind-index key must not also be an encryption key.")
+        if len(set(index_keys.values())) != len(index_keys):
+            # A key copied from one index to another (say, victim_name_dob's pasted in as
+            # perpetrator_name_dob when upgrading) would make a person's digest as a victim equal
+            # their digest as a perpetrator: the counter-allegations ADR 0026 keeps out of the table.
+            raise KeyringError("Each blind index needs its own key: two index_keys are the same.")
         return cls(primary_id=primary_id, keys=MappingProxyType(keys), index_keys=MappingProxyType(index_keys))
 
 
@@ -100,8 +105,9 @@ def _decode_key(key_id: object, value: object) -> bytes:
     return key
 
 
-# Every blind index the application computes; each has its own HMAC key.
-INDEX_NAMES = ("victim_name_dob",)
+# Every blind index the application computes; each has its own HMAC key. Perpetrators have their
+# own (ADR 0026): a victim digest and a perpetrator digest of the same person never compare equal.
+INDEX_NAMES = ("victim_name_dob", "perpetrator_name_dob")
 
 
 def new_key_b64() -> str:

@@ -115,7 +115,7 @@ def test_generate_keys_prints_a_usable_keyring_and_adds_primaries(tmp_path):
     out = StringIO()
     call_command("generate_keys", "--key-id", "first", stdout=out)
     keyring = Keyring.from_json(out.getvalue())
-    assert keyring.primary_id == "first" and set(keyring.index_keys) == {"victim_name_dob"}
+    assert keyring.primary_id == "first" and set(keyring.index_keys) == {"victim_name_dob", "perpetrator_name_dob"}
     path = tmp_path / "keyring.json"
     path.write_text(out.getvalue())
     out = StringIO()
