@@ -27,6 +27,7 @@ NAV_ITEMS = (
     NavItem("Meetings", "meeting-list", frozenset({Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP})),
     NavItem("Actions", "action-tracker", frozenset({Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP})),
     NavItem("NI 32 and data return", "ni32-report", frozenset({Role.COORDINATOR, Role.CHAIR})),
+    NavItem("Retention", "retention-review", frozenset({Role.COORDINATOR, Role.CHAIR})),  # cases due for erasure, holds (ADR 0027)
     NavItem("Audit", "audit-search", frozenset({Role.AUDITOR})),
     NavItem("Administration", "admin:index", frozenset({Role.ADMIN})),
     NavItem("Notifications", "notifications"),

@@ -18,6 +18,13 @@ BEAT_SCHEDULE = {
         "task": "referrals.tasks.lapse_stale_emergency_requests",
         "schedule": crontab(minute="*/15"),
     },
+    # Retention (ADR 0027): the cases due for erasure in each area, and the areas with no period,
+    # worked out each morning and recorded once per area and day. Daily, not weekly: a case that
+    # became due, or a hold lifted, shows the next working day; the query is one per run.
+    "review-retention": {
+        "task": "referrals.tasks.review_retention",
+        "schedule": crontab(minute=50, hour=5),
+    },
     # Every record holding victim data compared with the audit chain, each night (ADR 0023).
     "verify-rows": {
         "task": "marac.tasks.verify_rows",

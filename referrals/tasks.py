@@ -25,3 +25,12 @@ def lapse_stale_emergency_requests() -> int:
     (referrals.emergency.shown_status); this makes it a recorded fact. Safe to run late or twice."""
     with transaction.atomic():
         return emergency.asks_lapse(EmergencyAccessRequest.objects.filter(requested_at__lte=timezone.now() - LAPSE_AFTER))
+
+
+@app.task
+def review_retention() -> dict[str, int]:
+    """The daily retention review (referrals.retention.scheduled_review): the cases due for erasure
+    in each area, worked out in SQL and recorded once per area and day. Safe to run late or twice."""
+    from referrals import retention
+
+    return retention.scheduled_review()
