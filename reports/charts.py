@@ -182,6 +182,7 @@ def chart(
     axis_label: str,
     series: str,
     benchmark: Benchmark | None = None,
+    category_axis: str = "Quarter",
 ) -> Chart:
     """Bars or a line over equally spaced periods; a period without a figure (no cases heard, or
     no population recorded) is left empty and labelled "no figure" rather than drawn as zero.
@@ -213,7 +214,7 @@ def chart(
         _mark(c, columns, index, None if value is None else y_of(value), baseline, bars)
 
     below = baseline + 4 + LINE_HEIGHT * max((len(lines) for lines in columns.label_lines), default=1) + 6
-    c.texts.append(Text(axis_x + (WIDTH - RIGHT - axis_x) / 2, below + LINE_HEIGHT, "Quarter"))
+    c.texts.append(Text(axis_x + (WIDTH - RIGHT - axis_x) / 2, below + LINE_HEIGHT, category_axis))
     c.height = _legend(c, below + LINE_HEIGHT + 10, series, bars, benchmark)
     return c
 
