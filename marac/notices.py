@@ -138,6 +138,19 @@ NOTICES = {
         sentence="Your team lead has allocated a case to you.",
         link_text="Go to the case",
     ),
+    # Says that safe contact details changed, never which case or what they are now (issue 18).
+    NoticeKind.SAFE_CONTACT_CHANGED: Notice(
+        subject="Safe contact details changed on a MARAC case",
+        template="email/safe_contact_changed.txt",
+        sentence="The safe contact details on a case you work on changed. Check them before you make any contact.",
+        link_text="Go to the case",
+    ),
+    NoticeKind.ERASURE_TO_CONFIRM: Notice(
+        subject="A MARAC case's erasure waits for you to confirm it",
+        template="email/erasure_to_confirm.txt",
+        sentence="A coordinator in your area asks to erase a case whose retention period has passed. A second person must confirm it.",
+        link_text="Go to the erasure request",
+    ),
 }
 
 # Who each kind of notice is for: someone told must hold one of these roles now, in an active
@@ -160,6 +173,9 @@ RELEVANT_ROLES: dict[str, frozenset[str]] = {
     NoticeKind.TRANSFER_REQUESTED: frozenset({Role.COORDINATOR}),
     NoticeKind.TRANSFER_DECIDED: frozenset({Role.COORDINATOR}),
     NoticeKind.CASE_ALLOCATED: frozenset({Role.REFERRER}),
+    # Whoever may contact her through the case: emergency access may come from any of these roles.
+    NoticeKind.SAFE_CONTACT_CHANGED: frozenset({Role.REFERRER, Role.COORDINATOR, Role.CHAIR, Role.AGENCY_REP, Role.TEAM_LEAD}),
+    NoticeKind.ERASURE_TO_CONFIRM: frozenset({Role.COORDINATOR, Role.CHAIR}),
 }
 
 

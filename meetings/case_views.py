@@ -41,7 +41,7 @@ from meetings.forms import (
     shared_field,
 )
 from meetings.models import Action, CaseMinutes, ResearchReturn
-from meetings.presenters import action_shown, case_at_meeting, reads_of, status_label, with_meeting_records
+from meetings.presenters import action_shown, case_at_meeting, reads_of, status_label, with_alerts, with_meeting_records
 from referrals.access import refuse_unless
 from referrals.models import Case
 from referrals.presenters import case_summary
@@ -53,6 +53,7 @@ def case_at_meeting_detail(request: HttpRequest, pk: int, reference: str) -> Htt
     case, _ = meeting_case_get(request, access, reference, purpose="case at meeting")
     records = selectors.meeting_records(access.meeting, {case.pk}).for_case(case.pk)
     row = with_meeting_records(case_at_meeting(selectors.agenda_item(access.meeting, case), access), access, **records)
+    with_alerts([row])
     previous, following = _agenda_neighbours(access.meeting, case)
     context = {
         "access": access,

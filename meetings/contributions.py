@@ -9,10 +9,10 @@ from marac.security.policy import Rel
 from marac.viewer import Viewer
 from meetings import selectors, stored_packs
 from meetings.access import hearing_case_ids, meetings_for
-from meetings.models import Action, AgendaItem, Meeting
+from meetings.models import Action, AgendaItem, Attendance, Meeting
 from meetings.presenters import action_shown, case_meeting_history, history_views
 from meetings.tasks import packs_changed
-from referrals import access, sections, signals
+from referrals import access, alerts, sections, signals
 from referrals.access import ReferrerScope
 from referrals.models import Case, Referral
 
@@ -26,6 +26,22 @@ def register() -> None:
     sections.add_meeting_filter(sections.MeetingFilter(choices=meeting_choices, case_ids=cases_listed_at))
     signals.case_changed.connect(refresh_packs_showing_case, dispatch_uid="meetings.case_changed")
     signals.case_erased.connect(forget_erased_case, dispatch_uid="meetings.case_erased")
+    alerts.register_people_told(representatives_about_to_hear)
+
+
+def representatives_about_to_hear(case: Case) -> list[int]:
+    """Who is told of a safe-contact change besides the case's own people (referrals/alerts.py):
+    representatives who accepted the statement of a meeting whose agenda lists the case and which
+    has not finished hearing it (its agenda issued, or under way)."""
+    return list(
+        Attendance.objects.filter(
+            meeting__agenda_items__case=case,
+            meeting__agenda_items__removed_at=None,
+            meeting__status__in=(Meeting.Status.AGENDA_ISSUED, Meeting.Status.IN_PROGRESS),
+        )
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
 
 
 def case_meetings(viewer: Viewer, case: Case, relationships: set[Rel]) -> sections.Section:

@@ -25,7 +25,7 @@ from marac.security.documents import fingerprint
 from meetings import selectors
 from meetings.access import MeetingAccess
 from meetings.models import AgencyAttendance, Attendance, Decision
-from meetings.presenters import carried_over_for, case_at_meeting, reads_of, windows_closing_for, with_meeting_records
+from meetings.presenters import carried_over_for, case_at_meeting, reads_of, windows_closing_for, with_alerts, with_meeting_records
 
 KINDS = {"agenda": "agenda", "pack": "meeting pack", "minutes": "minutes", "actions": "action extract"}
 # Stands in for the day in the HTML that is hashed. An element, so text anyone typed (escaped on
@@ -64,7 +64,7 @@ def pack_for(access: MeetingAccess, kind: str, *, today: date | None = None) -> 
     meeting = access.meeting
     rows = [case_at_meeting(item, access) for item in selectors.agenda(meeting)]
     records = selectors.meeting_records(meeting, {row.case_id for row in rows})
-    rows = [with_meeting_records(row, access, **records.for_case(row.case_id)) for row in rows]
+    rows = with_alerts([with_meeting_records(row, access, **records.for_case(row.case_id)) for row in rows])
     carried = carried_over_for(access)
     context = {
         "kind": kind,

@@ -12,8 +12,12 @@ from django.utils import timezone
 from marac.security.policy import WITHHELD, RedactedView, Rel, Withheld
 from meetings.access import MeetingAccess, representative_actions, with_own_agency
 from meetings.models import Action, AgendaItem, CaseMinutes, Decision, Meeting, MinutesAddendum, ResearchReturn
+from referrals import alerts, voice
 from referrals.access import relationships_to_case
+from referrals.alerts import AlertShown
+from referrals.risk_tool_page import tool_label
 from referrals.rules import CRITERION_LABELS
+from referrals.voice import VoiceShown
 
 ISSUED = (Meeting.Status.MINUTES_ISSUED, Meeting.Status.CLOSED)
 
@@ -77,9 +81,18 @@ class CaseAtMeeting:
     research: list[ResearchShown] = field(default_factory=list)
     minutes: MinutesShown | None = None
     actions: list[ActionShown] = field(default_factory=list)
+    # The victim's voice given with the referral being heard, through the policy (referrals/voice.py),
+    # and recent safe-contact changes (referrals/alerts.py: no values).
+    voice: VoiceShown | None = None
+    voice_view: RedactedView | None = None
+    alerts: list[AlertShown] = field(default_factory=list)
+    # A referral resting on another risk tool (ADR 0024): "DARA (College of Policing) v1: high", no score.
+    risk_tool: str = ""
 
     def views(self) -> list[RedactedView]:
         views = [self.victim, *self.perpetrators, *self.children, *(r.view for r in self.research), *(a.view for a in self.actions)]
+        if self.voice_view is not None:
+            views.append(self.voice_view)
         if self.minutes:
             views += [self.minutes.view, *(a.view for a in self.minutes.addenda)]
         return views
@@ -91,7 +104,12 @@ class CaseAtMeeting:
 def case_at_meeting(item: AgendaItem, access: MeetingAccess) -> CaseAtMeeting:
     case, referral = item.case, item.referral
     assessment = referral.assessment if referral else None
+    tool = referral.tool_assessment if referral else None
     relationships = relationships_to_case(access.viewer, case)
+    voice_view = None
+    if referral is not None:
+        referral.case = case  # its key, already loaded with the case
+        voice_view = RedactedView(referral, relationships, voice.LOG_PREFIX)
     return CaseAtMeeting(
         item_pk=item.pk,
         case_id=case.pk,
@@ -99,13 +117,25 @@ def case_at_meeting(item: AgendaItem, access: MeetingAccess) -> CaseAtMeeting:
         section=item.section,
         section_label=item.get_section_display(),
         criteria=[CRITERION_LABELS.get(c, c) for c in referral.criteria] if referral else [],
-        level=assessment.level.value if assessment else "",
+        level=assessment.level.value if assessment else tool.level if tool else "",
         score=assessment.score if assessment else None,
         relationships=relationships,
         victim=RedactedView(case.victim, relationships),
         perpetrators=[RedactedView(p, relationships, "perpetrator.") for p in case.perpetrators.all()],
         children=[RedactedView(m, relationships, "household.") for m in case.household.all() if m.is_child],
+        voice=voice.voice_shown(referral, voice_view) if voice_view is not None else None,
+        voice_view=voice_view,
+        risk_tool=tool_label(tool) if tool else "",
     )
+
+
+def with_alerts(rows: list[CaseAtMeeting]) -> list[CaseAtMeeting]:
+    """Each case's recent safe-contact changes, in one query for all the rows. In a pack they also
+    make it differ from the one stored before the change, so it is rendered again (stale)."""
+    by_case = alerts.recent_by_case(row.case_id for row in rows)
+    for row in rows:
+        row.alerts = by_case.get(row.case_id, [])
+    return rows
 
 
 def action_shown(action: Action, relationships: set[Rel]) -> ActionShown:

@@ -126,6 +126,7 @@ def _live_items(meeting: Meeting) -> QuerySet[AgendaItem]:
         .select_related(
             "case__area", "case__data_key", "case__victim", "case__referring_agency", "referral__assessment", "referral__referring_agency"
         )
+        .select_related("referral__tool_assessment")  # a referral resting on another risk tool (ADR 0024)
         .prefetch_related(
             Prefetch("case__household", queryset=HouseholdMember.objects.select_related("case__data_key")), Prefetch("case__perpetrators")
         )

@@ -22,7 +22,7 @@ from marac.models import Role
 from marac.refusals import refuse
 from marac.security.policy import Rel
 from marac.viewer import Viewer, ViewerRequest
-from referrals.models import BreakGlassGrant, Case, CaseAllocation, CaseTransfer, EmergencyAccessRequest, Referral
+from referrals.models import BreakGlassGrant, Case, CaseAllocation, CaseTransfer, EmergencyAccessRequest, Perpetrator, Referral
 
 AREA_ROLES: dict[str, Rel] = {Role.COORDINATOR: Rel.COORDINATOR, Role.CHAIR: Rel.CHAIR, Role.AUDITOR: Rel.AUDITOR}
 
@@ -306,3 +306,17 @@ def offer_get_for_sender(request: ViewerRequest, pk: int) -> CaseTransfer:
     if offer is None:
         refuse(request, status=404, event="transfer_offer_denied", purpose=f"withdraw transfer {pk}")
     return offer
+
+
+def perpetrator_get_for_link_viewer(request: ViewerRequest, reference: str, pk: int, *, purpose: str) -> tuple[Perpetrator, Case, set[Rel]]:
+    """A perpetrator of a live case whose area the person coordinates or chairs, for their links
+    to other cases (ADR 0026), or Http404 (logged). Anyone else with a tie to the case (a referrer
+    above all) gets the same 404 as a stranger: the page must not say whether links exist."""
+    case, relationships = case_get_for_user(request, reference, purpose=purpose)
+    if case.is_shredded or not relationships & {Rel.COORDINATOR, Rel.CHAIR}:
+        refuse(request, status=404, event="perpetrator_links_denied", purpose=f"{purpose} (perpetrator {pk})", case_reference=reference)
+    perpetrator = case.perpetrators.filter(pk=pk).first()
+    if perpetrator is None:
+        refuse(request, status=404, event="perpetrator_links_denied", purpose=f"{purpose} (perpetrator {pk})", case_reference=reference)
+    perpetrator.case = case  # decrypts under the case's data key, already loaded
+    return perpetrator, case, relationships

@@ -12,6 +12,19 @@ class ReferralsConfig(AppConfig):
         from referrals import worklist
 
         worklist.register()
+        # Each area's criteria for other risk tools, in the admin beside its other settings (ADR 0024).
+        from referrals import risk_tool_admin
+
+        risk_tool_admin.register()
+        # Children whose school has not been told (Operation Encompass), for the same people.
+        from referrals import encompass
+
+        encompass.register()
+        # Retention and legal holds (ADR 0027): the coordinator's and chair's work list items and
+        # the case page's section on holds.
+        from referrals import retention
+
+        retention.register()
         # A membership that stops justifying an allocation ends it for good (ADR 0019).
         from django.db.models.signals import post_save
 

@@ -17,15 +17,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import Count, Model
 from django.utils import timezone
 
 from marac.models import RepeatDefinition
 from marac.security.policy import WITHHELD, RedactedView, Rel, Withheld, readable_fields, writable_fields
-from referrals import rules
-from referrals.models import Case, CaseStatusChange, CaseTransfer, Incident, Referral, ReferralMessage, RiskAssessment
+from referrals import encompass, risk_tool_page, rules
+from referrals.models import Case, CaseStatusChange, CaseTransfer, Incident, Referral, ReferralMessage, RiskAssessment, ToolAssessment
 from referrals.sections import CaseEvent
 from referrals.selectors import REFERRED
+from referrals.voice import VoiceShown, voice_shown
 
 DEFINITION_NAMES = {RepeatDefinition.CURRENT: "Current (SafeLives)", RepeatDefinition.NI32_2008: "NI 32 (2008)"}
 
@@ -49,14 +50,20 @@ class Reads:
     def fields(self) -> set[str]:
         return self.facts.union(*(v.revealed for v in self.views))
 
-    def referral_facts(self) -> bool:
+    def referral_facts(self, referral: Referral | None = None) -> bool:
         """The coded facts a referral's own pages show of it (`_referral_facts.html`: the
-        checklist's score and level, the criteria), logged as the case page logs them. Whether
-        this reader may see them: only under the checklist's policy."""
+        checklist's score and level, or the other risk tool and its level, the criteria), logged
+        as the case page logs them. Whether this reader may see them: only under the checklist's policy."""
         if not self.may_read("referrals.riskassessment", "answers"):
             return False
-        self.facts.update({"assessment.score", "referral.criteria"})
+        self.facts.update({assessment_fact(referral), "referral.criteria"})
         return True
+
+
+def assessment_fact(referral: Referral | None) -> str:
+    """What a referral's pages log as read of what it rests on: the checklist's score, or the
+    level another risk tool gave (ADR 0024), so an auditor asking who saw the police's level finds it."""
+    return "toolassessment.level" if referral is not None and referral.tool_assessment_id else "assessment.score"
 
 
 def person_name(user: Any) -> str:
@@ -110,6 +117,7 @@ class RiskShown:
     band: Any
     level: Any
     raised: bool  # by professional judgement
+    tool: Any = ""  # the other risk tool that gave the level (ADR 0024), when it is the latest assessment
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,8 @@ class ReferralShown:
     reason: Any
     without_consent_reason: Any
     thread: list[MessageShown]
+    voice: VoiceShown | None = None  # the victim's voice given with this referral (referrals/voice.py)
+    first_contact_on: Any = None  # when an IDVA first reached her (referrals/first_contact.py), or Withheld
 
 
 @dataclass(frozen=True)
@@ -137,6 +147,7 @@ class IncidentShown:
     agency: str
     summary: Any
     repeat_under: Any
+    reported_to_police: Any = None  # Yes or no, or Withheld, read as the call-out is
 
 
 @dataclass(frozen=True)
@@ -172,13 +183,23 @@ class CasePage:
     transfers: list[CaseTransfer]
     area_definition: str
     events: list[CaseEvent] = field(default_factory=list)
+    encompass: Any = None  # the children's schools and Operation Encompass (referrals/encompass.py)
+    # Assessments made with other risk tools, and when a re-assessment is due (referrals/risk_tool_page.py).
+    tools: list = field(default_factory=list)
+    reassessment: Any = None
 
 
-def _risk(assessments: list[RiskAssessment], reads: Reads) -> RiskShown | None:
+def _risk(assessments: list[RiskAssessment], tool_records: list[ToolAssessment], reads: Reads) -> RiskShown | None:
+    """The latest assessment's level: the latest complete checklist's, or another tool's when one
+    was made later (on the same day the checklist, with its answers, stands), as the case list
+    works it out in SQL (selectors.with_risk_level)."""
     complete = [a for a in assessments if a.status == RiskAssessment.Status.COMPLETE]
-    if not complete:
+    newest_first = sorted([*complete, *tool_records], key=_newest, reverse=True)
+    if not newest_first:
         return None
-    latest = max(complete, key=lambda a: (a.assessed_on, a.pk))
+    latest = newest_first[0]
+    if isinstance(latest, ToolAssessment):
+        return _tool_risk(latest, reads)
     if not reads.may_read("referrals.riskassessment", "answers"):
         return RiskShown(latest.assessed_on, WITHHELD, WITHHELD, WITHHELD, False)
     reads.facts.add("assessment.score")
@@ -232,6 +253,8 @@ def _referrals(referrals: list[Referral], messages: list[ReferralMessage], reads
                 reason=view.decision_reason if has_reason else None,
                 without_consent_reason=view.without_consent_reason if r.consent == Referral.Consent.WITHOUT else None,
                 thread=thread_shown(r, by_referral.get(r.pk, []), reads),
+                voice=voice_shown(r, view),
+                first_contact_on=view.first_contact_on if r.submitted_on else None,
             )
         )
     if readable and referrals:
@@ -242,7 +265,7 @@ def _referrals(referrals: list[Referral], messages: list[ReferralMessage], reads
 def _incidents(incidents: list[Incident], referred_on: list[date], reads: Reads) -> list[IncidentShown]:
     readable = reads.may_read("referrals.incident", "summary")
     if readable and incidents:
-        reads.facts.update({"incident.kind", "incident.police_callout"})
+        reads.facts.update({"incident.kind", "incident.police_callout", "incident.reported_to_police"})
     shown = []
     for i in sorted(incidents, key=lambda i: (i.occurred_on, i.pk), reverse=True):
         met = rules.definitions_met(referred_on=referred_on, incident=i.occurred_on, kind=i.kind)
@@ -254,6 +277,7 @@ def _incidents(incidents: list[Incident], referred_on: list[date], reads: Reads)
                 i.recording_agency.name,
                 reads.view(i, "incident.").summary,
                 [DEFINITION_NAMES[d] for d in met] if readable else WITHHELD,
+                i.reported_to_police if readable else WITHHELD,
             )
         )
     return shown
@@ -319,11 +343,27 @@ def _events(
             events.append(CaseEvent(local_day(r.decided_at), text, r.decided_at))
     events += [CaseEvent(local_day(m.created_at), f"{m.get_kind_display()} ({person_name(m.author)})", m.created_at) for m in messages]
     events += [CaseEvent(i.occurred_on, f"Incident recorded by {i.agency}") for i in page.incidents]
+    contacts = [r.first_contact_on for r in page.referrals if isinstance(r.first_contact_on, date)]
+    events += [CaseEvent(on, "First contact with the victim (IDVA)") for on in contacts]
     for transfer in page.transfers:
         text = f"Transferred from {transfer.from_area.name} to {transfer.to_area.name}: {transfer.get_reason_display().lower()}"
         events.append(CaseEvent(local_day(transfer.transferred_at), text, transfer.transferred_at))
     events += [CaseEvent(local_day(c.at), _change_line(c), c.at) for c in page.changes]
     return events
+
+
+def _newest(assessment: RiskAssessment | ToolAssessment) -> tuple[date, int, int]:
+    return assessment.assessed_on, isinstance(assessment, RiskAssessment), assessment.pk
+
+
+def _tool_risk(record: ToolAssessment, reads: Reads) -> RiskShown:
+    """Another tool's level, read as its checklist counterpart is: by those who may read answers."""
+    if not reads.may_read("referrals.riskassessment", "answers"):
+        return RiskShown(record.assessed_on, WITHHELD, WITHHELD, WITHHELD, False, tool=WITHHELD)
+    reads.facts.update({"toolassessment.tool", "toolassessment.level"})
+    definition = record.definition
+    level = definition.level_label(record.level) if definition else record.level
+    return RiskShown(record.assessed_on, None, None, level, False, tool=definition.name if definition else record.tool)
 
 
 def case_page(case: Case, reads: Reads, *, today: date) -> CasePage:
@@ -336,7 +376,7 @@ def case_page(case: Case, reads: Reads, *, today: date) -> CasePage:
     referred_on = [r.submitted_on for r in referrals if r.status in REFERRED and r.submitted_on]
     closures = [c for c in changes if c.kind == CaseStatusChange.Kind.CLOSED]
     page = CasePage(
-        risk=_risk(assessments, reads),
+        risk=None,  # below, once the other tools' assessments are fetched
         repeat=_repeat(case, referred_on, incidents, reads, today),
         referrals=_referrals(referrals, messages, reads),
         incidents=_incidents(incidents, referred_on, reads),
@@ -349,4 +389,10 @@ def case_page(case: Case, reads: Reads, *, today: date) -> CasePage:
         area_definition=DEFINITION_NAMES[case.area.repeat_definition],
     )
     page.events = _events(case, page, assessments, referrals, messages)
+    tool_records = list(case.tool_assessments.select_related("assessing_agency", "recorded_by").annotate(referral_count=Count("referrals")))
+    page.risk = _risk(assessments, tool_records, reads)
+    page.tools = risk_tool_page.tool_assessments_shown(tool_records, reads)
+    page.reassessment = risk_tool_page.reassessment_shown(case, assessments, tool_records, today)
+    page.events += [CaseEvent(t.on, f"Assessment with another risk tool recorded ({t.agency})") for t in page.tools]
+    page.encompass = encompass.children_shown(case, reads, incidents=incidents, assessments=assessments, today=today)
     return page

@@ -132,6 +132,7 @@ def checklist_refer(request: HttpRequest, reference: str, pk: int) -> HttpRespon
                 consent=form.cleaned_data["consent"],
                 without_consent_reason=form.cleaned_data["without_consent_reason"],
                 today=timezone.localdate(),
+                voice=form.voice(),
             )
             return redirect("my-referrals")
         except ValidationError as error:

@@ -34,7 +34,7 @@ def _for_referrer(request: HttpRequest, pk: int, purpose: str):
 def _referral_page(request: HttpRequest, referral, case, relationships, *, reply=None, resubmit=None, status: int = 200) -> HttpResponse:
     """The referral as its referrer sees it, with the forms (and what they typed, if refused)."""
     reads = Reads(relationships)
-    reads.referral_facts()  # the score, level and criteria the page shows (_referral_facts.html)
+    reads.referral_facts(referral)  # the score, level and criteria the page shows (_referral_facts.html)
     victim = reads.view(case.victim, "")
     waiting = referral.status == Referral.Status.MORE_INFO
     context = {
@@ -104,7 +104,7 @@ def referral_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Referral for {case.reference} withdrawn. It is kept on the case, with your reason.")
             return redirect("my-referrals")
     reads = Reads(relationships)
-    reads.referral_facts()  # the score, level and criteria the page shows (_referral_facts.html)
+    reads.referral_facts(referral)  # the score, level and criteria the page shows (_referral_facts.html)
     context = {"referral": referral, "case": case_summary(case), "victim": reads.view(case.victim, ""), "form": form}
     response = render(request, "referrals/referral_withdraw.html", context)
     audit.record_case_reads(request=request, reads={case.reference: reads.fields()}, purpose="withdraw")

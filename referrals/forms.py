@@ -11,6 +11,8 @@ from marac.models import MaracArea
 from referrals.checklists import Answer, Band, Checklist
 from referrals.models import CaseTransfer, Incident, Perpetrator, Referral, Victim
 from referrals.selectors import looks_like_reference
+from referrals.voice import FIELDS as VOICE_FIELDS
+from referrals.voice import VoiceForm
 
 # The victim's fields this form can edit; the field policy decides which of them a person gets.
 EDITABLE = [
@@ -150,7 +152,10 @@ class JudgementForm(forms.Form):
         self.fields["level"].choices = [(b.value, b.value.capitalize()) for b in Band if b.rank > above.rank]
 
 
-class ReferForm(forms.Form):
+class ReferForm(VoiceForm):
+    """Consent, and the victim's voice as the referral form asks it (referrals/voice.py)."""
+
+    field_order = ["consent", "without_consent_reason", *VOICE_FIELDS]
     consent = forms.ChoiceField(
         label="Consent",
         choices=Referral.Consent.choices,
@@ -202,7 +207,8 @@ class IncidentForm(forms.Form):
     kind = forms.ChoiceField(
         label="What happened?", choices=Incident.Kind.choices, widget=forms.RadioSelect, error_messages={"required": "Choose what happened"}
     )
-    police_callout = forms.BooleanField(label="The police were called out", required=False)
+    reported_to_police = forms.BooleanField(label="It was reported to the police", required=False)
+    police_callout = forms.BooleanField(label="The police were called out", required=False, help_text="A call-out counts as reported.")
     summary = forms.CharField(label="Summary", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 4}))
 
 

@@ -5,6 +5,7 @@ with the field policy in marac/security/policy.py saying who may read and write 
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -13,6 +14,7 @@ from simple_history.models import HistoricalRecords
 from marac.models import Agency, MaracArea, Membership
 from marac.security.fields import EncryptedDateField, EncryptedJSONField, EncryptedModel, EncryptedTextField
 from marac.security.models import DataKey
+from referrals import risk_tools
 from referrals.checklists import CHECKLISTS, Band
 
 
@@ -454,7 +456,10 @@ class Referral(EncryptedModel):
         WITHOUT = "without", "Shared without consent"
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="referrals")
-    assessment = models.ForeignKey(RiskAssessment, on_delete=models.PROTECT, related_name="referrals")
+    # What the referral rests on: a DASH checklist, or an assessment made with another risk tool
+    # (police referrals arrive on DARA: never re-keyed into the DASH, ADR 0024). Exactly one.
+    assessment = models.ForeignKey(RiskAssessment, on_delete=models.PROTECT, related_name="referrals", null=True, blank=True)
+    tool_assessment = models.ForeignKey("ToolAssessment", on_delete=models.PROTECT, related_name="referrals", null=True, blank=True)
     criteria = models.JSONField(default=list, help_text="Codes from referrals.rules.Criterion.")
     referring_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="referrals")
     referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -469,11 +474,33 @@ class Referral(EncryptedModel):
     # counted in SQL under the area's definition and compared with the other.
     repeat_current = models.BooleanField(default=False)
     repeat_ni32 = models.BooleanField(default=False)
+    # First contact with the victim, recorded by an IDVA (referrals/first_contact.py, ADR 0028): a
+    # plain date so the measures can aggregate it in SQL; it says when, never who she is or how.
+    first_contact_on = models.DateField(null=True, blank=True)
+    first_contact_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    first_contact_recorded_at = models.DateTimeField(null=True, blank=True)
+    # The victim's voice, as the referral form asks it (issue 18, ADR 0025): each referral keeps
+    # its own, read through the field policy. Whether she knows is a plain code (agencies must
+    # know before they contact her); everything typed is encrypted under the case's key.
+    victim_aware = models.CharField("Is the victim aware of the referral?", max_length=10, choices=YesNoNotKnown.choices, blank=True)
+    victim_unaware_reason = EncryptedTextField(blank=True, help_text="If not, why not.")
+    feared_people = EncryptedTextField(blank=True, help_text="Whom the victim is afraid of.")
+    safe_to_talk_to = EncryptedTextField(blank=True, help_text="Who it is safe to talk to about her.")
+    not_safe_to_talk_to = EncryptedTextField(blank=True, help_text="Who it is not safe to talk to, and why.")
+    victim_views = EncryptedTextField(blank=True, help_text="What she wants the meeting to know.")
     history = case_history()
 
     class Meta:
         # One referral per checklist: a repeat referral starts from a new checklist.
-        constraints = [models.UniqueConstraint(fields=["assessment"], name="one_referral_per_checklist")]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment"], name="one_referral_per_checklist"),
+            models.UniqueConstraint(fields=["tool_assessment"], name="one_referral_per_tool_assessment"),
+            models.CheckConstraint(
+                condition=models.Q(assessment__isnull=False, tool_assessment__isnull=True)
+                | models.Q(assessment__isnull=True, tool_assessment__isnull=False),
+                name="referral_rests_on_one_assessment",
+            ),
+        ]
         # Triage and "waiting on the referrer" read the referrals in one status, oldest first.
         indexes = [models.Index(fields=["status", "submitted_on", "id"], name="referral_status_submitted")]
 
@@ -495,10 +522,72 @@ class Incident(EncryptedModel):
     occurred_on = models.DateField(db_index=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     police_callout = models.BooleanField(default=False, help_text="Police were called out to it.")
+    # What potential escalation counts by default (SafeLives' wording; the area's escalation
+    # basis). A call-out is a report, so the service sets this whenever police_callout is set.
+    reported_to_police = models.BooleanField(default=False, help_text="It was reported to the police.")
     recording_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="recorded_incidents")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     summary = EncryptedTextField(blank=True)
     history = case_history()
+
+
+class AreaToolCriteria(models.Model):
+    """Which of another risk tool's levels meet "visible high risk" in an area (DESIGN 2.2,
+    ADR 0024): an area setting, edited in the admin. Without a row the tool's top level does."""
+
+    area = models.ForeignKey(MaracArea, on_delete=models.PROTECT, related_name="tool_criteria")
+    tool = models.CharField(max_length=30, choices=risk_tools.TOOL_CODE_CHOICES)
+    high_risk_levels = models.JSONField(default=list, help_text="The tool's level codes that count as visible high risk here.")
+    history = HistoricalRecords()  # who changed an area's criteria, and when, as for its other settings
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["area", "tool"], name="one_tool_criteria_per_area")]
+        verbose_name = "referral criteria for another risk tool"
+        verbose_name_plural = "referral criteria for other risk tools"
+
+    def __str__(self) -> str:
+        return f"{self.tool} in area {self.area_id}"
+
+    def clean(self) -> None:
+        found = risk_tools.latest(self.tool)
+        levels = self.high_risk_levels if isinstance(self.high_risk_levels, list) else None
+        if found is None:
+            raise ValidationError({"tool": "Choose a risk tool"})
+        if not levels or not set(levels) <= set(found.level_codes):
+            raise ValidationError({"high_risk_levels": f"Give a list of this tool's levels: {', '.join(found.level_codes)}"})
+
+
+class ToolAssessment(EncryptedModel):
+    """A risk assessment made with another tool (the police DASH, DARA, a DASH variant), recorded
+    as that tool gave it, never re-keyed into the DASH (ADR 0024). Tool, version and level are
+    codes; the rationale is encrypted. `high_risk_levels` keeps the levels the area counted as
+    visible high risk when it was recorded, so a later change of setting does not rewrite it."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="tool_assessments")
+    tool = models.CharField(max_length=30, choices=risk_tools.TOOL_CODE_CHOICES)
+    tool_version = models.CharField(max_length=10)
+    level = models.CharField(max_length=20, choices=risk_tools.LEVEL_CHOICES)
+    assessed_on = models.DateField()
+    assessing_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    rationale = EncryptedTextField()
+    high_risk_levels = models.JSONField(default=list, help_text="The area's criteria when it was recorded (level codes).")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    history = case_history()
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "-assessed_on", "-id"], name="tool_assessment_case_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.tool} assessment on case {self.case_id}"
+
+    @property
+    def definition(self) -> risk_tools.RiskTool | None:
+        return risk_tools.tool(self.tool, self.tool_version)
+
+    @property
+    def meets_high_risk(self) -> bool:
+        return self.level in self.high_risk_levels
 
 
 class ReferralMessage(EncryptedModel):
@@ -565,3 +654,119 @@ class CaseStatusChange(EncryptedModel):
 
     def __str__(self) -> str:
         return f"Case {self.case_id} {self.kind}"
+
+
+class LegalHold(EncryptedModel):
+    """A legal hold on a case (issue 18, DESIGN 2.6): while one is in force the case is never due
+    for erasure, whatever the area's retention period says. Placed and lifted by the area's
+    coordinator or chair (referrals/retention.py). Why it was placed is typed, so encrypted under
+    the case's key and read through the field policy; the kind and the lifting reason are codes.
+    A domestic homicide review says the victim has died: the kind is shown to the coordinator and
+    chair only, never in the chronology everyone with the case sees."""
+
+    class Kind(models.TextChoices):
+        HOMICIDE_REVIEW = "homicide_review", "Domestic homicide review"
+        LITIGATION = "litigation", "Litigation"
+        SUBJECT_ACCESS = "subject_access", "Subject access request"
+
+    class LiftReason(models.TextChoices):
+        CONCLUDED = "concluded", "The review, litigation or request has concluded"
+        PLACED_IN_ERROR = "placed_in_error", "The hold was placed in error"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="legal_holds")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    reason = EncryptedTextField(help_text="Why the hold is placed: the review, claim or request it is for.")
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    placed_at = models.DateTimeField(default=timezone.now)
+    lifted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lift_reason = models.CharField(max_length=20, choices=LiftReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["placed_at", "pk"]
+        # The due-for-erasure query asks, per case, whether a hold is in force.
+        indexes = [models.Index(fields=["case", "lifted_at"], name="legal_hold_case_in_force")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(lifted_at=None, lift_reason="") | (~models.Q(lifted_at=None) & ~models.Q(lift_reason="")),
+                name="legal_hold_lifted_with_a_reason",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Legal hold {self.pk} on case {self.case_id}"  # never the reason
+
+
+class ErasureRequest(models.Model):
+    """One coordinator's ask to erase a case due for erasure, and what became of it: confirmed by
+    a different coordinator or chair of the case's area (the case is shredded in the same
+    transaction), withdrawn, or closed because the case was no longer due when someone came to
+    confirm it (a hold placed, the case reopened or transferred since). Codes only: this table is
+    shown on the retention page and outlives the erasure it records."""
+
+    class Reason(models.TextChoices):
+        RETENTION_ENDED = "retention_ended", "The area's retention period has passed since the case closed"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a second person"
+        CONFIRMED = "confirmed", "Confirmed: the case is erased"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        LAPSED = "lapsed", "Closed: the case was no longer due for erasure"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="erasure_requests")
+    # The area the case was in when asked: a case transferred since is not confirmed by the new area.
+    area = models.ForeignKey(MaracArea, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=20, choices=Reason.choices, default=Reason.RETENTION_ENDED)
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["asked_at", "pk"]
+        # One ask waiting per case: a double submit, or two coordinators asking at once, makes one.
+        constraints = [models.UniqueConstraint(fields=["case"], condition=models.Q(status="pending"), name="one_pending_erasure_per_case")]
+        indexes = [models.Index(fields=["area", "status"], name="erasure_request_area_status")]
+
+    def __str__(self) -> str:
+        return f"Erasure request {self.pk} for case {self.case_id}"
+
+
+class CaseAlert(models.Model):
+    """Something everyone related to a case must see before they contact the victim (issue 18):
+    so far, that a safe-contact detail changed. Codes and ids only, never the new value, so it
+    can be shown and notified to people the field policy does not let read that value (ADR 0025).
+    Shown on the case page until each person acknowledges it, and for SHOWN_FOR_DAYS at most."""
+
+    class What(models.TextChoices):
+        SAFE_ADDRESS = "safe_address", "The safe address"
+        SAFE_PHONE = "safe_phone", "The safe phone number"
+        SAFE_TIMES = "safe_times", "The safe times to make contact"
+        DO_NOT_CONTACT_VIA = "do_not_contact_via", "The ways never to make contact"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="alerts")
+    what = models.CharField(max_length=20, choices=What.choices)
+    raised_at = models.DateTimeField(default=timezone.now, db_index=True)
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        indexes = [models.Index(fields=["case", "-raised_at"], name="casealert_case_newest")]
+
+    def __str__(self) -> str:
+        return f"Alert {self.what} on case {self.case_id}"  # never a value
+
+
+class CaseAlertSeen(models.Model):
+    """One person acknowledged one alert: it is no longer shown to them."""
+
+    alert = models.ForeignKey(CaseAlert, on_delete=models.CASCADE, related_name="seen_by")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["alert", "user"], name="one_acknowledgement_per_person")]
+
+    def __str__(self) -> str:
+        return f"Alert {self.alert_id} seen by user {self.user_id}"

@@ -21,11 +21,12 @@ from referrals.access import (
     referrer_scope,
     refuse_unless,
 )
-from referrals.case_page import Reads, referral_thread
+from referrals.case_page import Reads, assessment_fact, referral_thread
 from referrals.checklists import Band
 from referrals.forms import DecisionForm, HouseholdMemberForm, IncidentForm, PerpetratorForm
 from referrals.models import Referral
 from referrals.presenters import case_summary
+from referrals.voice import LOG_PREFIX, voice_shown
 
 DECISIONS = {
     DecisionForm.ACCEPT: Referral.Status.ACCEPTED,
@@ -33,7 +34,17 @@ DECISIONS = {
     DecisionForm.MORE_INFO: Referral.Status.MORE_INFO,
 }
 RISK_LEVELS = {band.value: band.value.capitalize() for band in Band}
-ROW_RELATED = ("case__area", "case__data_key", "case__victim", "case__referring_agency", "assessment", "referring_agency")
+# What a triage or list row shows: the checklist, or the assessment with another risk tool (ADR 0024).
+ROW_RELATED = (
+    "case__area",
+    "case__data_key",
+    "case__victim",
+    "case__referring_agency",
+    "assessment",
+    "tool_assessment__assessing_agency",
+    "tool_assessment__recorded_by",
+    "referring_agency",
+)
 
 
 MY_REFERRAL_SORTS = {"reference": ("case__reference",), "submitted": ("submitted_on", "pk"), "status": ("status", "-submitted_on", "-pk")}
@@ -142,14 +153,11 @@ def triage(request: HttpRequest) -> HttpResponse:
     response = render(request, "referrals/triage.html", context)
     # A referral waiting for a decision shows its score, level and criteria (_referral_facts.html).
     reads = {r.case.reference: victims[r.pk].revealed for r in waiting}
-    reads.update({r.case.reference: victims[r.pk].revealed | TRIAGE_FACTS for r in referrals})
+    reads.update({r.case.reference: victims[r.pk].revealed | {assessment_fact(r), "referral.criteria"} for r in referrals})
     audit.record_case_reads(request=request, reads=reads, purpose="triage")
     shown = {match.reference: {"cross_area_match"} for found in matches.values() for match, _ in found}
     audit.record_case_reads(request=request, reads=shown, purpose="cross-area match in triage")
     return response
-
-
-TRIAGE_FACTS = frozenset({"assessment.score", "referral.criteria"})
 
 
 def _with_risk(referrals, risk: str):
@@ -184,8 +192,9 @@ def referral_decide(request: HttpRequest, pk: int) -> HttpResponse:
     victim = reads.view(case.victim, "")
     matches = matches_for_coordinators(request, case, relationships)
     thread = referral_thread(referral, reads)  # what was asked and answered before, if anything
-    reads.referral_facts()  # the score, level and criteria the page shows, logged as the case page logs them
+    reads.referral_facts(referral)  # the score, level and criteria the page shows, logged as the case page logs them
     context = {"referral": referral, "case": case_summary(case), "victim": victim, "matches": matches, "form": form, "thread": thread}
+    context["voice"] = voice_shown(referral, reads.view(referral, LOG_PREFIX))  # what she said, to decide on (ADR 0025)
     response = render(request, "referrals/decision.html", context)
     audit.record_case_reads(request=request, reads={case.reference: reads.fields()}, purpose="triage")
     return response
@@ -233,9 +242,13 @@ def perpetrator_new(request: HttpRequest, reference: str) -> HttpResponse:
     case = _case_for_owner(request, reference, "referrals.perpetrator", "add perpetrator")
     form = PerpetratorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.perpetrator_add(case=case, details=form.cleaned_data, by=request.user, today=timezone.localdate())
-        messages.success(request, "Perpetrator added.")
-        return redirect("case-detail", reference=case.reference)
+        try:
+            services.perpetrator_add(case=case, details=form.cleaned_data, by=request.user, today=timezone.localdate())
+        except services.CaseErased:  # erased after the case was read: nothing was written
+            form.add_error(None, "This case has been erased, so nothing can be added to it.")
+        else:
+            messages.success(request, "Perpetrator added.")
+            return redirect("case-detail", reference=case.reference)
     return render(request, "referrals/person_form.html", {"case": case_summary(case), "form": form, "title": "Add a perpetrator"})
 
 

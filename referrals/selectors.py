@@ -15,8 +15,8 @@ from marac.viewer import Viewer
 from referrals import sections
 from referrals.access import AREA_ROLES, ReferrerScope, case_grants, referrer_cases
 from referrals.checklists import CHECKLISTS, Band
-from referrals.models import Case, Incident, Referral, RiskAssessment, Victim
-from referrals.rules import REPEAT_WINDOW_MONTHS, escalation_window_start
+from referrals.models import Case, Incident, Referral, RiskAssessment, ToolAssessment, Victim
+from referrals.rules import REPEAT_WINDOW_MONTHS, escalation_flag, escalation_window_start
 
 # A case counts as referred once a referral has been submitted, whatever was decided.
 NAME_DOB_INDEX = "victim_name_dob"
@@ -27,8 +27,11 @@ def last_referral_date(case: Case) -> date | None:
     return case.referrals.filter(status__in=REFERRED).aggregate(last=Max("submitted_on"))["last"]
 
 
-def police_callouts_last_12_months(case: Case, today: date) -> int:
-    return case.incidents.filter(police_callout=True, occurred_on__gt=escalation_window_start(today), occurred_on__lte=today).count()
+def escalation_count_last_12_months(case: Case, today: date) -> int:
+    """What the case's area counts towards potential escalation (its escalation basis: incidents
+    reported to the police, or police call-outs) in the 12 months to today."""
+    flag = escalation_flag(case.area)
+    return case.incidents.filter(**{flag: True}, occurred_on__gt=escalation_window_start(today), occurred_on__lte=today).count()
 
 
 def recent_matches_elsewhere(victim: Victim, today: date) -> list[tuple[Case, date]]:
@@ -127,8 +130,11 @@ def referrals_in_status(areas: set[int], status: str) -> QuerySet[Referral]:
 
 
 def with_referral_risk_level(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
-    """Annotate `risk_level`: the level of the referral's own checklist, for filtering in SQL."""
-    return referrals.annotate(risk_level=risk_level_sql("assessment__"))
+    """Annotate `risk_level`: the level of the referral's own checklist, or of the assessment made
+    with another tool it rests on (whose levels are the same codes, ADR 0024), for filtering in SQL."""
+    checklist = risk_level_sql("assessment__")
+    tool_level = When(tool_assessment__isnull=False, then=F("tool_assessment__level"))
+    return referrals.annotate(risk_level=models.Case(tool_level, default=checklist, output_field=models.CharField()))
 
 
 def risk_level_sql(path: str = "") -> models.Case:
@@ -144,15 +150,22 @@ def risk_level_sql(path: str = "") -> models.Case:
 
 
 def with_risk_level(cases: QuerySet[Case], case_path: str = "pk") -> QuerySet:
-    """Annotate `risk_level`: the level of the case's latest complete checklist (None if it has
-    none), one indexed subquery a row (assessment_case_latest), so lists filter and sort by it in SQL."""
-    latest = (
-        RiskAssessment.objects.filter(case=OuterRef(case_path), status=RiskAssessment.Status.COMPLETE)
-        .order_by("-assessed_on", "-pk")
-        .annotate(level=risk_level_sql())
-        .values("level")[:1]
+    """Annotate `risk_level`: the level of the case's latest assessment, its latest complete
+    checklist's or, when one was made later, the level another risk tool gave (the same codes,
+    ADR 0024; on the same day the checklist stands); None if it has neither. Indexed subqueries a
+    row (assessment_case_latest, tool_assessment_case_latest), so lists filter and sort in SQL."""
+    checklists = RiskAssessment.objects.filter(case=OuterRef(case_path), status=RiskAssessment.Status.COMPLETE).order_by(
+        "-assessed_on", "-pk"
     )
-    return cases.annotate(risk_level=Subquery(latest, output_field=models.CharField()))
+    tools = ToolAssessment.objects.filter(case=OuterRef(case_path)).order_by("-assessed_on", "-pk")
+    checklist_level = Subquery(checklists.annotate(level=risk_level_sql()).values("level")[:1], output_field=models.CharField())
+    checklist_on = Subquery(checklists.values("assessed_on")[:1], output_field=models.DateField())
+    tool_on = Subquery(tools.values("assessed_on")[:1], output_field=models.DateField())
+    tool_level = Subquery(tools.values("level")[:1], output_field=models.CharField())
+    tool_is_newer = Q(_tool_on__isnull=False) & (Q(_checklist_on__isnull=True) | Q(_tool_on__gt=F("_checklist_on")))
+    return cases.annotate(_checklist_on=checklist_on, _tool_on=tool_on).annotate(
+        risk_level=models.Case(When(tool_is_newer, then=tool_level), default=checklist_level, output_field=models.CharField())
+    )
 
 
 # A case reference: letters and digits in hyphen-separated parts, at least one digit ("LEI-2026-0007").

@@ -15,7 +15,7 @@ from marac.models import Agency, MaracArea, RepeatDefinition, User
 from marac.periods import add_months
 from marac.security import blind_index
 from marac.security.datakeys import data_key_create, data_key_shred
-from referrals import closing, conversation, notifications, rules, selectors, signals, teams
+from referrals import alerts, closing, conversation, notifications, perpetrator_links, rules, selectors, signals, teams
 from referrals.checklists import CURRENT, Answer, Band, Checklist
 from referrals.models import (
     AgeBand,
@@ -30,6 +30,7 @@ from referrals.models import (
     Victim,
 )
 from referrals.selectors import NAME_DOB_INDEX
+from referrals.voice import voice_clean
 
 
 def _next_reference(area: MaracArea, year: int) -> str:
@@ -84,6 +85,7 @@ def victim_update(*, victim: Victim, changes: dict, expected_version: int, by: U
     current = Victim.objects.select_for_update().select_related("case__data_key").get(pk=victim.pk)
     if current.row_version != expected_version:
         raise StaleRecord
+    safe_changed = alerts.safe_fields_changed(current, changes)  # before the changes are applied
     for name, value in changes.items():
         setattr(current, name, value)
     if "date_of_birth" in changes:
@@ -100,6 +102,8 @@ def victim_update(*, victim: Victim, changes: dict, expected_version: int, by: U
         fields=changes.keys(),
         purpose="update record",
     )
+    # A new safe address or phone: alerts, notices and a log entry (never the value), ADR 0025.
+    alerts.safe_contact_changed(case=victim.case, fields=safe_changed, by=by, request=request)
     signals.case_changed.send(sender=Case, case_id=victim.case_id)
     return victim
 
@@ -125,6 +129,10 @@ def case_shred(*, case: Case, by: User | None) -> None:
     stays whole. Live and history rows of its records remain as ciphertext nobody can read.
     """
     case = Case.objects.select_for_update().select_related("data_key").get(pk=case.pk)  # no edit in flight
+    # A legal hold in force keeps the case whoever calls (ADR 0027): checked under the case's lock,
+    # which placing a hold takes too.
+    if case.legal_holds.filter(lifted_at=None).exists():
+        raise ValidationError("A legal hold is in force on this case: it cannot be erased until the hold is lifted")
     # Open referrals are withdrawn first (while the key still exists to write their reason), so
     # no queue goes on trying to read a case that can no longer be read.
     for referral in case.referrals.filter(status__in=(Referral.Status.SUBMITTED, Referral.Status.MORE_INFO)):
@@ -209,10 +217,20 @@ def assessment_override(*, assessment: RiskAssessment, band: Band, rationale: st
 
 @transaction.atomic
 def incident_record(
-    *, case: Case, occurred_on: date, kind: str, police_callout: bool, agency: Agency, by: User, summary: str = "", today: date
+    *,
+    case: Case,
+    occurred_on: date,
+    kind: str,
+    police_callout: bool,
+    agency: Agency,
+    by: User,
+    summary: str = "",
+    today: date,
+    reported_to_police: bool = False,
 ) -> tuple[Incident, bool]:
     """Record a further incident; True with it if it makes the case a repeat under the area's
-    definition, which should prompt a repeat referral (DESIGN 2.3)."""
+    definition, which should prompt a repeat referral (DESIGN 2.3). A police call-out is a
+    report to the police, whatever the form said."""
     if occurred_on > today:
         raise ValidationError("The incident date must be today or in the past")
     incident = Incident(
@@ -220,6 +238,7 @@ def incident_record(
         occurred_on=occurred_on,
         kind=kind,
         police_callout=police_callout,
+        reported_to_police=reported_to_police or police_callout,
         recording_agency=agency,
         recorded_by=by,
         summary=summary,
@@ -264,7 +283,7 @@ def referral_criteria_for(
         score=assessment.score,
         area=case.area,
         judgement=judgement or bool(assessment.override_band),
-        callouts_last_12_months=selectors.police_callouts_last_12_months(case, today),
+        escalation_count=selectors.escalation_count_last_12_months(case, today),
         repeat=repeats[case.area.repeat_definition],
     )
 
@@ -279,9 +298,11 @@ def referral_submit(
     without_consent_reason: str = "",
     judgement: bool = False,
     today: date,
+    voice: dict | None = None,
 ) -> Referral:
     """Refer to MARAC from a checklist: everything comes from it, nothing is typed twice. The
-    criteria are worked out here, not chosen, and a referral meeting none is refused."""
+    criteria are worked out here, not chosen, and a referral meeting none is refused. `voice` is
+    the victim's voice as the referral form asks it (referrals/voice.py)."""
     assessment = _locked_draft(assessment)
     if assessment.status != RiskAssessment.Status.DRAFT:
         raise ValidationError("This checklist has already been referred")
@@ -294,6 +315,7 @@ def referral_submit(
     criteria = referral_criteria_for(assessment=assessment, judgement=judgement, today=today, repeats=repeats)
     if consent == Referral.Consent.WITHOUT and not without_consent_reason.strip():
         raise ValidationError("Say why the referral is being made without the victim's consent")
+    heard = voice_clean(voice or {})  # refused before anything changes
     assessment.status = RiskAssessment.Status.COMPLETE
     assessment.save()
     closing.reopen_for_new_referral(case=assessment.case, by=by)
@@ -309,10 +331,12 @@ def referral_submit(
         submitted_on=today,
         repeat_current=repeats[RepeatDefinition.CURRENT],
         repeat_ni32=repeats[RepeatDefinition.NI32_2008],
+        **heard,
     )
     referral.full_clean(exclude=[f.name for f in Referral.encrypted_fields()])
     referral.save()
-    audit.record(event="referral_submitted", user=by, case_reference=assessment.case.reference, purpose="referral")
+    written = [name for name, value in heard.items() if value]  # the voice's fields given, never their values
+    audit.record(event="referral_submitted", user=by, case_reference=assessment.case.reference, fields=written, purpose="referral")
     return referral
 
 
@@ -354,10 +378,13 @@ def _age_on(born: date | None, today: date) -> int | None:
 
 @transaction.atomic
 def perpetrator_add(*, case: Case, details: dict, by: User, today: date) -> Perpetrator:
+    if Case.objects.select_for_update().get(pk=case.pk).is_shredded:  # serialises with case_shred
+        raise CaseErased
     age = _age_on(details.get("date_of_birth"), today)
     perpetrator = Perpetrator(case=case, aged_17_or_under=age is not None and age <= 17, **details)
     perpetrator.full_clean(exclude=[f.name for f in Perpetrator.encrypted_fields()])
     perpetrator.save()
+    perpetrator_links.perpetrator_reindex(perpetrator=perpetrator)  # links to other cases (ADR 0026)
     audit.record(event="perpetrator_added", user=by, case_reference=case.reference, fields=details.keys(), purpose="update record")
     signals.case_changed.send(sender=Case, case_id=case.pk)
     return perpetrator

@@ -1,7 +1,23 @@
 from django.urls import path, register_converter
 from django.urls.converters import StringConverter
 
-from referrals import checklist_views, closing_views, conversation_views, emergency_views, referral_views, team_views, transfer_views, views
+from referrals import (
+    alert_views,
+    checklist_views,
+    closing_views,
+    conversation_views,
+    emergency_views,
+    first_contact_views,
+    household_views,
+    perpetrator_views,
+    referral_views,
+    retention_views,
+    risk_tool_views,
+    team_views,
+    transfer_views,
+    views,
+    voice_views,
+)
 
 
 class CaseReference(StringConverter):
@@ -27,6 +43,9 @@ urlpatterns = [
     path("transfers/", transfer_views.transfer_offers, name="transfer-offers"),
     path("transfers/<int:pk>/", transfer_views.transfer_decide, name="transfer-decide"),
     path("transfers/<int:pk>/withdraw/", transfer_views.transfer_withdraw, name="transfer-withdraw"),
+    path("retention/", retention_views.retention_review, name="retention-review"),
+    path("retention/erasure/<int:pk>/", retention_views.erasure_confirm, name="erasure-confirm"),
+    path("retention/erasure/<int:pk>/withdraw/", retention_views.erasure_withdraw, name="erasure-withdraw"),
     path("<case_ref:reference>/", views.case_detail, name="case-detail"),
     path("<case_ref:reference>/victim/", views.victim_edit, name="victim-edit"),
     path("<case_ref:reference>/checklists/", checklist_views.checklist_new_for_case, name="checklist-new"),
@@ -35,14 +54,25 @@ urlpatterns = [
     path("<case_ref:reference>/checklists/<int:pk>/judgement/", checklist_views.checklist_judgement, name="checklist-judgement"),
     path("<case_ref:reference>/checklists/<int:pk>/refer/", checklist_views.checklist_refer, name="checklist-refer"),
     path("<case_ref:reference>/incidents/new/", referral_views.incident_new, name="incident-new"),
+    path("<case_ref:reference>/other-risk-tools/new/", risk_tool_views.tool_assessment_new, name="tool-assessment-new"),
+    path("<case_ref:reference>/other-risk-tools/<int:pk>/refer/", risk_tool_views.tool_assessment_refer, name="tool-assessment-refer"),
     path("<case_ref:reference>/perpetrators/new/", referral_views.perpetrator_new, name="perpetrator-new"),
+    path("<case_ref:reference>/perpetrators/<int:pk>/links/", perpetrator_views.perpetrator_links, name="perpetrator-links"),
     path("<case_ref:reference>/household/new/", referral_views.household_member_new, name="household-new"),
+    path("<case_ref:reference>/household/<int:pk>/school/", household_views.encompass_edit, name="household-encompass"),
     path("<case_ref:reference>/transfer/", transfer_views.case_transfer, name="case-transfer"),
     path("<case_ref:reference>/team/", team_views.case_team, name="case-team"),
     path("<case_ref:reference>/team/<int:pk>/end/", team_views.case_team_end, name="case-team-end"),
     path("<case_ref:reference>/history/", views.case_history, name="case-history"),
+    path("<case_ref:reference>/alerts/acknowledge/", alert_views.case_alerts_acknowledge, name="case-alerts-acknowledge"),
+    path("alerts/<int:pk>/", alert_views.case_alert_open, name="case-alert-open"),
     path("<case_ref:reference>/close/", closing_views.case_close, name="case-close"),
     path("<case_ref:reference>/reopen/", closing_views.case_reopen, name="case-reopen"),
+    path("<case_ref:reference>/referrals/<int:pk>/first-contact/", first_contact_views.first_contact, name="first-contact"),
+    path("<case_ref:reference>/erasure/", retention_views.erasure_ask, name="erasure-ask"),
+    path("<case_ref:reference>/legal-holds/new/", retention_views.hold_new, name="legal-hold-new"),
+    path("<case_ref:reference>/legal-holds/<int:pk>/lift/", retention_views.hold_lift, name="legal-hold-lift"),
+    path("<case_ref:reference>/chronology.pdf", retention_views.chronology_pdf, name="case-chronology-pdf"),
 ]
 
 referral_urlpatterns = [
@@ -53,4 +83,5 @@ referral_urlpatterns = [
     path("<int:pk>/reply/", conversation_views.referral_reply, name="referral-reply"),
     path("<int:pk>/resubmit/", conversation_views.referral_resubmit, name="referral-resubmit"),
     path("<int:pk>/withdraw/", conversation_views.referral_withdraw, name="referral-withdraw"),
+    path("<int:pk>/voice/", voice_views.referral_voice_edit, name="referral-voice"),
 ]

@@ -17,7 +17,7 @@ from marac import listing
 from marac.concurrency import VERSION_FIELDS, StaleRecord
 from marac.models import Role
 from marac.security.policy import WITHHELD, RedactedView, Rel, readable_fields, writable_fields
-from referrals import sections, selectors, services, transfers
+from referrals import alerts, first_contact, perpetrator_links, sections, selectors, services, transfers
 from referrals.access import (
     AREA_ROLES,
     case_get_for_user,
@@ -276,9 +276,15 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "is_closed": case.status == Case.Status.CLOSED,
         "is_referrer": Rel.REFERRER in relationships,  # answers the coordinator, or withdraws
         "may_record_incident": "summary" in writable_fields("referrals.incident", relationships),
+        "may_record_first_contact": first_contact.is_idva_for(request.viewer, case, relationships),
+        "may_record_tool_assessment": "rationale" in writable_fields("referrals.toolassessment", relationships),
         # Either area's coordinator or chair sees a match; only "heard at AREA on DATE".
         "matches": matches_for_coordinators(request, case, relationships),
+        # The same people see a perpetrator's links to other cases; anyone else gets no lookup at all.
+        "perpetrator_links": perpetrator_links.case_page_links(request, case, relationships),
         "sections": shown,
+        # A safe-contact change this person has not acknowledged (referrals/alerts.py): no values.
+        "alerts": alerts.open_for(case, request.user, relationships),
     }
     response = HttpResponse(render_to_string("referrals/case_detail.html", context, request))
     # Recorded even when nothing was revealed: who opened which case matters to auditors too.

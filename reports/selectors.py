@@ -119,6 +119,7 @@ class DataReturn:
     by_agency_kind: list[tuple[str, int]]
     from_partners: int  # referred by an agency other than the police
     children: int
+    children_school_told: int  # of `children`, those whose school's safeguarding lead was told (Operation Encompass)
     minoritised: int
     lgbt: int
     disabled: int
@@ -176,7 +177,7 @@ def data_return(area: MaracArea, period: Period, *, year_to_date: Period) -> Dat
         ni32=Ni32(counts["repeats"], counts["total"]),
         by_agency_kind=by_kind,
         from_partners=counts["from_partners"],
-        children=HouseholdMember.objects.filter(is_child=True, case__agenda_items__in=heard).count(),
+        **_children(heard),
         minoritised=counts["minoritised"],
         lgbt=counts["lgbt"],
         disabled=counts["disabled"],
@@ -193,6 +194,126 @@ def data_return(area: MaracArea, period: Period, *, year_to_date: Period) -> Dat
             "referral (listed by the coordinator)": counts["no_referral"],
         },
     )
+
+
+def _children(heard) -> dict[str, int]:
+    """Children in households of cases heard, and of them those whose school was told under Operation Encompass:
+    one aggregate query (a plain, unencrypted timestamp column, so SQL can count it)."""
+    return HouseholdMember.objects.filter(is_child=True, case__agenda_items__in=heard).aggregate(
+        children=Count("pk"), children_school_told=Count("pk", filter=Q(encompass_notified_at__isnull=False))
+    )
+
+
+def data_returns(areas: list[MaracArea], period: Period, *, year_to_date: Period) -> list[DataReturn]:
+    """Every area's return for the period in six grouped queries, whatever the number of areas
+    (issue 18, ADR 0028): the same figures as data_return, area by area (tests/reports/
+    test_data_return_from_indexes.py holds them equal), each query reading the areas' meetings in
+    the period from the meeting (area, starts_at) index and their agenda items by meeting."""
+    ids = [a.pk for a in areas]
+    heard = hearings(period, ids)
+    victim = "case__victim__"
+    counts = {
+        row["meeting__area_id"]: row
+        for row in heard.values("meeting__area_id")
+        .annotate(
+            total=Count("pk"),
+            current=Count("pk", filter=Q(referral__repeat_current=True)),
+            ni32=Count("pk", filter=Q(referral__repeat_ni32=True)),
+            from_partners=Count("pk", filter=Q(referral__isnull=False) & ~Q(referral__referring_agency__kind=AgencyKind.POLICE)),
+            no_referral=Count("pk", filter=Q(referral__isnull=True)),
+            no_disabled=Count("pk", filter=Q(**{f"{victim}disabled": YesNoNotKnown.NOT_KNOWN})),
+            no_lgbt=Count("pk", filter=Q(**{f"{victim}lgbt": YesNoNotKnown.NOT_KNOWN})),
+            minoritised=Count("pk", filter=~Q(**{f"{victim}ethnic_group__in": [EthnicGroup.WHITE, EthnicGroup.NOT_KNOWN]})),
+            lgbt=Count("pk", filter=Q(**{f"{victim}lgbt": YesNoNotKnown.YES})),
+            disabled=Count("pk", filter=Q(**{f"{victim}disabled": YesNoNotKnown.YES})),
+            male=Count("pk", filter=Q(**{f"{victim}gender": Gender.MALE})),
+            aged_16_17=Count("pk", filter=Q(**{f"{victim}age_band": AgeBand.AGED_16_17})),
+            no_ethnicity=Count("pk", filter=Q(**{f"{victim}ethnic_group": EthnicGroup.NOT_KNOWN})),
+            no_gender=Count("pk", filter=Q(**{f"{victim}gender": Gender.NOT_KNOWN})),
+            no_age=Count("pk", filter=Q(**{f"{victim}age_band": AgeBand.NOT_KNOWN})),
+        )
+        .order_by()
+    }
+    kinds = dict(AgencyKind.choices)
+    by_kind: dict[int, list[tuple[str, int]]] = {}
+    for row in heard.values("meeting__area_id", "referral__referring_agency__kind").annotate(n=Count("pk")).order_by("-n"):
+        by_kind.setdefault(row["meeting__area_id"], []).append(
+            (kinds.get(row["referral__referring_agency__kind"], "Listed without a referral"), row["n"])
+        )
+    year_heard = dict(hearings(year_to_date, ids).values_list("meeting__area_id").annotate(n=Count("pk")).order_by())
+    meetings_held = dict(
+        Meeting.objects.filter(held(), area_id__in=ids, starts_at__gte=_aware(period.start), starts_at__lt=_aware(period.end))
+        .values_list("area_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    # A child (or young perpetrator) counts once for each hearing of their case, as in data_return.
+    children = {
+        row["meeting__area_id"]: row
+        for row in heard.filter(case__household__is_child=True)
+        .values("meeting__area_id")
+        .annotate(
+            children=Count("case__household"),
+            children_school_told=Count("case__household", filter=Q(case__household__encompass_notified_at__isnull=False)),
+        )
+        .order_by()
+    }
+    young = dict(
+        heard.filter(case__perpetrators__aged_17_or_under=True)
+        .values_list("meeting__area_id")
+        .annotate(n=Count("case__perpetrators"))
+        .order_by()
+    )
+    returns = []
+    for area in areas:
+        c = counts.get(area.pk) or dict.fromkeys(("total", "current", "ni32", *_COUNTED), 0)
+        kids = children.get(area.pk, {"children": 0, "children_school_told": 0})
+        repeats = c["current"] if area.repeat_definition == RepeatDefinition.CURRENT else c["ni32"]
+        returns.append(
+            DataReturn(
+                area=area,
+                period=period,
+                meetings_held=meetings_held.get(area.pk, 0),
+                heard=c["total"],
+                ni32=Ni32(repeats, c["total"]),
+                by_agency_kind=by_kind.get(area.pk, []),
+                from_partners=c["from_partners"],
+                children=kids["children"],
+                children_school_told=kids["children_school_told"],
+                minoritised=c["minoritised"],
+                lgbt=c["lgbt"],
+                disabled=c["disabled"],
+                male=c["male"],
+                aged_16_17=c["aged_16_17"],
+                young_perpetrators=young.get(area.pk, 0),
+                per_10000_year=per_10000(year_heard.get(area.pk, 0), area.adult_female_population),
+                missing={
+                    "ethnicity": c["no_ethnicity"],
+                    "gender": c["no_gender"],
+                    "age": c["no_age"],
+                    "disability": c["no_disabled"],
+                    "LGBT+ status": c["no_lgbt"],
+                    "referral (listed by the coordinator)": c["no_referral"],
+                },
+            )
+        )
+    return returns
+
+
+_COUNTED = (
+    "from_partners",
+    "no_referral",
+    "no_disabled",
+    "no_lgbt",
+    "minoritised",
+    "lgbt",
+    "disabled",
+    "male",
+    "aged_16_17",
+    "no_ethnicity",
+    "no_gender",
+    "no_age",
+)
 
 
 def repeat_hearings(period: Period, area_ids, definition_field: str) -> QuerySet[AgendaItem]:

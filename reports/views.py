@@ -205,6 +205,8 @@ def _rows(r) -> list[tuple[str, int | float | str, float | None]]:
     rows += [
         ("Referred by partner agencies (not the police)", r.from_partners, r.share(r.from_partners)),
         ("Children in the households", r.children, None),
+        # Of those children; no percentage here: the column is a share of cases discussed, not of children.
+        ("Children whose school's safeguarding lead was told (Operation Encompass)", r.children_school_told, None),
         ("Victims from Black, Asian or racially minoritised groups", r.minoritised, r.share(r.minoritised)),
         ("LGBT+ victims", r.lgbt, r.share(r.lgbt)),
         ("Disabled victims", r.disabled, r.share(r.disabled)),

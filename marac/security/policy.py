@@ -57,6 +57,12 @@ SAFE_CONTACT = rule(read=CASE_OWNERS, write=CASE_OWNERS)
 # Where a child goes to school is how an abuser finds them: the case owners and the chair only,
 # never break-glass or meeting representatives.
 SCHOOL = rule(read=CASE_OWNERS | {Rel.CHAIR}, write=CASE_OWNERS)
+# Operation Encompass: that a child's school was told, and when, is what the meeting checks
+# (statutory: before the next school day), so the meeting reads it; it names no school or place,
+# so no more than identity, but emergency access has no use for it. Who told them names a
+# professional in free text that may well name the school too: read as the school is.
+ENCOMPASS_WHEN = rule(read=MEETING, write=CASE_OWNERS)
+ENCOMPASS_WHO = SCHOOL
 
 # What the checklist says, and why it was judged as it was, is for the case's meeting.
 ASSESSMENT = rule(read=MEETING, write=CASE_OWNERS)
@@ -74,6 +80,21 @@ MINUTES = rule(read=MEETING, write={Rel.COORDINATOR, Rel.CHAIR})
 # An action is read by its owning agency as well; its progress is reported by that agency.
 ACTION = rule(read=MEETING | {Rel.OWN_AGENCY}, write={Rel.COORDINATOR, Rel.CHAIR})
 ACTION_PROGRESS = rule(read=MEETING | {Rel.OWN_AGENCY}, write={Rel.COORDINATOR, Rel.CHAIR, Rel.OWN_AGENCY})
+
+# The victim's voice (issue 18, ADR 0025), row by row. Whether she knows of the referral, whom she
+# fears and what she wants the meeting to know are what the meeting is for: every agency at it
+# reads them (an agency that contacts her must not mention a referral she does not know of).
+VOICE_FOR_MEETING = rule(read=MEETING, write=CASE_OWNERS)
+# Who is NOT safe to talk to is for the meeting, never emergency access (review of ADR 0025): it is
+# a contact instruction like "never contact via" (which no grant reads; the extended grant gets the
+# check-with-the-coordinator warning instead), its "why" is what she disclosed about the people
+# around the perpetrator and often where they live, and a plain grant is self-service in one's own
+# area and reads identity only (ADR 0020).
+VOICE_NOT_SAFE = rule(read=MEETING, write=CASE_OWNERS)
+# Who IS safe to talk to names the people through whom she can be reached, close to contact
+# details; and why she does not know of the referral can say what she fears from it. The case
+# owners and the chair, as the reason for referring without consent.
+VOICE_CLOSE = rule(read=CASE_OWNERS | {Rel.CHAIR}, write=CASE_OWNERS)
 
 POLICY: dict[str, dict[str, FieldRule]] = {
     "referrals.victim": {
@@ -105,15 +126,35 @@ POLICY: dict[str, dict[str, FieldRule]] = {
         "name": IDENTITY,
         "date_of_birth": IDENTITY,
         "school": SCHOOL,
+        "encompass_notified_at": ENCOMPASS_WHEN,
+        "encompass_notified_by": ENCOMPASS_WHO,
         "relationship_to_victim": IDENTITY,
         "relationship_to_perpetrator": IDENTITY,
     },
     "referrals.riskassessment": {"answers": ASSESSMENT, "override_rationale": ASSESSMENT},
-    "referrals.referral": {"without_consent_reason": DECISION, "decision_reason": DECISION},
+    # An assessment made with another risk tool (ADR 0024) is read and written as the checklist is.
+    "referrals.toolassessment": {"rationale": ASSESSMENT},
+    "referrals.referral": {
+        "without_consent_reason": DECISION,
+        "decision_reason": DECISION,
+        "victim_aware": VOICE_FOR_MEETING,
+        "victim_unaware_reason": VOICE_CLOSE,
+        "feared_people": VOICE_FOR_MEETING,
+        "safe_to_talk_to": VOICE_CLOSE,
+        "not_safe_to_talk_to": VOICE_NOT_SAFE,
+        "victim_views": VOICE_FOR_MEETING,
+        # When an IDVA first reached her (ADR 0028): a plain date the measures count, shown on the
+        # case page to the meeting; recorded by an IDVA (referrals.first_contact checks the agency's
+        # kind), never by an auditor, who sees only that it was logged.
+        "first_contact_on": rule(read=MEETING, write={Rel.REFERRER, Rel.MEETING_REP}),
+    },
     # The conversation about a referral, and why a case was closed or reopened, read as the
     # decision reason is: by the case owners and the chair, never meeting representatives or auditors.
     "referrals.referralmessage": {"text": DECISION},
     "referrals.casestatuschange": {"note": DECISION},
+    # Why a case is under a legal hold (a homicide review, a claim, a subject access request) says
+    # what became of the victim: the area's coordinator and chair, who place and lift holds, only.
+    "referrals.legalhold": {"reason": rule(read={Rel.COORDINATOR, Rel.CHAIR}, write={Rel.COORDINATOR, Rel.CHAIR})},
     "referrals.incident": {"summary": INCIDENT},
     "meetings.researchreturn": {"facts": RESEARCH, "opinion": RESEARCH, "not_shared": RESEARCH_NOT_SHARED},
     # The decisions are codes (the reports count them in SQL) but still the meeting's content
@@ -167,6 +208,10 @@ class RedactedView:
         self._readable = set(readable_fields(self._label, relationships))
         self._log_prefix = log_prefix
         self.revealed: set[str] = set()
+
+    def may_read(self, name: str) -> bool:
+        """Whether this reader may read the field: nothing is decrypted or counted as revealed."""
+        return name in self._readable
 
     def __getattr__(self, name: str) -> Any:  # the field's value, whatever its type, or WITHHELD
         if name not in field_rules(self._label):

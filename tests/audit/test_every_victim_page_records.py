@@ -7,7 +7,7 @@ import pytest
 from django.urls import get_resolver
 
 from audit.models import AccessEvent
-from referrals import services
+from referrals import risk_tool_services, services
 from referrals.checklists import DASH_2009
 from tests.meetings import test_meeting_urls as meeting_urls
 
@@ -22,8 +22,16 @@ SHOWS_VICTIM_DATA = {
     "triage": ("coordinator", "/referrals/triage/"),
     "referral-decide": ("coordinator", "/referrals/{referral}/decision/"),
     "case-history": ("coordinator", "/cases/{ref}/history/"),
+    "perpetrator-links": ("coordinator", "/cases/{ref}/perpetrators/{perpetrator}/links/"),
+    "household-encompass": ("referrer", "/cases/{ref}/household/{child}/school/"),
     "referral-detail": ("referrer", "/referrals/{referral}/"),
     "referral-withdraw": ("referrer", "/referrals/{referral}/withdraw/"),
+    # Another risk tool's level and the criteria it meets (ADR 0024).
+    "tool-assessment-refer": ("referrer", "/cases/{ref}/other-risk-tools/{tool}/refer/"),
+    # The victim's voice on a referral waiting for more information, as stored (ADR 0025).
+    "referral-voice": ("referrer", "/referrals/{waiting}/voice/"),
+    # The referral's date and the date of first contact recorded (ADR 0028), for an IDVA on the case.
+    "first-contact": ("referrer", "/cases/{ref}/referrals/{referral}/first-contact/"),
 }
 # Pages that show no victim data (a reference and an empty form at most), or only act.
 NO_VICTIM_DATA = {
@@ -35,6 +43,7 @@ NO_VICTIM_DATA = {
     "checklist-judgement",
     "checklist-refer",
     "incident-new",
+    "tool-assessment-new",
     "perpetrator-new",
     "household-new",
     "case-transfer",
@@ -47,6 +56,18 @@ NO_VICTIM_DATA = {
     "case-team",
     "case-team-end",
     "allocation-open",
+    # Safe-contact alerts (ADR 0025): the notification's link only redirects to the case page, and
+    # acknowledging only acts; neither shows a value.
+    "case-alert-open",
+    "case-alerts-acknowledge",
+    # Retention, legal holds and erasure (ADR 0027): references, areas, dates, codes and
+    # colleagues' names; a hold's reason is shown only in the chronology PDF, never on these pages.
+    "retention-review",
+    "erasure-ask",
+    "erasure-confirm",
+    "erasure-withdraw",
+    "legal-hold-new",
+    "legal-hold-lift",
     "referral-resubmit",
     "referral-reply",
     "case-close",
@@ -71,7 +92,11 @@ NO_VICTIM_DATA = {
 CASE_URL_MODULES = ("referrals.", "audit.workspace.", "meetings.", "reports.")
 # NI 32's drill-down names victims (proven to record in tests/reports/test_report_pages.py); the
 # figures, the data return and its exports name nobody.
-REPORT_PAGES = {"ni32-repeats", "ni32-report", "data-return", "data-return-csv", "data-return-pdf"}
+REPORT_PAGES = {"ni32-repeats", "ni32-report", "data-return", "data-return-csv", "data-return-pdf", "measures", "measures-csv"}
+
+# The chronology PDF for a review shows the holds' reasons; it asks for a fresh security code first
+# and is proven to record in tests/referrals/test_chronology_pdf.py.
+BEHIND_A_FRESH_CODE = {"case-chronology-pdf"}
 
 
 def case_and_audit_url_names() -> set[str]:
@@ -88,16 +113,29 @@ def case_and_audit_url_names() -> set[str]:
 def test_every_case_referral_meeting_and_audit_url_is_classified():
     # Meeting pages are classified, and proven to record, in tests/meetings/test_meeting_urls.py.
     meeting_pages = set(meeting_urls.SHOWS_VICTIM_DATA) | meeting_urls.NO_VICTIM_DATA
-    assert case_and_audit_url_names() == set(SHOWS_VICTIM_DATA) | NO_VICTIM_DATA | meeting_pages | REPORT_PAGES
+    assert case_and_audit_url_names() == set(SHOWS_VICTIM_DATA) | NO_VICTIM_DATA | meeting_pages | REPORT_PAGES | BEHIND_A_FRESH_CODE
 
 
 @pytest.fixture
-def objects(case_a, referrer, idva):
+def objects(case_a, referrer, idva, coordinator):
     draft = services.assessment_start(case=case_a, by=referrer, on=date(2026, 11, 1))
     done = services.assessment_start(case=case_a, by=referrer, on=date(2026, 11, 1))
     services.assessment_answer(assessment=done, answers={q.id: {"answer": "yes"} for q in DASH_2009.questions}, by=referrer)
     referral = services.referral_submit(assessment=done, by=referrer, agency=idva, consent="given", today=date(2026, 11, 1))
-    return {"ref": case_a.reference, "draft": draft.pk, "referral": referral.pk}
+    perpetrator = services.perpetrator_add(
+        case=case_a, details={"name": "Darren Hale", "relationship_to_victim": "partner"}, by=referrer, today=date(2026, 11, 1)
+    )
+    child = services.household_member_add(case=case_a, details={"name": "Mia Hale"}, is_child=True, by=referrer, today=date(2026, 11, 1))
+    on = date(2026, 11, 1)
+    tool = risk_tool_services.tool_assessment_record(
+        case=case_a, tool="dara", version="1", level="high", assessed_on=on, agency=idva, rationale="Noted", by=referrer, today=on
+    )
+    objects = {"ref": case_a.reference, "draft": draft.pk, "referral": referral.pk, "perpetrator": perpetrator.pk, "child": child.pk}
+    again = services.assessment_start(case=case_a, by=referrer, on=on)
+    services.assessment_answer(assessment=again, answers={q.id: {"answer": "yes"} for q in DASH_2009.questions}, by=referrer)
+    waiting = services.referral_submit(assessment=again, by=referrer, agency=idva, consent="given", today=on)
+    services.referral_decide(referral=waiting, status="more_info", reason="Which school?", by=coordinator)
+    return {**objects, "tool": tool.pk, "waiting": waiting.pk}
 
 
 @pytest.mark.parametrize("name", sorted(SHOWS_VICTIM_DATA))

@@ -29,8 +29,12 @@ NO_HISTORY = {
     "audit.accessevent": "append-only and hash-chained: it never changes",
     "referrals.referralmessage": "a turn of the conversation about a referral, only ever added, never changed",
     "referrals.casestatuschange": "itself a record of a change (a case closed or reopened), written once, never changed",
+    "referrals.legalhold": "placed once and lifted once, with who, when and why on the row; each an access event (ADR 0027)",
+    "referrals.erasurerequest": "an ask, written once and then confirmed, withdrawn or lapsed once; each an access event (ADR 0027)",
     "marac.notification": "a person's own notice: a fixed sentence and a link, no case data; only when it was read changes",
     "marac.emailoptout": "a person's choice of emails; each change is an access event (email_preferences_changed)",
+    "referrals.casealert": "itself a record of a change (a code, who, when), written once, never changed; an access event (ADR 0025)",
+    "referrals.casealertseen": "one person's acknowledgement, written once, never changed; an access event (ADR 0025)",
 }
 
 

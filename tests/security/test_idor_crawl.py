@@ -53,15 +53,55 @@ def objects(case_a, referrer, idva, coordinator, chair, agency_rep, childrens_se
         by=chair,
     )
     ask = _emergency_ask(case_a, idva)
+    perpetrator = services.perpetrator_add(
+        case=case_a, details={"name": "Darren Hale", "relationship_to_victim": "partner"}, by=referrer, today=date.today()
+    )
+    child = services.household_member_add(case=case_a, details={"name": "Mia Hale"}, is_child=True, by=referrer, today=date.today())
+    tool = _tool_assessment(case_a, referrer, police)
+    hold, erasure, alert = _retention_and_alert(case_a, area, coordinator, referrer)
     return {
         "reference": case_a.reference,
-        "pk": {"checklist": draft.pk, "referral": referral.pk, "meeting": meeting.pk, "action": action.pk, "emergency": ask.pk},
+        "pk": {
+            "checklist": draft.pk,
+            "referral": referral.pk,
+            "meeting": meeting.pk,
+            "action": action.pk,
+            "emergency": ask.pk,
+            "perpetrator": perpetrator.pk,
+            "household": child.pk,
+            "tool": tool.pk,
+            "hold": hold.pk,
+            "erasure": erasure.pk,
+            "alert": alert.pk,
+        },
         "item": meeting.agenda_items.get().pk,
         "kind": "pack",
         "username": "referrer",
         "code": area.short_code,
         "step": 1,
     }
+
+
+def _tool_assessment(case, by, agency):
+    """An assessment made with another risk tool (ADR 0024), not yet referred."""
+    from referrals import risk_tool_services
+
+    today = date.today()
+    return risk_tool_services.tool_assessment_record(
+        case=case, tool="dara", version="1", level="high", assessed_on=today, agency=agency, rationale="At the call-out", by=by, today=today
+    )
+
+
+def _retention_and_alert(case, area, coordinator, referrer):
+    """A legal hold on the case, an erasure ask waiting for a second person (made directly: the
+    case need not be due for its page to be refused) and a safe-contact alert (ADR 0025, 0027)."""
+    from referrals import retention
+    from referrals.models import CaseAlert, ErasureRequest
+
+    hold = retention.hold_place(case=case, kind="litigation", reason="A claim", by=coordinator)
+    erasure = ErasureRequest.objects.create(case=case, area=area, asked_by=coordinator)
+    alert = CaseAlert.objects.create(case=case, what=CaseAlert.What.SAFE_ADDRESS, raised_by=referrer)
+    return hold, erasure, alert
 
 
 def _emergency_ask(case, agency):
@@ -90,6 +130,15 @@ def fill(name: str, route: str, objects: dict, *, made_up: bool = False) -> str:
         "action-update": "action",
         "emergency-decide": "emergency",
         "emergency-withdraw": "emergency",
+        "perpetrator-links": "perpetrator",
+        "household-encompass": "household",
+        "tool-assessment-refer": "tool",
+        "first-contact": "referral",
+        "legal-hold-lift": "hold",
+        "erasure-confirm": "erasure",
+        "erasure-withdraw": "erasure",
+        "case-alert-open": "alert",
+        "referral-voice": "referral",
     }.get(name, "meeting")
     values = {
         "reference": "NWL-2099-9999" if made_up else objects["reference"],

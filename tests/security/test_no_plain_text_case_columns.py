@@ -50,10 +50,25 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("referrals_referral", "criteria"): "codes of the referral criteria met (a JSON list of codes)",
     ("referrals_referral", "consent"): CODE,
     ("referrals_referral", "status"): CODE,
+    # Issue 18 (ADR 0025): whether the victim knows of the referral, read through the field policy;
+    # and which safe-contact field changed (an alert says so, never the value).
+    ("referrals_referral", "victim_aware"): "a yes / no / not known code; shown only through the field policy",
+    ("referrals_casealert", "what"): "the name of the safe-contact field that changed, never its value",
     ("referrals_referralmessage", "kind"): CODE,
     ("referrals_incident", "kind"): CODE,
+    # Another risk tool's assessment (ADR 0024): the tool, its version and level are codes from
+    # referrals.risk_tools; the area's criteria when it was recorded, a JSON list of level codes.
+    ("referrals_toolassessment", "tool"): CODE,
+    ("referrals_toolassessment", "tool_version"): "the tool's version code from referrals.risk_tools",
+    ("referrals_toolassessment", "level"): CODE,
+    ("referrals_toolassessment", "high_risk_levels"): "a JSON list of the tool's level codes",
     ("referrals_casestatuschange", "kind"): CODE,
     ("referrals_casestatuschange", "reason"): CODE,
+    # Legal holds and erasure requests (ADR 0027): the hold's reason is encrypted; these are codes.
+    ("referrals_legalhold", "kind"): CODE,
+    ("referrals_legalhold", "lift_reason"): CODE,
+    ("referrals_erasurerequest", "reason"): CODE,
+    ("referrals_erasurerequest", "status"): CODE,
     ("referrals_casetransfer", "reason"): CODE,
     ("referrals_breakglassgrant", "reason"): CODE,
     # Tables and columns other parts of issue 17 add (transfers accepted or declined, case

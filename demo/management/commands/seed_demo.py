@@ -10,8 +10,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from demo.management.commands._demo import refuse_in_production
+from demo.management.commands._demo_children import seed_children
+from demo.management.commands._demo_measures import seed_measures
 from demo.management.commands._demo_meetings import seed_meetings
+from demo.management.commands._demo_perpetrators import seed_perpetrators
+from demo.management.commands._demo_retention import seed_retention
+from demo.management.commands._demo_risk_tools import seed_risk_tools
 from demo.management.commands._demo_teams import seed_teams
+from demo.management.commands._demo_voice import seed_voice
 from marac.models import Agency, AgencyKind, MaracArea, Membership, Role, User
 from marac.second_factor import AuthenticatorApp
 from meetings import stored_packs
@@ -230,6 +236,12 @@ class Command(BaseCommand):
                 self.play(case, event, referrer, coordinator, agencies[agency])
             made[victim["name"]] = case
         seed_teams(areas, made)
+        seed_measures(made)
+        seed_risk_tools(areas, made)
+        seed_retention(areas, made)
+        seed_children(made)
+        seed_perpetrators(made)
+        seed_voice(made)
 
     def add_people(self, case, people, referrer) -> None:
         today = timezone.localdate()
