@@ -164,7 +164,8 @@ def with_risk_level(cases: QuerySet[Case], case_path: str = "pk") -> QuerySet:
     tool_level = Subquery(tools.values("level")[:1], output_field=models.CharField())
     tool_is_newer = Q(_tool_on__isnull=False) & (Q(_checklist_on__isnull=True) | Q(_tool_on__gt=F("_checklist_on")))
     return cases.annotate(_checklist_on=checklist_on, _tool_on=tool_on).annotate(
-        risk_level=models.Case(When(tool_is_newer, then=tool_level), default=checklist_level, output_field=models.CharField())
+        risk_level=models.Case(When(tool_is_newer, then=tool_level), default=checklist_level, output_field=models.CharField()),
+        risk_from_tool=models.Case(When(tool_is_newer, then=Value(True)), default=Value(False), output_field=models.BooleanField()),
     )
 
 

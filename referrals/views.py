@@ -163,13 +163,13 @@ def _case_list_page(request: HttpRequest, params: QueryDict, search: CaseSearchF
     # The page's ids first, then their rows: skipping to page 100 then walks the narrow date
     # index, not 5,000 rows joined to their area, agency, key and victim.
     page = listing.page_of(params, cases.order_by(*sort.order_by).values_list("pk", flat=True))
-    rows, risk_read = [], set()
+    rows, risk_read = [], {}
     for case in _cases_in_order(list(page)):
         relationships = relationships_to_case(viewer, case)
         risk, read = _risk_shown(case, relationships)
         rows.append((case_summary(case), None if case.is_shredded else RedactedView(case.victim, relationships), risk))
-        if read:
-            risk_read.add(case.reference)
+        if read:  # the level another tool gave, or the checklist's (selectors.with_risk_level)
+            risk_read[case.reference] = {"toolassessment.level"} if case.risk_from_tool else {"assessment.score"}
     if searched:
         # That a search happened and how many it found; never what was searched for.
         audit.record(event="case_search", request=request, purpose=f"case search: {page.paginator.count} results")
@@ -184,7 +184,7 @@ def _case_list_page(request: HttpRequest, params: QueryDict, search: CaseSearchF
     }
     response = HttpResponse(render_to_string("referrals/case_list.html", context, request))
     # What the page revealed: the victim's fields its template read, and the risk level where shown.
-    reads = {c.reference: set(v.revealed if v else ()) | ({"assessment.score"} if c.reference in risk_read else set()) for c, v, _ in rows}
+    reads = {c.reference: set(v.revealed if v else ()) | risk_read.get(c.reference, set()) for c, v, _ in rows}
     audit.record_case_reads(request=request, reads={ref: fields for ref, fields in reads.items() if fields}, purpose="case list")
     return response
 

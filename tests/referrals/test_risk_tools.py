@@ -484,6 +484,8 @@ def test_a_case_assessed_only_with_another_tool_is_listed_and_found_at_that_tool
     assert re.findall(r'href="/cases/([A-Z0-9-]+)/"', client.get("/cases/", {"risk": "high"}).content.decode()) == [case_a.reference]
     header = client.get(f"/cases/{case_a.reference}/").content.decode().split("Current risk level", 1)[1].split("</div>", 1)[0]
     assert "High" in header and "DARA" in header
+    listed = AccessEvent.objects.filter(user=coordinator, purpose="case list", case_reference=case_a.reference)
+    assert listed.exists() and all("toolassessment.level" in e.fields and "assessment.score" not in e.fields for e in listed)
 
     auditor_page = sign_in_fully(auditor).get("/cases/").content.decode()
     assert "Withheld" in _row(auditor_page, case_a.reference) and "High" not in _row(auditor_page, case_a.reference)
