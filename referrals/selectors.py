@@ -5,7 +5,8 @@ import re
 from datetime import date
 
 from django.db import models
-from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.lookups import GreaterThan, IsNull
 
 from marac.models import User
 from marac.periods import add_months
@@ -152,20 +153,30 @@ def risk_level_sql(path: str = "") -> models.Case:
 def with_risk_level(cases: QuerySet[Case], case_path: str = "pk") -> QuerySet:
     """Annotate `risk_level`: the level of the case's latest assessment, its latest complete
     checklist's or, when one was made later, the level another risk tool gave (the same codes,
-    ADR 0024; on the same day the checklist stands); None if it has neither. Indexed subqueries a
-    row (assessment_case_latest, tool_assessment_case_latest), so lists filter and sort in SQL."""
+    ADR 0024; on the same day the checklist stands), None if it has neither; and `risk_from_tool`.
+    One indexed subquery a row (assessment_case_latest) and an index probe for other tools
+    (tool_assessment_case_latest); the dates are compared only for a case that has one, which
+    few do, so lists filter and sort in SQL at the checklist-only cost."""
     checklists = RiskAssessment.objects.filter(case=OuterRef(case_path), status=RiskAssessment.Status.COMPLETE).order_by(
         "-assessed_on", "-pk"
     )
     tools = ToolAssessment.objects.filter(case=OuterRef(case_path)).order_by("-assessed_on", "-pk")
-    checklist_level = Subquery(checklists.annotate(level=risk_level_sql()).values("level")[:1], output_field=models.CharField())
     checklist_on = Subquery(checklists.values("assessed_on")[:1], output_field=models.DateField())
     tool_on = Subquery(tools.values("assessed_on")[:1], output_field=models.DateField())
+
+    def latest(from_tool, from_checklist):  # CASE is evaluated in order: the dates only where a tool was used
+        newer = models.Case(
+            When(IsNull(checklist_on, True), then=from_tool),
+            When(GreaterThan(tool_on, checklist_on), then=from_tool),
+            default=from_checklist,
+        )
+        return models.Case(When(Exists(tools), then=newer), default=from_checklist, output_field=from_checklist.output_field)
+
+    checklist_level = Subquery(checklists.annotate(level=risk_level_sql()).values("level")[:1], output_field=models.CharField())
     tool_level = Subquery(tools.values("level")[:1], output_field=models.CharField())
-    tool_is_newer = Q(_tool_on__isnull=False) & (Q(_checklist_on__isnull=True) | Q(_tool_on__gt=F("_checklist_on")))
-    return cases.annotate(_checklist_on=checklist_on, _tool_on=tool_on).annotate(
-        risk_level=models.Case(When(tool_is_newer, then=tool_level), default=checklist_level, output_field=models.CharField()),
-        risk_from_tool=models.Case(When(tool_is_newer, then=Value(True)), default=Value(False), output_field=models.BooleanField()),
+    return cases.annotate(
+        risk_level=latest(tool_level, checklist_level),
+        risk_from_tool=latest(Value(True), Value(False, output_field=models.BooleanField())),
     )
 
 
