@@ -252,7 +252,8 @@ def test_the_whole_journey_in_a_browser(app, browser):
         rep.click("Read the confidentiality statement", role="link")
         rep.page.get_by_label("I accept the confidentiality statement", exact=True).check()
         rep.click("Accept and continue")
-        rep.page.get_by_role("link", name=reference).click()
+        with rep.page.expect_navigation():  # checked once the case's page has loaded, not mid-navigation
+            rep.page.get_by_role("link", name=reference).click()
         rep.check()
         rep.click("Return your agency's research", role="link")
         rep.page.get_by_label("What your records show (facts)", exact=True).fill("Two children known to the service since 2024.")
@@ -292,7 +293,8 @@ def test_the_whole_journey_in_a_browser(app, browser):
 
     with step(rep, "5-representative-action"):
         rep.open("/meetings/actions/")
-        rep.page.get_by_role("link", name=f"Update the action on {reference}").click()
+        with rep.page.expect_navigation():
+            rep.page.get_by_role("link", name=f"Update the action on {reference}").click()
         rep.check()
         rep.page.get_by_label("Done", exact=True).check()
         rep.page.get_by_label("Progress note", exact=True).fill("Visited on Tuesday.")
