@@ -18,7 +18,7 @@ from django.utils import timezone
 from marac.models import AgencyKind, MaracArea, RepeatDefinition
 from marac.periods import Period
 from meetings.models import AgendaItem, Meeting
-from referrals.models import AgeBand, EthnicGroup, Gender, HouseholdMember, Perpetrator, YesNoNotKnown
+from referrals.models import AgeBand, EthnicGroup, Gender, YesNoNotKnown
 
 HELD = (Meeting.Status.IN_PROGRESS, Meeting.Status.MINUTES_DRAFT, Meeting.Status.MINUTES_ISSUED, Meeting.Status.CLOSED)
 REPEAT_FIELD = {RepeatDefinition.CURRENT: "referral__repeat_current", RepeatDefinition.NI32_2008: "referral__repeat_ni32"}
@@ -141,67 +141,10 @@ class DataReturn:
 
 
 def data_return(area: MaracArea, period: Period, *, year_to_date: Period) -> DataReturn:
-    """The quarterly data return for one area, in a fixed handful of aggregate queries.
-    `year_to_date` is the 12 months the cases-per-10,000 figure is worked over."""
-    heard = hearings(period, [area.pk])
-    victim = "case__victim__"
-    counts = heard.aggregate(
-        total=Count("pk"),
-        repeats=Count("pk", filter=Q(**{REPEAT_FIELD[area.repeat_definition]: True})),
-        from_partners=Count("pk", filter=Q(referral__isnull=False) & ~Q(referral__referring_agency__kind=AgencyKind.POLICE)),
-        no_referral=Count("pk", filter=Q(referral__isnull=True)),
-        no_disabled=Count("pk", filter=Q(**{f"{victim}disabled": YesNoNotKnown.NOT_KNOWN})),
-        no_lgbt=Count("pk", filter=Q(**{f"{victim}lgbt": YesNoNotKnown.NOT_KNOWN})),
-        minoritised=Count("pk", filter=~Q(**{f"{victim}ethnic_group__in": [EthnicGroup.WHITE, EthnicGroup.NOT_KNOWN]})),
-        lgbt=Count("pk", filter=Q(**{f"{victim}lgbt": YesNoNotKnown.YES})),
-        disabled=Count("pk", filter=Q(**{f"{victim}disabled": YesNoNotKnown.YES})),
-        male=Count("pk", filter=Q(**{f"{victim}gender": Gender.MALE})),
-        aged_16_17=Count("pk", filter=Q(**{f"{victim}age_band": AgeBand.AGED_16_17})),
-        no_ethnicity=Count("pk", filter=Q(**{f"{victim}ethnic_group": EthnicGroup.NOT_KNOWN})),
-        no_gender=Count("pk", filter=Q(**{f"{victim}gender": Gender.NOT_KNOWN})),
-        no_age=Count("pk", filter=Q(**{f"{victim}age_band": AgeBand.NOT_KNOWN})),
-    )
-    kinds = dict(AgencyKind.choices)
-    by_kind = [
-        (kinds.get(row["referral__referring_agency__kind"], "Listed without a referral"), row["n"])
-        for row in heard.values("referral__referring_agency__kind").annotate(n=Count("pk")).order_by("-n")
-    ]
-    year_heard = hearings(year_to_date, [area.pk]).count()
-    return DataReturn(
-        area=area,
-        period=period,
-        meetings_held=Meeting.objects.filter(
-            held(), area=area, starts_at__gte=_aware(period.start), starts_at__lt=_aware(period.end)
-        ).count(),
-        heard=counts["total"],
-        ni32=Ni32(counts["repeats"], counts["total"]),
-        by_agency_kind=by_kind,
-        from_partners=counts["from_partners"],
-        **_children(heard),
-        minoritised=counts["minoritised"],
-        lgbt=counts["lgbt"],
-        disabled=counts["disabled"],
-        male=counts["male"],
-        aged_16_17=counts["aged_16_17"],
-        young_perpetrators=Perpetrator.objects.filter(aged_17_or_under=True, case__agenda_items__in=heard).count(),
-        per_10000_year=per_10000(year_heard, area.adult_female_population),
-        missing={
-            "ethnicity": counts["no_ethnicity"],
-            "gender": counts["no_gender"],
-            "age": counts["no_age"],
-            "disability": counts["no_disabled"],
-            "LGBT+ status": counts["no_lgbt"],
-            "referral (listed by the coordinator)": counts["no_referral"],
-        },
-    )
-
-
-def _children(heard) -> dict[str, int]:
-    """Children in households of cases heard, and of them those whose school was told under Operation Encompass:
-    one aggregate query (a plain, unencrypted timestamp column, so SQL can count it)."""
-    return HouseholdMember.objects.filter(is_child=True, case__agenda_items__in=heard).aggregate(
-        children=Count("pk"), children_school_told=Count("pk", filter=Q(encompass_notified_at__isnull=False))
-    )
+    """The quarterly data return for one area: data_returns for that area alone, so one area's
+    figures and every area's are worked out by the same queries. `year_to_date` is the 12 months
+    the cases-per-10,000 figure is worked over."""
+    return data_returns([area], period, year_to_date=year_to_date)[0]
 
 
 def data_returns(areas: list[MaracArea], period: Period, *, year_to_date: Period) -> list[DataReturn]:

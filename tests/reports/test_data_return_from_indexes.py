@@ -1,5 +1,6 @@
-"""Every area's data return at once (reports.selectors.data_returns): the same figures as the
-one-area return, in a fixed number of grouped queries however many areas there are."""
+"""Every area's data return at once (reports.selectors.data_returns): grouped by area, each area's
+figures are those it has asked for alone (data_return), in a fixed number of grouped queries
+however many areas there are."""
 
 from datetime import date, timedelta
 
