@@ -8,8 +8,8 @@ from django.db import transaction
 
 import audit
 from marac.history import acting
-from marac.models import Agency, MaracArea, RepeatDefinition, User
-from referrals import closing, risk_tools, rules, selectors, services, signals
+from marac.models import Agency, MaracArea, User
+from referrals import risk_tools, rules, selectors, services, signals
 from referrals.models import AreaToolCriteria, Case, Referral, ToolAssessment
 from referrals.voice import voice_clean
 
@@ -134,28 +134,18 @@ def tool_referral_submit(
     criteria = tool_referral_criteria(record=record, today=today, repeats=repeats)
     if consent == Referral.Consent.WITHOUT and not without_consent_reason.strip():
         raise ValidationError("Say why the referral is being made without the victim's consent")
-    heard = voice_clean(voice or {})
-    closing.reopen_for_new_referral(case=record.case, by=by)
-    referral = Referral(
+    return services.referral_made(
         case=record.case,
-        tool_assessment=record,
-        criteria=sorted(criteria),
-        referring_agency=agency,
-        referred_by=by,
+        basis={"tool_assessment": record},
+        criteria=criteria,
+        repeats=repeats,
+        agency=agency,
+        by=by,
         consent=consent,
-        without_consent_reason=without_consent_reason.strip(),
-        status=Referral.Status.SUBMITTED,
-        submitted_on=today,
-        repeat_current=repeats[RepeatDefinition.CURRENT],
-        repeat_ni32=repeats[RepeatDefinition.NI32_2008],
-        **heard,
+        without_consent_reason=without_consent_reason,
+        today=today,
+        heard=voice_clean(voice or {}),
     )
-    acting(referral, by)
-    referral.full_clean(exclude=[f.name for f in Referral.encrypted_fields()])
-    referral.save()
-    written = [name for name, value in heard.items() if value]
-    audit.record(event="referral_submitted", user=by, case_reference=record.case.reference, fields=written, purpose="referral")
-    return referral
 
 
 def reassessment_due_on(*, latest: date | None, area: MaracArea) -> date | None:

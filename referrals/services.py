@@ -318,10 +318,39 @@ def referral_submit(
     heard = voice_clean(voice or {})  # refused before anything changes
     assessment.status = RiskAssessment.Status.COMPLETE
     assessment.save()
-    closing.reopen_for_new_referral(case=assessment.case, by=by)
-    referral = Referral(
+    return referral_made(
         case=assessment.case,
-        assessment=assessment,
+        basis={"assessment": assessment},
+        criteria=criteria,
+        repeats=repeats,
+        agency=agency,
+        by=by,
+        consent=consent,
+        without_consent_reason=without_consent_reason,
+        today=today,
+        heard=heard,
+    )
+
+
+def referral_made(
+    *,
+    case: Case,
+    basis: dict,
+    criteria: set,
+    repeats: dict,
+    agency: Agency,
+    by: User,
+    consent: str,
+    without_consent_reason: str,
+    today: date,
+    heard: dict,
+) -> Referral:
+    """The referral itself, once its basis (`{"assessment": checklist}` or `{"tool_assessment":
+    another tool's}`, ADR 0024) and criteria are settled: inside the caller's transaction, with
+    the victim's voice already cleaned (`heard`). A closed case is reopened by it."""
+    closing.reopen_for_new_referral(case=case, by=by)
+    referral = Referral(
+        case=case,
         criteria=sorted(criteria),
         referring_agency=agency,
         referred_by=by,
@@ -331,12 +360,14 @@ def referral_submit(
         submitted_on=today,
         repeat_current=repeats[RepeatDefinition.CURRENT],
         repeat_ni32=repeats[RepeatDefinition.NI32_2008],
+        **basis,
         **heard,
     )
+    acting(referral, by)
     referral.full_clean(exclude=[f.name for f in Referral.encrypted_fields()])
     referral.save()
     written = [name for name, value in heard.items() if value]  # the voice's fields given, never their values
-    audit.record(event="referral_submitted", user=by, case_reference=assessment.case.reference, fields=written, purpose="referral")
+    audit.record(event="referral_submitted", user=by, case_reference=case.reference, fields=written, purpose="referral")
     return referral
 
 
