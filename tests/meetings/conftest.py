@@ -18,8 +18,8 @@ def accepted(case, *, referrer, agency, coordinator):
     return services.referral_decide(referral=referral, status="accepted", reason="", by=coordinator)
 
 
-@pytest.fixture
-def meeting(area, coordinator, chair, police, idva, childrens_services):
+def scheduled(*, area, chair, coordinator, agencies):
+    """A meeting in three weeks' time with these agencies invited."""
     return meetings.meeting_schedule(
         area=area,
         starts_at=timezone.now() + timedelta(days=21),
@@ -27,9 +27,24 @@ def meeting(area, coordinator, chair, police, idva, childrens_services):
         online=False,
         chair=chair,
         coordinator=coordinator,
-        agencies=[police, idva, childrens_services],
+        agencies=agencies,
         by=coordinator,
     )
+
+
+def issued_with_statement_accepted(*, area, chair, coordinator, agencies, rep, rep_agency):
+    """A meeting whose agenda (every accepted referral in the area) is issued, and whose
+    confidentiality statement `rep` accepted for `rep_agency`."""
+    meeting = scheduled(area=area, chair=chair, coordinator=coordinator, agencies=agencies)
+    meetings.agenda_build(meeting=meeting, by=coordinator)
+    meeting = meetings.agenda_issue(meeting=meeting, by=coordinator)
+    meetings.confidentiality_accept(meeting=meeting, user=rep, agency=rep_agency)
+    return meeting
+
+
+@pytest.fixture
+def meeting(area, coordinator, chair, police, idva, childrens_services):
+    return scheduled(area=area, chair=chair, coordinator=coordinator, agencies=[police, idva, childrens_services])
 
 
 @pytest.fixture

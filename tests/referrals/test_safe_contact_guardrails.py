@@ -14,7 +14,6 @@ from audit.models import AccessEvent
 from marac.models import NoticeKind, Notification
 from marac.notices import render_notice
 from marac.viewer import Viewer
-from meetings import services as meetings
 from meetings import stored_packs
 from meetings.access import meeting_access_for
 from meetings.packs import pack_for
@@ -22,6 +21,7 @@ from referrals import alerts, emergency, services
 from referrals.checklists import DASH_2009
 from referrals.models import CaseAlert, CaseAlertSeen, Victim
 from tests.conftest import poppler
+from tests.meetings.conftest import issued_with_statement_accepted
 
 NEW_SAFE_ADDRESS = "Refuge Marker, 1 Hidden Lane"
 OLD_SAFE_ADDRESS = "Flat 2, 9 Ashby Road, Shepshed"
@@ -50,20 +50,14 @@ def hearing(case_a, referrer, idva, coordinator, chair, police, childrens_servic
     services.assessment_answer(assessment=assessment, answers={q.id: {"answer": "yes"} for q in DASH_2009.questions}, by=referrer)
     referral = services.referral_submit(assessment=assessment, by=referrer, agency=idva, consent="given", today=date.today())
     services.referral_decide(referral=referral, status="accepted", reason="", by=coordinator)
-    meeting = meetings.meeting_schedule(
+    return issued_with_statement_accepted(
         area=case_a.area,
-        starts_at=timezone.now() + timedelta(days=21),
-        venue="Room 4",
-        online=False,
         chair=chair,
         coordinator=coordinator,
         agencies=[police, idva, childrens_services],
-        by=coordinator,
+        rep=agency_rep,
+        rep_agency=childrens_services,
     )
-    meetings.agenda_build(meeting=meeting, by=coordinator)
-    meeting = meetings.agenda_issue(meeting=meeting, by=coordinator)
-    meetings.confidentiality_accept(meeting=meeting, user=agency_rep, agency=childrens_services)
-    return meeting
 
 
 # --- The instructions beside the contact details ------------------------------------------------

@@ -14,11 +14,11 @@ from audit.models import AccessEvent
 from marac.models import Role
 from marac.security.policy import POLICY
 from marac.viewer import Viewer
-from meetings import services as meetings
 from referrals import emergency, services, voice
 from referrals.checklists import DASH_2009
 from referrals.models import Referral
 from tests.conftest import grant_hearing, make_person, poppler
+from tests.meetings.conftest import issued_with_statement_accepted
 
 MARKERS = {
     "victim_unaware_reason": "Unaware Reason Marker",
@@ -121,25 +121,15 @@ def test_someone_with_no_tie_to_the_case_gets_a_logged_404(sign_in_fully, unrela
 @pytest.fixture
 def hearing(case_a, referral, coordinator, chair, police, idva, childrens_services, agency_rep):
     """The referral accepted and on an issued agenda; the representative accepted its statement."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     services.referral_decide(referral=referral, status="accepted", reason="", by=coordinator)
-    meeting = meetings.meeting_schedule(
+    return issued_with_statement_accepted(
         area=case_a.area,
-        starts_at=timezone.now() + timedelta(days=21),
-        venue="Room 4",
-        online=False,
         chair=chair,
         coordinator=coordinator,
         agencies=[police, idva, childrens_services],
-        by=coordinator,
+        rep=agency_rep,
+        rep_agency=childrens_services,
     )
-    meetings.agenda_build(meeting=meeting, by=coordinator)
-    meeting = meetings.agenda_issue(meeting=meeting, by=coordinator)
-    meetings.confidentiality_accept(meeting=meeting, user=agency_rep, agency=childrens_services)
-    return meeting
 
 
 MEETING_ROLES = {"coordinator": "coordinator", "chair": "chair", "meeting_rep": "agency_rep"}
