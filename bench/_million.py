@@ -6,7 +6,7 @@ seed_scale encrypts every row through Python and takes some 37 minutes for a mil
 these benchmarks time decrypts anything, so here every encrypted column holds the same dummy
 ciphertext and the rows are written by INSERT ... SELECT over generate_series in a few minutes.
 Foreign keys are not checked while it builds (session_replication_role = replica): the ids are
-made to fit. The database is named by DATABASE_URL (e.g. .../h18f_million) and never dropped by
+made to fit. The database is named by DATABASE_URL (e.g. .../bench_million) and never dropped by
 these scripts; a marker table says it is built, so a second run only brings the schema up to date.
 
 Shape, near the national figures (DESIGN 5): 290 areas, a meeting a fortnight in each for ten
@@ -26,7 +26,7 @@ REFERRALS = int(os.environ.get("BENCH_MILLION_REFERRALS", "1000000"))
 AREAS = 290
 MEETINGS_PER_AREA = 260  # fortnightly for ten years
 MARKER = "bench_million_built"
-PREFIX = os.environ.get("BENCH_MILLION_PREFIX", "h18f")  # a database of one's own; never the test suite's
+PREFIX = os.environ.get("BENCH_MILLION_PREFIX", "bench_million")  # a database of one's own; never the test suite's
 DUMMY = "'\\x00'::bytea"  # fixed dummy ciphertext: nothing here decrypts
 
 AGENCY_KINDS = [
@@ -200,7 +200,7 @@ TABLES = [
 def million_database() -> None:
     """The scratch database brought up to date, built first if it is not yet."""
     if connection.vendor != "postgresql" or not connection.settings_dict["NAME"].startswith(PREFIX):
-        print(f"SKIPPED: needs DATABASE_URL naming a scratch PostgreSQL database whose name starts {PREFIX} (e.g. .../{PREFIX}_million)")
+        print(f"SKIPPED: needs DATABASE_URL naming a scratch PostgreSQL database whose name starts {PREFIX} (e.g. .../{PREFIX})")
         raise SystemExit(77)  # bench/_run_all.py lists it as skipped, not failed
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:

@@ -1,5 +1,5 @@
 """Every area's quarterly data return at national scale (issue 18): 1,000,000 referrals in 290
-areas in the kept scratch database (bench/_million.py; DATABASE_URL=.../h18f_million). All 290
+areas in the kept scratch database (bench/_million.py; DATABASE_URL=.../bench_million). All 290
 areas' returns in one grouped pass (reports.selectors.data_returns) against the target of 2 s,
 one area's return, and the old way (data_return area by area, once), each as absolute time and as
 a ratio to one COUNT(*) over the referral table in the same run; then the query plans, which

@@ -1,5 +1,5 @@
 """The partnership's measures at national scale (issue 18): 1,000,000 referrals in 290 areas in
-the kept scratch database (bench/_million.py; DATABASE_URL=.../h18f_million). The measures page's
+the kept scratch database (bench/_million.py; DATABASE_URL=.../bench_million). The measures page's
 selector (reports.measures.measures_for) for one area and for all 290 over the current financial
 year, against the target of 1 s each, as absolute times and as ratios to one COUNT(*) over the
 referral table in the same run; then the query plans."""
