@@ -97,6 +97,11 @@ INSTALLED_APPS = [
     "reports",
     "audit",
     "audit.workspace.apps.AuditWorkspaceConfig",
+    "rest_framework",
+    "drf_spectacular",
+    "oauth2_provider",
+    "imports",
+    "api",
     "demo",
 ]
 
@@ -369,4 +374,20 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("MARAC_LOG_LEVEL", "INFO")},
     # django-axes logs the typed username at WARNING; people sometimes type a password there.
     "loggers": {"axes": {"level": "ERROR"}},
+}
+
+# --- The partner API (issue 19, ADR 0030): OAuth2 client credentials only ---
+# The RFC 9700 (OAuth 2.0 Security BCP) behaviours django-oauth-toolkit will make the default in
+# 4.0, adopted now: tokens stored as hashes, never in a URL, no implicit or password grant, https
+# redirect URIs only (no grant here redirects at all).
+OAUTH2_PROVIDER = {
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }

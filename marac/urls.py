@@ -29,5 +29,7 @@ urlpatterns = [
     path("meetings/", include("meetings.urls")),
     path("reports/", include("reports.urls")),
     path("audit/", include("audit.workspace.urls")),
+    path("imports/", include("imports.urls")),
+    path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
