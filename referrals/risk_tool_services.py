@@ -64,7 +64,7 @@ def tool_assessment_record(
     definition = risk_tools.tool(tool, version)
     if errors := _problems(definition=definition, level=level, assessed_on=assessed_on, rationale=rationale, today=today):
         raise ValidationError(errors)
-    locked = Case.objects.select_for_update().select_related("area", "data_key").get(pk=case.pk)  # serialises with case_shred
+    locked = Case.objects.select_for_update(of=("self",)).select_related("area", "data_key").get(pk=case.pk)  # serialises with case_shred
     if locked.is_shredded:
         raise ValidationError("This case has been erased, so nothing more can be recorded on it")
     record = ToolAssessment(

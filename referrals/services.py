@@ -165,7 +165,13 @@ def _answers_valid(assessment: RiskAssessment, answers: dict) -> dict:
 
 def _locked_draft(assessment: RiskAssessment) -> RiskAssessment:
     """The checklist's current row, locked: two saves or a save and a referral never interleave."""
-    return RiskAssessment.objects.select_for_update().select_related("case__data_key", "case__area").get(pk=assessment.pk)
+    # Locks the assessment and its case, never the joined area: every referrer in the area shares that
+    # row, and locking it deadlocked concurrent referrals against the audit chain's lock (issue 19).
+    return (
+        RiskAssessment.objects.select_for_update(of=("self", "case"))
+        .select_related("case__data_key", "case__area")
+        .get(pk=assessment.pk)
+    )
 
 
 @transaction.atomic

@@ -93,7 +93,7 @@ def transfer_offer(*, case: Case, to_area: MaracArea, reason: str, by: User) -> 
 def _locked_open(offer: CaseTransfer) -> tuple[CaseTransfer, Case]:
     """The offer and its case, locked, in the order case_create and every case write takes them."""
     case = Case.objects.select_for_update().get(pk=offer.case_id)
-    offer = CaseTransfer.objects.select_for_update().select_related("from_area", "to_area").get(pk=offer.pk)
+    offer = CaseTransfer.objects.select_for_update(of=("self",)).select_related("from_area", "to_area").get(pk=offer.pk)
     if offer.status != CaseTransfer.Status.OFFERED:
         raise ValidationError("This offer has already been accepted, declined or withdrawn")
     if case.area_id != offer.from_area_id or case.is_shredded:
