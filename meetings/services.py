@@ -38,7 +38,7 @@ NEXT_STATUS = {S.AGENDA_ISSUED: S.IN_PROGRESS, S.IN_PROGRESS: S.MINUTES_DRAFT, S
 
 
 def _locked(meeting: Meeting, allowed: tuple, message: str) -> Meeting:
-    meeting = Meeting.objects.select_for_update().select_related("area").get(pk=meeting.pk)
+    meeting = Meeting.objects.select_for_update(of=("self",)).select_related("area").get(pk=meeting.pk)  # not the shared area row
     if meeting.status not in allowed:
         raise ValidationError(message)
     return meeting

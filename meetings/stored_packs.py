@@ -70,7 +70,7 @@ def refresh(meeting_id: int) -> list[int]:
     have any more are deleted, rows whose content changed are queued. Returns the ids to render."""
     with transaction.atomic():
         # One refresh of a meeting at a time (PostgreSQL; SQLite serialises writers anyway).
-        meeting = Meeting.objects.select_for_update().select_related("area").filter(pk=meeting_id).first()
+        meeting = Meeting.objects.select_for_update(of=("self",)).select_related("area").filter(pk=meeting_id).first()
         if meeting is None:
             return []
         wanted = _packs_wanted(meeting)
