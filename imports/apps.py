@@ -6,3 +6,9 @@ class ImportsConfig(AppConfig):
 
     name = "imports"
     verbose_name = "Case import"
+
+    def ready(self) -> None:
+        # The link to the upload page on the coordinator's home work list (marac.worklist).
+        from imports import worklist
+
+        worklist.register()

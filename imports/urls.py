@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401  # the importer's pages are added here
+from django.urls import path
+
+from imports import views
 
 app_name = "imports"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.upload, name="cases-import"),
+    path("cases-template.csv", views.template_csv, name="cases-import-template"),
+    path("<uuid:pending>/confirm/", views.confirm, name="cases-import-confirm"),
+    path("<uuid:pending>/cancel/", views.cancel, name="cases-import-cancel"),
+]

@@ -196,8 +196,8 @@ def test_a_coordinator_elsewhere_sees_none_of_it(client, other_area, police, coo
     other_area.retention_months = 72  # set, or their own area's missing period would be on the list (ADR 0027)
     other_area.save()
     response = home(client, make_person("coordinator_elsewhere", Role.COORDINATOR, police, other_area))
-    assert work(response) == {}
-    assert "Nothing needs your attention" in response.content.decode()
+    # Every coordinator's way in to the case importer (issue 19, ADR 0029): a link, not this area's work.
+    assert work(response) == {(Role.COORDINATOR, "Import cases from a spreadsheet"): None}
 
 
 def test_erased_cases_are_not_counted(client, coordinator, coordinator_work, case_b):
