@@ -1,7 +1,8 @@
 """Synthetic hearings in bulk, encrypted like real records, for the figures' tests and for
 benchmarks at national scale (`manage.py seed_scale`). Development and test only: rows are
-written with bulk_create, so no history rows and no access events, which real work never skips;
-each encrypted row's version and digest still go into the audit chain, in bulk (ADR 0023).
+written through the one bulk path (marac.bulk, ADR 0031: COPY on PostgreSQL), so no history rows
+and no access events, which real work never skips; each encrypted row's version and digest still
+go into the audit chain (ADR 0023).
 """
 
 import random
@@ -12,10 +13,9 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from marac.bulk import rows_insert
 from marac.models import Agency, MaracArea, Membership, Role, User
-from marac.security.datakeys import data_key_new
-from marac.security.models import DataKey
-from marac.security.row_versions import rows_written
+from marac.security.datakeys import data_keys_new
 from meetings.models import AgendaItem, Meeting, ReferralListing
 from referrals.checklists import CURRENT
 from referrals.models import (
@@ -48,126 +48,136 @@ class Hearing:
     young_perpetrator: bool = False
 
 
-def _encrypted(rows: list) -> list:
-    for row in rows:
-        row.encrypt_for_write()
-    return rows
+@dataclass(frozen=True)
+class Heard:
+    """One synthetic hearing, where and by whose referral."""
+
+    meeting: Meeting
+    agency: Agency
+    hearing: Hearing
 
 
 @transaction.atomic
 def bulk_hearings(*, meeting: Meeting, hearings: list[Hearing], agency: Agency, by: User, first_number: int = 1) -> list[Case]:
     """One new case, victim, checklist, accepted referral and agenda item per hearing, at `meeting`."""
-    area, day = meeting.area, timezone.localtime(meeting.starts_at).date()
-    uuids = [uuid.uuid4() for _ in hearings]
-    keys = DataKey.objects.bulk_create([data_key_new(case_uuid=u) for u in uuids])
-    cases = Case.objects.bulk_create(
+    return hearings_insert(heard=[Heard(meeting, agency, h) for h in hearings], by=by, first_number=first_number)
+
+
+@transaction.atomic
+def hearings_insert(*, heard: list[Heard], by: User, first_number: int = 1) -> list[Case]:
+    """bulk_hearings for hearings at many meetings, written through the one bulk path
+    (marac.bulk.rows_insert: COPY on PostgreSQL). One transaction: every case whole, or none."""
+
+    def insert(rows: list) -> list:
+        return rows_insert(rows, by=by, purpose="synthetic data")
+
+    today = timezone.localdate()
+    uuids = [uuid.uuid4() for _ in heard]
+    keys = insert(data_keys_new(case_uuids=uuids))
+    cases = insert(
         [
             Case(
-                uuid=u, reference=f"{area.short_code}-S{first_number + n}", area=area, referring_agency=agency, data_key=key, created_by=by
+                uuid=u,
+                reference=f"{h.meeting.area.short_code}-S{first_number + n}",
+                area=h.meeting.area,
+                referring_agency=h.agency,
+                data_key=key,
+                created_by=by,
             )
-            for n, (u, key) in enumerate(zip(uuids, keys, strict=True))
+            for n, (u, key, h) in enumerate(zip(uuids, keys, heard, strict=True))
         ]
     )
     # Made by `by`, so on their case team from the start through their referrer membership
     # there, as case_create does (ADR 0019); nobody's, when they refer for none.
-    today = timezone.localdate()
-    membership = Membership.objects.filter(user=by, role=Role.REFERRER, is_active=True, area=area, agency=agency).first()
-    if membership is not None:
-        CaseAllocation.objects.bulk_create(
+    memberships = {
+        (m.area_id, m.agency_id): m for m in Membership.objects.filter(user=by, role=Role.REFERRER, is_active=True).order_by("pk")
+    }
+    insert(
+        [
             CaseAllocation(case=case, user=by, membership=membership, kind=CaseAllocation.Kind.REFERRING, allocated_by=by, starts_on=today)
-            for case in cases
-        )
-    victims = Victim.objects.bulk_create(
-        _encrypted(
-            [
-                Victim(
-                    case=case,
-                    name=f"Synthetic person {first_number + n}",
-                    gender=h.gender,
-                    ethnic_group=h.ethnic_group,
-                    lgbt=h.lgbt,
-                    disabled=h.disabled,
-                    age_band=h.age_band,
-                )
-                for n, (case, h) in enumerate(zip(cases, hearings, strict=True))
-            ]
-        )
+            for case, h in zip(cases, heard, strict=True)
+            if (membership := memberships.get((h.meeting.area_id, h.agency.pk))) is not None
+        ]
     )
-    assessments = RiskAssessment.objects.bulk_create(
-        _encrypted(
-            [
-                RiskAssessment(
-                    case=case,
-                    checklist_version=CURRENT.version,
-                    answers={},
-                    score=14,
-                    status=RiskAssessment.Status.COMPLETE,
-                    assessed_by=by,
-                    assessed_on=day - timedelta(days=14),
-                )
-                for case in cases
-            ]
-        )
+    insert(
+        [
+            Victim(
+                case=case,
+                name=f"Synthetic person {first_number + n}",
+                gender=h.hearing.gender,
+                ethnic_group=h.hearing.ethnic_group,
+                lgbt=h.hearing.lgbt,
+                disabled=h.hearing.disabled,
+                age_band=h.hearing.age_band,
+            )
+            for n, (case, h) in enumerate(zip(cases, heard, strict=True))
+        ]
     )
-    referrals = Referral.objects.bulk_create(
-        _encrypted(
-            [
-                Referral(
-                    case=case,
-                    assessment=assessment,
-                    criteria=["visible_high_risk"],
-                    referring_agency=agency,
-                    referred_by=by,
-                    consent=Referral.Consent.GIVEN,
-                    status=Referral.Status.ACCEPTED,
-                    submitted_on=day - timedelta(days=14),
-                    repeat_current=h.repeat_current,
-                    repeat_ni32=h.repeat_ni32,
-                )
-                for case, assessment, h in zip(cases, assessments, hearings, strict=True)
-            ]
-        )
+    days = [timezone.localtime(h.meeting.starts_at).date() - timedelta(days=14) for h in heard]
+    assessments = insert(
+        [
+            RiskAssessment(
+                case=case,
+                checklist_version=CURRENT.version,
+                answers={},
+                score=14,
+                status=RiskAssessment.Status.COMPLETE,
+                assessed_by=by,
+                assessed_on=day,
+            )
+            for case, day in zip(cases, days, strict=True)
+        ]
     )
-    ReferralListing.objects.bulk_create(ReferralListing(referral=referral, meeting=meeting) for referral in referrals)
-    AgendaItem.objects.bulk_create(
+    referrals = insert(
+        [
+            Referral(
+                case=case,
+                assessment=assessment,
+                criteria=["visible_high_risk"],
+                referring_agency=h.agency,
+                referred_by=by,
+                consent=Referral.Consent.GIVEN,
+                status=Referral.Status.ACCEPTED,
+                submitted_on=day,
+                repeat_current=h.hearing.repeat_current,
+                repeat_ni32=h.hearing.repeat_ni32,
+            )
+            for case, assessment, h, day in zip(cases, assessments, heard, days, strict=True)
+        ]
+    )
+    insert([ReferralListing(referral=referral, meeting=h.meeting) for referral, h in zip(referrals, heard, strict=True)])
+    insert(
         [
             AgendaItem(
-                meeting=meeting,
+                meeting=h.meeting,
                 case=case,
                 referral=referral,
-                section=AgendaItem.Section.CHILDREN if h.children else AgendaItem.Section.ADULTS,
+                section=AgendaItem.Section.CHILDREN if h.hearing.children else AgendaItem.Section.ADULTS,
                 position=n + 1,
                 added_because=AgendaItem.AddedBecause.MADE_CUTOFF,
                 added_by=by,
             )
-            for n, (case, referral, h) in enumerate(zip(cases, referrals, hearings, strict=True))
+            for n, (case, referral, h) in enumerate(zip(cases, referrals, heard, strict=True))
         ]
     )
-    members = HouseholdMember.objects.bulk_create(
-        _encrypted(
-            [
-                HouseholdMember(case=case, name="Synthetic child", is_child=True)
-                for case, h in zip(cases, hearings, strict=True)
-                for _ in range(h.children)
-            ]
-        )
+    insert(
+        [
+            HouseholdMember(case=case, name="Synthetic child", is_child=True)
+            for case, h in zip(cases, heard, strict=True)
+            for _ in range(h.hearing.children)
+        ]
     )
-    perpetrators = Perpetrator.objects.bulk_create(
-        _encrypted(
-            [
-                Perpetrator(
-                    case=case,
-                    name="Synthetic perpetrator",
-                    relationship_to_victim=Perpetrator.Relationship.EX_PARTNER,
-                    aged_17_or_under=h.young_perpetrator,
-                )
-                for case, h in zip(cases, hearings, strict=True)
-            ]
-        )
+    insert(
+        [
+            Perpetrator(
+                case=case,
+                name="Synthetic perpetrator",
+                relationship_to_victim=Perpetrator.Relationship.EX_PARTNER,
+                aged_17_or_under=h.hearing.young_perpetrator,
+            )
+            for case, h in zip(cases, heard, strict=True)
+        ]
     )
-    # Each encrypted row's entry in the audit chain, as every save writes one (ADR 0023): in bulk,
-    # a thousand to an append, so no synthetic row is later named as changed outside the service.
-    rows_written([*victims, *assessments, *referrals, *members, *perpetrators], by=by, purpose="synthetic data")
     return cases
 
 
@@ -185,6 +195,36 @@ def held_meeting(
     )
     meeting.invited_agencies.set(agencies)
     return meeting
+
+
+@transaction.atomic
+def held_meetings_insert(*, held: list[tuple[MaracArea, date]], chair: User, coordinator: User, agencies: list[Agency]) -> list[Meeting]:
+    """held_meeting for many meetings at once, through the bulk path: each under a data key of
+    its own, with its venue encrypted, and no history rows."""
+    uuids = [uuid.uuid4() for _ in held]
+    keys = rows_insert(data_keys_new(case_uuids=uuids), by=chair, purpose="synthetic data")
+    meetings = rows_insert(
+        [
+            Meeting(
+                uuid=u,
+                data_key=key,
+                area=area,
+                starts_at=timezone.make_aware(datetime.combine(on, time(10))),
+                venue="Synthetic",
+                chair=chair,
+                coordinator=coordinator,
+                status=Meeting.Status.CLOSED,
+            )
+            for u, key, (area, on) in zip(uuids, keys, held, strict=True)
+        ],
+        by=chair,
+        purpose="synthetic data",
+    )
+    invited = Meeting.invited_agencies.through
+    rows_insert(
+        [invited(meeting=meeting, agency=agency) for meeting in meetings for agency in agencies], by=chair, purpose="synthetic data"
+    )
+    return meetings
 
 
 def random_hearing(rng: random.Random) -> Hearing:

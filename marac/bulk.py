@@ -1,45 +1,205 @@
-"""One fast path for writing new rows in bulk: the case importer and `seed_scale` (issue 19).
+"""One fast path for writing new rows in bulk: the case importer and `seed_scale` (issue 19,
+ADR 0031).
 
 Rows holding victim data are encrypted as every save encrypts them (under their case's data key,
 bound to their row and version) and each gets its entry in the audit chain (ADR 0023); no history
-rows and no per-row access events are written, so callers record one access event for the whole
-load. This first version writes with bulk_create; the PostgreSQL path writes with COPY.
+rows, no signals and no per-row access events are written, so callers record one access event for
+the whole load. On PostgreSQL each batch takes its ids from the table's sequence in one statement
+and is written with COPY; elsewhere with bulk_create. Either way the columns and their values are
+Django's own (each concrete field's pre_save and get_db_prep_save), so any model whose fields are
+of the kinds below loads the same way, and any other is refused before anything is written.
 """
 
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
-from django.db import models, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, models, transaction
+from django.db.models.fields import AutoFieldMixin
 
-from marac.security.fields import EncryptedModel
+from marac.security.fields import EncryptedModel, encrypt_new_rows_for_write
 from marac.security.row_versions import rows_written
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import _User
 
-BATCH = 1000  # rows per statement
+BATCH = 2000  # rows per COPY (or bulk_create) and per call of `progress`
 Row = TypeVar("Row", bound=models.Model)
 
+# Field kinds (get_internal_type) whose prepared values psycopg writes through COPY exactly as an
+# INSERT stores them. Encrypted fields are BinaryFields. Anything else (arrays, ranges, a custom
+# type) is refused rather than guessed at: a value written wrong is worse than a load refused.
+COPYABLE = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "BigIntegerField",
+        "BinaryField",
+        "BooleanField",
+        "CharField",
+        "DateField",
+        "DateTimeField",
+        "DecimalField",
+        "DurationField",
+        "FloatField",
+        "ForeignKey",
+        "GenericIPAddressField",
+        "IntegerField",
+        "JSONField",
+        "OneToOneField",
+        "PositiveBigIntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SlugField",
+        "SmallIntegerField",
+        "TextField",
+        "TimeField",
+        "UUIDField",
+    }
+)
 
-def rows_insert(rows: Sequence[Row], *, by: "_User | None", purpose: str, progress: Callable[[int], None] | None = None) -> list[Row]:
+
+class BulkLoadRefused(ValueError):
+    """Rows this path cannot write exactly as a save would: nothing was written. Names the model
+    and field, never a value."""
+
+
+def rows_insert(
+    rows: Sequence[Row],
+    *,
+    by: "_User | None",
+    purpose: str,
+    progress: Callable[[int], None] | None = None,
+    batch_size: int = BATCH,
+) -> list[Row]:
     """Insert new rows of one model, in batches, and return them with their ids. Encrypted rows
     are encrypted first and recorded in the audit chain. `progress(n)` is told after each batch.
-    Call it inside the load's transaction."""
+    All or nothing: inside the caller's transaction when there is one (a load's cases are written
+    whole or not at all), in one of its own otherwise."""
     if not rows:
         return []
     model = type(rows[0])
+    fields = copyable_fields(model)
+    _refuse_unless_new_rows_of(model, rows)
     encrypted = issubclass(model, EncryptedModel)
-    written: list[Row] = []
     with transaction.atomic():
-        for start in range(0, len(rows), BATCH):
-            batch = list(rows[start : start + BATCH])
+        for start in range(0, len(rows), batch_size):
+            batch = list(rows[start : start + batch_size])
             if encrypted:
+                encrypt_new_rows_for_write(batch)  # type: ignore[arg-type]
+            try:
+                _write(model, fields, batch)
+                if encrypted:
+                    rows_written(batch, by=by, purpose=purpose)  # type: ignore[arg-type]
+            finally:
                 for row in batch:
-                    row.encrypt_for_write()  # type: ignore[attr-defined]
-            batch = model._default_manager.bulk_create(batch)
-            if encrypted:
-                rows_written(batch, by=by, purpose=purpose)  # type: ignore[arg-type]
-            written += batch
+                    row.__dict__.pop("_marac_pending", None)  # as save() leaves it
             if progress is not None:
                 progress(len(batch))
-    return written
+    return list(rows)
+
+
+def copyable_fields(model: type[models.Model]) -> list[models.Field]:
+    """The model's columns, in order, once checked that each can be written by this path."""
+    if model._meta.parents:
+        raise BulkLoadRefused(f"{model._meta.label} inherits another table's rows; bulk loads write one table.")
+    if not isinstance(_pk(model), AutoFieldMixin):
+        raise BulkLoadRefused(f"{model._meta.label} has no generated id; bulk loads take ids from the table's sequence.")
+    fields = list(model._meta.concrete_fields)
+    for field in fields:
+        if field.get_internal_type() not in COPYABLE:
+            raise BulkLoadRefused(f"{model._meta.label}.{field.name} is a {field.get_internal_type()}, which bulk loads do not write.")
+        if field.has_db_default():  # type: ignore[attr-defined]  # Django 5's; the stubs lag  # computed by the database on INSERT; COPY would need the value
+            raise BulkLoadRefused(f"{model._meta.label}.{field.name} takes its value from the database, which bulk loads do not write.")
+    return fields
+
+
+def _refuse_unless_new_rows_of(model: type[models.Model], rows: Sequence[models.Model]) -> None:
+    # Each link's cache name, column attribute and the parent's attribute it holds, read once.
+    links = [(f.cache_name, f.attname, f.target_field.attname) for f in model._meta.concrete_fields if f.is_relation]  # type: ignore[attr-defined]
+    for row in rows:
+        if type(row) is not model:
+            raise BulkLoadRefused(f"a bulk load writes rows of one model: {type(row).__name__} among {model.__name__}")
+        if row.pk is not None or not row._state.adding:
+            raise BulkLoadRefused(f"a bulk load writes new rows only: a {model.__name__} already has an id")
+        _link_written_parents(row, links)
+
+
+def _link_written_parents(row: models.Model, links: list[tuple[str, str, str]]) -> None:
+    """As save() and bulk_create do: a parent written since the child was built gives the child its
+    id, and one never written is refused (ValueError, naming the field). COPY would otherwise write
+    the link as NULL. Django's own check runs only for a row that needs it: run for every row it
+    would cost a bulk load of millions of rows minutes."""
+    cached = row._state.fields_cache
+    for name, attname, target in links:
+        parent = cached.get(name)
+        if parent is not None and (parent.pk is None or getattr(parent, target) != getattr(row, attname)):
+            row._prepare_related_fields_for_save(operation_name="rows_insert")  # type: ignore[attr-defined]  # bulk_create's own; the stubs lack it
+            return
+
+
+def _write(model: type[models.Model], fields: list[models.Field], batch: Sequence[models.Model]) -> None:
+    if connection.vendor == "postgresql":
+        _copy(model, fields, batch)
+    else:
+        model._default_manager.bulk_create(batch)
+
+
+def _copy(model: type[models.Model], fields: list[models.Field], batch: Sequence[models.Model]) -> None:
+    """Ids from the sequence, then one COPY with them: the rows' ids are known before the write,
+    which the chain entries and the children's foreign keys need."""
+    pk = _pk(model)
+    for row, new_id in zip(batch, _next_ids(model, len(batch)), strict=True):
+        setattr(row, pk.attname, new_id)
+    # The connection itself, not django.db.connection's per-thread proxy, which cost a lookup for
+    # every value of every row.
+    database = connections[DEFAULT_DB_ALIAS]
+    quote = database.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    # The table and column names are the model's own, quoted; the values go as COPY data.
+    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    steps = [(field.pre_save, field.get_db_prep_save) for field in fields]
+    refused = None
+    try:
+        # Django's own error classes (IntegrityError, DataError), as an INSERT raises them, so
+        # callers catch them as they would any write's.
+        with database.wrap_database_errors, database.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in batch:
+                copy.write_row([prepare(pre_save(row, True), database) for pre_save, prepare in steps])
+    except DatabaseError as error:
+        refused = error
+    if refused is not None:
+        # Raised outside the handler, so neither the message nor the chained causes carry the
+        # database's text: for COPY it quotes the offending line and value, which may be victim data.
+        raise type(refused)(_refusal_without_values(model, refused))
+    for row in batch:
+        row._state.adding, row._state.db = False, database.alias
+
+
+def _refusal_without_values(model: type[models.Model], error: DatabaseError) -> str:
+    """What the database refused and where (code, column, constraint): never a value."""
+    diag = getattr(error.__cause__, "diag", None)
+    where = [
+        f"{label} {name}"
+        for label, name in (("column", getattr(diag, "column_name", None)), ("constraint", getattr(diag, "constraint_name", None)))
+        if name
+    ]
+    code = getattr(diag, "sqlstate", None) or "unknown"
+    return f"the database refused a row of {model._meta.label} (SQLSTATE {code}{', ' if where else ''}{', '.join(where)})"
+
+
+def _next_ids(model: type[models.Model], count: int) -> list[int]:
+    pk = _pk(model)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [connection.ops.quote_name(model._meta.db_table), pk.column])
+        (sequence,) = cursor.fetchone()
+        if sequence is None:
+            raise BulkLoadRefused(f"{model._meta.label} has no sequence for its ids; bulk loads take ids from it.")
+        cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])
+        return sorted(new_id for (new_id,) in cursor.fetchall())
+
+
+def _pk(model: type[models.Model]) -> models.Field:
+    if model._meta.pk is None:  # only an abstract model has none
+        raise BulkLoadRefused(f"{model._meta.label} has no table of its own.")
+    return model._meta.pk

@@ -40,6 +40,22 @@ def data_key_new(*, case_uuid: uuid.UUID) -> DataKey:
     return key
 
 
+def data_keys_new(*, case_uuids: list[uuid.UUID]) -> list[DataKey]:
+    """data_key_new for many cases at once (bulk loads): each key random and wrapped, bound to its
+    case, exactly as one at a time, under one cipher. Each unwrapped key stays on its own instance
+    only, as data_key_bytes keeps it, so encrypting the new case's rows does not unwrap it again."""
+    keyring = settings.MARAC_KEYRING
+    keys = [DataKey(case_uuid=case_uuid, kek_id=keyring.primary_id) for case_uuid in case_uuids]
+    plains = [os.urandom(crypto.KEY_BYTES) for _ in keys]
+    wrapped = crypto.encrypt_many(
+        keyring.primary_key, [(plain, _wrap_context(key.case_uuid, key.uuid, key.kek_id)) for key, plain in zip(keys, plains, strict=True)]
+    )
+    for key, plain, sealed in zip(keys, plains, wrapped, strict=True):
+        key.wrapped = sealed
+        key.__dict__["_marac_dek"] = (sealed, key.kek_id, plain)
+    return keys
+
+
 def data_key_bytes(key: DataKey) -> bytes:
     """The plaintext DEK. Raises DataKeyShredded or IntegrityFailure; never returns garbage."""
     if key.wrapped is None:
