@@ -6,3 +6,6 @@ class ApiConfig(AppConfig):
 
     name = "api"
     verbose_name = "Partner API"
+
+    def ready(self) -> None:
+        from api import schema  # noqa: F401  # registers the schema's OAuth2 security scheme

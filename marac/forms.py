@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 
+from marac.models import User, service_accounts
+
 
 def _without_autofocus(form: forms.Form) -> None:
     """Django focuses the first field on load, which skips a screen reader past the skip link and
@@ -23,6 +25,13 @@ class SignInForm(AuthenticationForm):
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "spellcheck": "false"})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
         _without_autofocus(self)
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        # A partner system's service account (ADR 0030) is no person: even with a password set
+        # by hand it never signs in to the web, and it is told so in the one message for all.
+        if User.objects.filter(service_accounts(), pk=user.pk).exists():
+            raise self.get_invalid_login_error()
 
 
 class PasswordChange(PasswordChangeForm):

@@ -30,6 +30,16 @@ SIGNED_OUT_REASON = "marac_signed_out_reason"
 LAST_SEEN_WRITE_INTERVAL = 60
 
 
+# The partner API authenticates each call by its bearer token (api/authentication.py, ADR 0030):
+# the sign-in middlewares leave it alone, so a person's session neither reaches it nor is kept
+# alive by it, and no view under this prefix is reachable without a token of its own.
+API_PREFIX = "/api/v1/"
+
+
+def is_api_request(request) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
 def session_begin(request, user) -> None:
     """Stamp a new signed-in session (called on every sign-in, see apps.py)."""
     now = time.time()
@@ -50,6 +60,9 @@ class SessionPolicyMiddleware:
 
     def __call__(self, request):
         # Read before request.user is evaluated: django-otp drops this key if the device is gone.
+        if is_api_request(request):
+            request.viewer = None  # the API's authentication sets the client's own
+            return self.get_response(request)
         was_verified = bool(request.session.get(DEVICE_ID_SESSION_KEY))
         request.viewer = Viewer.of(request.user) if request.user.is_authenticated else None
         if request.user.is_authenticated:
@@ -101,7 +114,7 @@ class SecondFactorRequiredMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         level = access_level(view_func)
-        if level == PUBLIC:
+        if level == PUBLIC or is_api_request(request):
             return None
         if not request.user.is_authenticated:
             return self.redirect_with_next("sign-in", request)

@@ -34,6 +34,13 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
 
+def service_accounts(prefix: str = "") -> models.Q:
+    """The users that are partner systems' service accounts, not people (api.models.PartnerClient,
+    ADR 0030): they own no action and are told nothing. Named by the relation, so nothing here or
+    in meetings imports api. `prefix` reaches the user from another model ("user__")."""
+    return models.Q(**{f"{prefix}partner_client__isnull": False})
+
+
 class RepeatDefinition(models.TextChoices):
     CURRENT = "current", "Current (SafeLives): any further abuse between the same people"
     NI32_2008 = "ni32_2008", "NI 32 (2008): violence, threats, stalking or harassment, sexual abuse"

@@ -31,7 +31,7 @@ from django.utils import timezone
 import audit
 from marac.background import queue_after_commit, queue_now
 from marac.celery import app
-from marac.models import EmailOptOut, Membership, NoticeKind, Notification, Role, User
+from marac.models import EmailOptOut, Membership, NoticeKind, Notification, Role, User, service_accounts
 
 logger = logging.getLogger("marac.notices")
 
@@ -184,7 +184,7 @@ def still_told(user_ids: Iterable[int], kind: str, *, area_id: int | None = None
     role the notice is for: in `area_id` and at one of `agency_ids` when given, anywhere if not."""
     memberships = Membership.objects.filter(
         user_id__in=list(user_ids), user__is_active=True, is_active=True, role__in=sorted(RELEVANT_ROLES[kind])
-    )
+    ).exclude(service_accounts("user__"))  # a partner system's account is no one to tell
     if area_id is not None:
         memberships = memberships.filter(area_id=area_id)
     if agency_ids is not None:

@@ -50,6 +50,17 @@ BEAT_SCHEDULE = {
         "task": "marac.notices.email_stalled_notifications",
         "schedule": crontab(minute="*/15"),
     },
+    # A checked import file's sealed cells, kept 30 minutes for the coordinator to confirm, are
+    # deleted once expired if neither confirmed nor cancelled (imports/pending.py, ADR 0029).
+    "forget-expired-imports": {
+        "task": "imports.tasks.forget_expired_imports",
+        "schedule": crontab(minute="*/10"),
+    },
+    # Partner API Idempotency-Keys (keyed digests) past their 24 hours are deleted (ADR 0030).
+    "expire-api-idempotency-keys": {
+        "task": "api.tasks.expire_idempotency_keys",
+        "schedule": crontab(minute=35),
+    },
     # Sessions past their expiry are deleted.
     "clear-expired-sessions": {
         "task": "marac.tasks.clear_expired_sessions",

@@ -390,4 +390,55 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "CIMD_ENABLED": False,  # never fetch a URL given as a client id (off by default today; kept off)
+    # Short-lived tokens and no refresh tokens: a partner system asks again with its secret.
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("MARAC_API_TOKEN_SECONDS", 600, minimum=60),
+    "SCOPES": {"partner": "The partner API, within the client's agency and areas"},
+    "DEFAULT_SCOPES": ["partner"],
+    "OAUTH2_VALIDATOR_CLASS": "api.oauth.PartnerOAuth2Validator",
 }
+# Named so the api app's migrations can depend on the (swappable) application model.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# The most a request body to /api/v1/ may be: a referral with every note at its limit fits easily.
+MARAC_API_MAX_BODY_BYTES = env_int("MARAC_API_MAX_BODY_BYTES", 256 * 1024, minimum=16 * 1024)
+REST_FRAMEWORK = {
+    # A bearer token of an active partner client is the only way in: no session, so no CSRF.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.PartnerClientAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PartnerClientThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_read": env_str("MARAC_API_READ_RATE", "600/min"),
+        "api_write": env_str("MARAC_API_WRITE_RATE", "60/min"),
+        "api_token": env_str("MARAC_API_TOKEN_RATE", "30/min"),
+    },
+    "EXCEPTION_HANDLER": "api.errors.problem_details",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "URL_FORMAT_OVERRIDE": None,
+    "DEFAULT_METADATA_CLASS": None,  # no OPTIONS description: the schema is the description (405)
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MARAC partner API",
+    "DESCRIPTION": "Submit referrals with their risk checklist, read their status and decision, and keep your "
+    "agency's actions up to date. Off unless a client is configured (docs/partner-api.md).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ReferralStatusEnum": "api.serializers.STATUSES",
+        "ActionStatusEnum": "api.serializers.ACTION_STATUSES",
+        "YesNoNotKnownEnum": "api.serializers.YES_NO_NOT_KNOWN",
+    },
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.problem_responses"],
+}
+# Rate-limit counters, shared by every web process in production (Redis: MARAC_CACHE_URL, or the
+# Celery broker's); each process's own memory in dev and test.
+_cache_url = env_secret("MARAC_CACHE_URL") or (CELERY_BROKER_URL.replace("redis+socket://", "unix://", 1) if PRODUCTION else None)
+if _cache_url and urlsplit(_cache_url).scheme in ("redis", "rediss", "unix"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url, "KEY_PREFIX": "marac-cache"}}
+elif PRODUCTION:
+    raise ImproperlyConfigured("MARAC_CACHE_URL must be a Redis URL in production (redis:// or rediss://).")
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -12,7 +12,7 @@ from guardian.shortcuts import assign_perm
 import audit
 from marac.concurrency import StaleRecord
 from marac.history import acting
-from marac.models import Agency, MaracArea, Role, User
+from marac.models import Agency, MaracArea, Role, User, service_accounts
 from marac.security.fields import EncryptedModel
 from meetings import reminders, selectors
 from meetings.models import (
@@ -440,14 +440,19 @@ def _minutes_closed(meeting: Meeting) -> str:
 
 def action_owners(*, agency: Agency, area: MaracArea):
     """The people an action of `agency` in `area` can be given to: its active front-line members
-    there (referrers and representatives), not its coordinators, chairs or auditors."""
-    return User.objects.filter(
-        memberships__agency=agency,
-        memberships__area=area,
-        memberships__role__in=(Role.REFERRER, Role.AGENCY_REP),
-        memberships__is_active=True,
-        is_active=True,
-    ).distinct()
+    there (referrers and representatives), not its coordinators, chairs or auditors, and no
+    partner system's service account (it reports progress on its agency's actions, owns none)."""
+    return (
+        User.objects.filter(
+            memberships__agency=agency,
+            memberships__area=area,
+            memberships__role__in=(Role.REFERRER, Role.AGENCY_REP),
+            memberships__is_active=True,
+            is_active=True,
+        )
+        .exclude(service_accounts())
+        .distinct()
+    )
 
 
 def _owner_label(*, agency: Agency, area: MaracArea, owner_user: User | None, owner_role: str, owner: str, imported: bool) -> str:

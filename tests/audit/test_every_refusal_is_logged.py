@@ -41,6 +41,14 @@ EXEMPT = {
     "case-list": "every signed-in person: lists only the cases they have a relationship with",
     "case-search": "every signed-in person: searches only the cases they have a relationship with",
     "action-tracker": "every signed-in person: lists only the actions they track",
+    # The partner API takes a token, not a session; its refusals are logged and proven in tests/api.
+    "api-token": "partner API (token endpoint): tests/api/test_api_idor.py",
+    "api-schema": "partner API (its schema, no data): tests/api/test_api_schema.py",
+    "api-referrals": "partner API, by token: tests/api/test_api_idor.py",
+    "api-referral": "partner API, by token: a foreign id is a logged 404 (tests/api/test_api_idor.py)",
+    "api-actions": "partner API, by token: tests/api/test_api_idor.py",
+    "api-action": "partner API, by token: a foreign id is a logged 404 (tests/api/test_api_idor.py)",
+    "api-not-found": "partner API: any address under /api/v1/ that is no endpoint, a 404 for everyone",
 }
 
 # Who may not use each protected page (given the crawl's objects), and the event their refusal writes.
@@ -129,6 +137,11 @@ REFUSED = {
     "audit-anomalies": ("coordinator", "audit_access_denied"),
     "audit-chain": ("coordinator", "audit_access_denied"),
     "audit-rows": ("coordinator", "audit_access_denied"),
+    # The case importer (issue 19, ADR 0029): coordinators only; a check that is not theirs is a logged 404.
+    "cases-import": ("referrer", "case_import_denied"),
+    "cases-import-template": ("referrer", "case_import_denied"),
+    "cases-import-confirm": ("referrer", "case_import_denied"),
+    "cases-import-cancel": ("referrer", "case_import_denied"),
 }
 
 

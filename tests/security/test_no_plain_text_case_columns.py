@@ -96,6 +96,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("meetings_storedpack", "fingerprint"): "a keyed digest (hex) of the sealed pack",
     ("meetings_storedpack", "kek_id"): "the id of the key that wraps the pack's key",
     ("meetings_storedpack", "failure"): "a fixed message written by code, never document content",
+    # The partner API's Idempotency-Keys (ADR 0030): keyed digests (hex), never a value sent.
+    ("api_idempotencykey", "key"): "a keyed digest (hex) of the partner's Idempotency-Key, never the key itself",
+    ("api_idempotencykey", "request_digest"): "a keyed digest (hex) of the request body, never its values",
+    ("api_idempotencykey", "response_digest"): "a digest (hex) of the first response, which holds references and codes only",
 }
 
 
