@@ -168,9 +168,7 @@ def _locked_draft(assessment: RiskAssessment) -> RiskAssessment:
     # Locks the assessment and its case, never the joined area: every referrer in the area shares that
     # row, and locking it deadlocked concurrent referrals against the audit chain's lock (issue 19).
     return (
-        RiskAssessment.objects.select_for_update(of=("self", "case"))
-        .select_related("case__data_key", "case__area")
-        .get(pk=assessment.pk)
+        RiskAssessment.objects.select_for_update(of=("self", "case")).select_related("case__data_key", "case__area").get(pk=assessment.pk)
     )
 
 
