@@ -78,6 +78,16 @@ class ApiClient:
 
 
 @pytest.fixture(autouse=True)
+def quick_client_secrets(settings):
+    """Client secrets hashed with a fast hasher in these tests. Production hashes them as it hashes
+    passwords, with Argon2 (test_api_clients checks the setting), about a second a hash on CI's
+    machine; with two clients made and a token asked for in most tests here, that was most of
+    the API tests' time on each leg."""
+    settings.PASSWORD_HASHERS = [*settings.PASSWORD_HASHERS, "django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "CLIENT_SECRET_HASHER": "md5"}
+
+
+@pytest.fixture(autouse=True)
 def fresh_rate_limits():
     """Rate-limit counters live in the cache, which outlives a test's database: start each at zero."""
     cache.clear()

@@ -89,3 +89,12 @@ def test_the_admin_revokes(idva_system, police_system, sign_in_fully, admin_user
 
 def test_a_coordinator_cannot_open_the_clients_screen(idva_system, sign_in_fully, coordinator):
     assert sign_in_fully(coordinator).get("/admin/api/partnerclient/").status_code == 403
+
+
+def test_client_secrets_are_hashed_with_argon2_outside_these_tests():
+    """The API tests hash client secrets quickly (conftest); the service itself hashes them with
+    the password hasher, Argon2."""
+    from marac import settings as configured
+
+    assert configured.PASSWORD_HASHERS == ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    assert configured.OAUTH2_PROVIDER.get("CLIENT_SECRET_HASHER", "default") == "default"
