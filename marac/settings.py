@@ -183,7 +183,10 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",  # refuses inactive users on every request
     "guardian.backends.ObjectPermissionBackend",
 ]
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+PASSWORD_HASHERS = [
+    # Tests alone hash at Argon2's smallest costs (marac/hashers.py): same algorithm and format.
+    "marac.hashers.QuickArgon2PasswordHasher" if MARAC_ENV == "test" else "django.contrib.auth.hashers.Argon2PasswordHasher"
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},

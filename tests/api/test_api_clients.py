@@ -94,7 +94,9 @@ def test_a_coordinator_cannot_open_the_clients_screen(idva_system, sign_in_fully
 def test_client_secrets_are_hashed_with_argon2_outside_these_tests():
     """The API tests hash client secrets quickly (conftest); the service itself hashes them with
     the password hasher, Argon2."""
+    from django.contrib.auth.hashers import get_hasher
+
     from marac import settings as configured
 
-    assert configured.PASSWORD_HASHERS == ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     assert configured.OAUTH2_PROVIDER.get("CLIENT_SECRET_HASHER", "default") == "default"
+    assert get_hasher("default").algorithm == "argon2"  # production's hasher: tests/marac/test_settings.py

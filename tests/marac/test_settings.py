@@ -101,6 +101,12 @@ def test_production_cookies_are_secure_host_only_and_hsts_is_on():
     assert result.stdout.split()[-6:] == ["__Host-marac-session", "__Host-marac-csrf", "True", "True", "True", "True"]
 
 
+def test_production_hashes_passwords_with_djangos_argon2_at_its_full_costs():
+    result = run(LOAD_SETTINGS + "; print(settings.PASSWORD_HASHERS)", production_env())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "['django.contrib.auth.hashers.Argon2PasswordHasher']"
+
+
 def test_check_deploy_is_clean_with_production_settings():
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env())
     assert result.returncode == 0, result.stdout + result.stderr
