@@ -16,7 +16,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ import pytest
 from django.db import connection
 
 from tests.processes import free_port, wait_for_port
-from tests.scratch_db import ROOT, manage, scratch_env, scratch_postgres
+from tests.scratch_db import ROOT, manage, scratch_database
 
 CHROMIUM = os.environ.get("MARAC_CHROMIUM", "/usr/bin/chromium")
 AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
@@ -39,20 +38,6 @@ pytestmark = [
     # tested on PostgreSQL by the rest of the suite. One leg keeps CI well under 30 minutes.
     pytest.mark.skipif(connection.vendor == "postgresql", reason="the browser journey runs on the SQLite leg; CI time"),
 ]
-
-
-@contextmanager
-def scratch_database():
-    """The database the server uses: a scratch PostgreSQL database on the PostgreSQL leg (the audit
-    triggers refuse the test runner's TRUNCATE), otherwise a temporary SQLite file."""
-    if connection.vendor == "postgresql":
-        with scratch_postgres() as env:
-            yield env
-        return
-    with tempfile.TemporaryDirectory() as directory:
-        env = scratch_env(f"sqlite:///{directory}/e2e.sqlite3")
-        manage(env, "migrate", "-v0")
-        yield env
 
 
 @contextmanager

@@ -35,7 +35,7 @@ import pytest
 from django.db import connection
 
 from tests.processes import free_port, stop, wait_for_port
-from tests.scratch_db import ROOT, manage, scratch_env
+from tests.scratch_db import ROOT, manage, scratch_sqlite
 
 OFFICE_SIZE = 16
 LOAD_SECONDS = 60
@@ -78,8 +78,7 @@ def office_demo(size: int = OFFICE_SIZE) -> Iterator[Office]:
     served by `manage.py runserver` (threaded, as `make run`) until the block ends."""
     with tempfile.TemporaryDirectory(prefix="marac-office-") as folder:
         database = Path(folder) / "office.sqlite3"
-        env = scratch_env(f"sqlite:///{database}")
-        manage(env, "migrate", "-v0")
+        env = scratch_sqlite(database)
         manage(env, "seed_demo", "--without-packs")  # the office reads pages, not packs: minutes saved
         script = ADD_PEOPLE.format(count=size, roles=ROLES_OF, roles_count=len(ROLES_OF), password=PASSWORD)
         added = [line.split() for line in manage(env, "shell", "-c", script).stdout.splitlines() if line.startswith("added ")]
