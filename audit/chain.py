@@ -10,19 +10,27 @@ Who links a new event (ADR 0013): on PostgreSQL, the database, in a BEFORE INSER
 holds a transaction-level advisory lock (audit migration 0003), so an append is one statement; on
 SQLite, this module, serialised by SQLite's single writer, with the unique sequence catching the
 rare read-read-write race (the append is retried). Verification is always here.
+
+A bulk load's appends of thousands of entries (ADR 0032) are linked here on PostgreSQL too, under
+the trigger's own advisory lock, and written with COPY: the trigger keeps links that arrive set
+when the table's owner writes them, and relinks them, to the same values, for anyone else.
 """
 
 import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from audit.models import AccessEvent
+
+if TYPE_CHECKING:
+    from audit.rows import RowFact
 
 GENESIS = "0" * 64
 CONTENT = ("sequence", "at", "user_id", "event", "case_reference", "fields", "purpose", "outcome", "client_ip", "previous_hash")
@@ -32,6 +40,12 @@ ROW = ("row_model", "row_id", "row_version", "row_digest")
 HASHED = CONTENT + ROW
 AT = CONTENT.index("at")
 RETRIES = 5
+# The transaction-level advisory lock every appender on PostgreSQL holds (audit migration 0003).
+CHAIN_LOCK_ID = 0x6D61726163
+# From this many events in one append, linking here and one COPY beat the trigger linking row by
+# row (about 75 µs an event): only bulk loads send so many; a request's appends stay below it.
+COPY_FROM = 500
+EARLIEST, LATEST = datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)  # the trigger's bounds
 # json.dumps(content, separators=(",", ":"), ensure_ascii=True), without building an encoder for
 # every event verified. The database's trigger writes the same (audit migration 0003).
 _json_array = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
@@ -44,7 +58,7 @@ def canonical(values: dict) -> bytes:
     if values.get("row_model") is not None:
         content += [values[name] for name in ROW]
     if not isinstance(content[AT], str):  # PostgreSQL's verification reads it already formatted
-        content[AT] = content[AT].astimezone(UTC).isoformat(timespec="microseconds")
+        content[AT] = _canonical_at(content[AT])
     return _json_array(content).encode("ascii")
 
 
@@ -56,7 +70,9 @@ def append(events: list[AccessEvent]) -> None:
     """Chain and store the events, in order, as one append."""
     if not events:
         return
-    if connection.vendor == "postgresql":
+    if copies(len(events)):
+        _append_linked_here_by_copy(events)
+    elif connection.vendor == "postgresql":
         _append_linked_by_database(events)
     else:
         _append_linked_here(events)
@@ -68,6 +84,7 @@ def append(events: list[AccessEvent]) -> None:
 # The table and column names are the model's own, not input; every value is a parameter.
 SENT = "at, user_id, event, case_reference, fields, purpose, outcome, client_ip, row_model, row_id, row_version, row_digest"
 LINKED = "RETURNING id, sequence, previous_hash, hash"
+HEAD = f"SELECT sequence, hash FROM {AccessEvent._meta.db_table} ORDER BY sequence DESC LIMIT 1"  # noqa: S608  # nosec B608  # the model's own name
 TABLE = AccessEvent._meta.db_table
 INSERT_ONE = f"INSERT INTO {TABLE} ({SENT}) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s) {LINKED}"  # noqa: S608  # nosec B608
 INSERT_MANY = (
@@ -111,6 +128,90 @@ def _append_linked_by_database(events: list[AccessEvent]) -> None:
         event._state.adding, event._state.db = False, connection.alias
 
 
+# The columns COPY writes, the links and the id included; the table's name is the model's own.
+COPIED = ("id", "sequence", "previous_hash", "hash", *(name.strip() for name in SENT.split(",")))
+COPY_IN = f"COPY {TABLE} ({', '.join(COPIED)}) FROM STDIN"
+
+
+def copies(count: int) -> bool:
+    """Whether an append of `count` events goes by COPY, linked here (a bulk load's)."""
+    return connection.vendor == "postgresql" and count >= COPY_FROM
+
+
+def append_rows(rows: "list[RowFact]", *, user_id: int | None, event: str, purpose: str, client_ip: str) -> None:
+    """A bulk load's row entries (ADR 0023) by COPY: what append() writes for their AccessEvents,
+    without building a model instance for each (a third of the chain's share of a load). One time
+    for all, already in the canonical form, which PostgreSQL reads as the timestamp it is."""
+    at = _canonical_at(timezone.now())
+    limit = AccessEvent._meta.get_field("case_reference").max_length
+    _link_and_copy(
+        [
+            {
+                "at": at,
+                "user_id": user_id,
+                "event": event,
+                "case_reference": row.case_reference[:limit],
+                "fields": [],
+                "purpose": purpose,
+                "outcome": AccessEvent.Outcome.ALLOWED.value,
+                "client_ip": client_ip,
+                "row_model": row.model,
+                "row_id": row.id,
+                "row_version": row.version,
+                "row_digest": row.digest,
+            }
+            for row in rows
+        ]
+    )
+
+
+def _append_linked_here_by_copy(events: list[AccessEvent]) -> None:
+    values = [{name: getattr(event, name) for name in COPIED[4:]} for event in events]
+    _link_and_copy(values)
+    for event, linked in zip(events, values, strict=True):
+        event.pk, event.sequence, event.previous_hash, event.hash = (
+            linked["id"],
+            linked["sequence"],
+            linked["previous_hash"],
+            linked["hash"],
+        )
+        event._state.adding, event._state.db = False, connection.alias
+
+
+def _link_and_copy(values: list[dict[str, Any]]) -> None:
+    """The trigger's lock taken first, the head read after it (so it is the head the last holder
+    committed), the events linked here and written with one COPY. The lock is held to the end of
+    the caller's transaction, as an INSERT's trigger holds it."""
+    _refuse_what_the_trigger_would(values)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_ID])
+        cursor.execute(HEAD)
+        sequence, previous = cursor.fetchone() or (0, GENESIS)
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [TABLE, len(values)])
+        for event, (pk,) in zip(values, sorted(cursor.fetchall()), strict=True):
+            sequence += 1
+            event["id"], event["sequence"], event["previous_hash"] = pk, sequence, previous
+            event["hash"] = previous = event_hash(event)
+        with cursor.copy(COPY_IN) as copy:
+            for event in values:
+                copy.write_row([json.dumps(event[name]) if name == "fields" else event[name] for name in COPIED])
+
+
+def _refuse_what_the_trigger_would(values: list[dict[str, Any]]) -> None:
+    """The trigger's own checks, which it skips for links that arrive set: field names only and a
+    time Python can hold, so the verifier reads back exactly what was hashed."""
+    for event in values:
+        fields = event["fields"]
+        if not isinstance(fields, list) or not all(isinstance(name, str) for name in fields):
+            raise ValueError("audit event fields must be a list of field names")
+        if isinstance(event["at"], datetime) and not EARLIEST <= event["at"] < LATEST:
+            raise ValueError("audit event time out of range")
+
+
+def _canonical_at(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def _append_linked_here(events: list[AccessEvent]) -> None:
     for attempt in range(RETRIES):
         try:
@@ -127,7 +228,7 @@ def _link(events: list[AccessEvent]) -> None:
     # A statement of its own inside the append's transaction, so it reads the latest head.
     with connection.cursor() as cursor:
         # The table name is the model's own, not input; there are no parameters.
-        cursor.execute(f"SELECT sequence, hash FROM {TABLE} ORDER BY sequence DESC LIMIT 1")  # noqa: S608  # nosec B608
+        cursor.execute(HEAD)
         sequence, previous = cursor.fetchone() or (0, GENESIS)
     for event in events:
         sequence += 1

@@ -76,6 +76,11 @@ def access_events_record_rows(
     """One chain entry per row, appended together: a bulk write's hundreds of rows cost one
     statement on PostgreSQL (the chain's arrays) and one bulk insert on SQLite."""
     who, client_ip = _user(user, request), _client_ip(request)
+    rows = list(rows)
+    if chain.copies(len(rows)):  # a bulk load's: no model instance for each entry
+        fitted = _fitted(event=event, purpose=purpose, client_ip=client_ip)
+        chain.append_rows(rows, user_id=who.pk if who is not None else None, **fitted)
+        return
     chain.append(
         [
             AccessEvent(

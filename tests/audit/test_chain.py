@@ -132,6 +132,42 @@ print(verdict.intact, verdict.count)
 """
 
 
+# A bulk load's appends (linked in Python under the trigger's lock, ADR 0032) among ordinary ones.
+CONCURRENT_WITH_BULK = """
+import threading, django
+django.setup()
+from django.db import connection
+import audit
+from audit import chain
+from audit.models import AccessEvent
+from audit.chain import verify
+
+def one_at_a_time(n):
+    for i in range(100):
+        audit.record(event="case_read", case_reference=f"T{n}-{i}", purpose="concurrency")
+    connection.close()
+
+def in_bulk(n):
+    for i in range(2):
+        chain.append([AccessEvent(event="row_written", case_reference=f"B{n}-{i}-{j}") for j in range(chain.COPY_FROM)])
+    connection.close()
+
+threads = [threading.Thread(target=one_at_a_time, args=(n,)) for n in range(6)]
+threads += [threading.Thread(target=in_bulk, args=(n,)) for n in range(2)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+verdict = verify()
+print(verdict.intact, verdict.count == 600 + 4 * chain.COPY_FROM)
+"""
+
+
+@pytest.mark.django_db
+def test_bulk_appends_among_threads_appending_one_at_a_time_leave_one_unforked_chain_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's; CI runs this on PostgreSQL too (make test with DATABASE_URL)")
+    assert python_in_scratch_postgres(CONCURRENT_WITH_BULK).split()[-2:] == ["True", "True"]
+
+
 @pytest.mark.django_db
 def test_eight_threads_appending_leave_one_unforked_chain_on_postgresql():
     if connection.vendor != "postgresql":

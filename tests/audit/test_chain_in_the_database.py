@@ -210,3 +210,85 @@ def test_migrating_a_database_that_is_not_utf8_is_refused():
     finally:
         with psycopg.connect(**admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- a bulk load's appends: linked here under the trigger's lock, written with COPY (ADR 0032) ---
+
+
+def bulk_of(count: int, *, start: int = 0) -> list[AccessEvent]:
+    """`count` row events, hostile text among them, enough to take the COPY path."""
+    return [
+        AccessEvent(
+            event="row_written",
+            case_reference=f"NWL-2026-{n:04d}",
+            purpose=HOSTILE[n % len(HOSTILE)],
+            fields=[HOSTILE[n % len(HOSTILE)]] if n % 3 else [],
+            row_model="referrals.victim",
+            row_id=n,
+            row_version=1,
+            row_digest=f"{n:064x}",
+        )
+        for n in range(start, start + count)
+    ]
+
+
+@pytest.mark.django_db
+def test_a_bulk_append_is_linked_here_and_hashes_as_the_trigger_would_have():
+    postgresql_only()
+    audit.record(event="case_read", case_reference="NWL-2026-0001")
+    events = bulk_of(chain.COPY_FROM)
+    chain.append(events)
+    audit.record(event="case_read", case_reference="NWL-2026-9999")  # the trigger links on from the bulk's last
+    stored = list(AccessEvent.objects.order_by("sequence"))
+    assert [event.sequence for event in stored] == list(range(1, chain.COPY_FROM + 3))
+    assert [event.hash for event in stored] == [python_hash_with_row(event) for event in stored]
+    assert [(event.pk, event.sequence, event.hash) for event in events] == [(e.pk, e.sequence, e.hash) for e in stored[1:-1]]
+    assert stored[1].previous_hash == stored[0].hash and stored[-1].previous_hash == stored[-2].hash
+    verdict = verify()
+    assert verdict.intact and verdict.count == chain.COPY_FROM + 2
+
+
+def python_hash_with_row(event: AccessEvent) -> str:
+    return event_hash({name: getattr(event, name) for name in chain.HASHED})
+
+
+@pytest.mark.django_db
+def test_a_bulk_append_by_a_role_that_does_not_own_the_table_is_relinked_by_the_trigger_to_the_same_chain():
+    postgresql_only()
+    audit.record(event="case_read", case_reference="NWL-2026-0001")
+    table, role = AccessEvent._meta.db_table, "marac_test_least_privilege"
+    with connection.cursor() as cursor:  # as the application's role in SECURITY.md: SELECT and INSERT only
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+        cursor.execute(f"GRANT SELECT, INSERT ON {table} TO {role}")
+        cursor.execute(f"GRANT USAGE ON SEQUENCE {table}_id_seq TO {role}")
+        cursor.execute(f"SET ROLE {role}")
+    try:
+        events = bulk_of(chain.COPY_FROM)
+        chain.append(events)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+    stored = list(AccessEvent.objects.order_by("sequence"))
+    assert [(e.sequence, e.previous_hash, e.hash) for e in stored[1:]] == [(e.sequence, e.previous_hash, e.hash) for e in events]
+    assert verify().intact and verify().count == chain.COPY_FROM + 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fields", [[1], [["victim.name"]], {"victim.name": True}, [None]])
+def test_a_bulk_append_refuses_fields_the_verifier_could_not_read_back(fields):
+    postgresql_only()
+    events = bulk_of(chain.COPY_FROM)
+    events[7].fields = fields
+    with pytest.raises(ValueError, match="list of field names"):
+        chain.append(events)
+    assert not AccessEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_bulk_append_refuses_a_time_the_trigger_would_refuse():
+    postgresql_only()
+    events = bulk_of(chain.COPY_FROM)
+    events[-1].at = datetime(9999, 12, 31, 12, tzinfo=UTC)
+    with pytest.raises(ValueError, match="time out of range"):
+        chain.append(events)
+    assert not AccessEvent.objects.exists()
