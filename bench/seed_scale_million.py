@@ -1,8 +1,9 @@
 """seed_scale on PostgreSQL (issue 19): 1,000,000 encrypted referrals in under 5 minutes.
 
 First the old path (every row encrypted one at a time and written with bulk_create, meetings
-saved one by one) against the new one (marac.bulk: batched encryption, COPY) on the same count,
-then the full count with the new path, timed against the target. A scratch database of its own,
+saved one by one, one process) against the new one (marac.bulk: batched encryption, COPY, chain
+entries linked here and copied, worker processes side by side) on the same count, then the full
+count with the new path, timed against the target. A scratch database of its own,
 dropped at the end: BENCH_SEED_DATABASE_URL, else DATABASE_URL, must name a PostgreSQL server.
 
     BENCH_SEED_REFERRALS  the full run (default 1,000,000; 0 skips it)
@@ -56,9 +57,11 @@ def old_held_meetings(*, held, chair, coordinator, agencies):
     return [synthetic.held_meeting(area=area, on=on, chair=chair, coordinator=coordinator, agencies=agencies) for area, on in held]
 
 
-def seconds_for(referrals: int, areas: int) -> float:
+def seconds_for(referrals: int, areas: int, workers: int | None = None) -> float:
+    """seed_scale's own time; workers as it chooses them (one per core on PostgreSQL) unless given."""
     started = time.perf_counter()
-    call_command("seed_scale", referrals=referrals, areas=areas, seed=referrals, quiet=not sys.stderr.isatty(), stdout=StringIO())
+    quiet = not sys.stderr.isatty()
+    call_command("seed_scale", referrals=referrals, areas=areas, seed=referrals, quiet=quiet, workers=workers, stdout=StringIO())
     return time.perf_counter() - started
 
 
@@ -68,7 +71,7 @@ def old_path_seconds(referrals: int, areas: int) -> float:
     synthetic.data_keys_new = lambda *, case_uuids: [data_key_new(case_uuid=u) for u in case_uuids]
     seed_scale.held_meetings_insert = old_held_meetings
     try:
-        return seconds_for(referrals, areas)
+        return seconds_for(referrals, areas, workers=1)  # the old path had one process
     finally:
         synthetic.rows_insert, synthetic.data_keys_new, seed_scale.held_meetings_insert = new_insert, new_keys, new_meetings
 

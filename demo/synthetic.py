@@ -7,13 +7,14 @@ go into the audit chain (ADR 0023).
 
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from marac.bulk import rows_insert
+from marac.bulk import chain_entries_at_end, rows_insert
 from marac.models import Agency, MaracArea, Membership, Role, User
 from marac.security.datakeys import data_keys_new
 from meetings.models import AgendaItem, Meeting, ReferralListing
@@ -71,6 +72,11 @@ def hearings_insert(*, heard: list[Heard], by: User, first_number: int = 1) -> l
     def insert(rows: list) -> list:
         return rows_insert(rows, by=by, purpose="synthetic data")
 
+    with chain_entries_at_end():  # the chain's lock at the end only: loads in parallel overlap
+        return _hearings_written(heard=heard, by=by, first_number=first_number, insert=insert)
+
+
+def _hearings_written(*, heard: list[Heard], by: User, first_number: int, insert: Callable[[list], list]) -> list[Case]:
     today = timezone.localdate()
     uuids = [uuid.uuid4() for _ in heard]
     keys = insert(data_keys_new(case_uuids=uuids))

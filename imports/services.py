@@ -22,7 +22,7 @@ from django.utils import timezone
 import audit
 from imports.reading import Sheet
 from imports.rows import ParsedCase, RowChecker, RowError, columns_of
-from marac.bulk import rows_insert
+from marac.bulk import chain_entries_at_end, rows_insert
 from marac.history import acting
 from marac.models import Agency, MaracArea, User
 from marac.security import blind_index
@@ -140,6 +140,11 @@ def _write(cases: list[ParsedCase], *, area: MaracArea, by: User, progress: Call
     def insert(rows: list) -> list:
         return rows_insert(rows, by=by, purpose=PURPOSE, progress=progress)
 
+    with chain_entries_at_end():  # the chain's lock held for the last moment only, not the whole import
+        return _write_cases(cases, area=area, by=by, insert=insert)
+
+
+def _write_cases(cases: list[ParsedCase], *, area: MaracArea, by: User, insert: Callable[[list], list]) -> list[str]:
     today = timezone.localdate()
     references = _references(area, today.year, len(cases))
     uuids = [uuid.uuid4() for _ in cases]

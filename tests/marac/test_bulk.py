@@ -14,7 +14,7 @@ from django.test.utils import isolate_apps
 from audit.chain import verify
 from audit.models import AccessEvent
 from audit.rows import Kind
-from marac.bulk import BulkLoadRefused, rows_insert
+from marac.bulk import BulkLoadRefused, chain_entries_at_end, rows_insert
 from marac.security import crypto
 from marac.security.datakeys import data_keys_new
 from marac.security.models import DataKey
@@ -272,3 +272,69 @@ def test_a_database_refusal_is_djangos_error_and_names_no_value(area, idva, refe
     assert "Safe-House" not in str(refused.value) and "referrals.Victim" in str(refused.value)
     assert refused.value.__cause__ is None and refused.value.__context__ is None  # no chained text either
     assert not Victim.objects.exists()
+
+
+# --- chain entries at the end of a load (ADR 0032) ----------------------------------------------
+
+
+def chain_lock_held_here() -> bool:
+    from audit.chain import CHAIN_LOCK_ID
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+            "AND ((classid::bigint << 32) | objid::bigint) = %s",
+            [CHAIN_LOCK_ID],
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def test_entries_held_to_the_end_of_a_load_are_written_then_and_verify(area, idva, referrer):
+    with transaction.atomic(), chain_entries_at_end():
+        cases = new_cases(area, idva, referrer, 3)
+        rows_insert(victims_for(cases), by=referrer, purpose=PURPOSE)
+        assert not AccessEvent.objects.exists()  # held, not yet written
+        if connection.vendor == "postgresql":
+            assert not chain_lock_held_here()  # other writers are not kept waiting by the load
+    assert AccessEvent.objects.filter(row_model="referrals.victim").count() == 3
+    if connection.vendor == "postgresql":
+        assert chain_lock_held_here()  # taken by the append at the end, to the test's transaction's end
+    report = rows_verify()
+    assert report.failed == 0 and sum(report.counts.values()) == 0 and verify().intact
+
+
+def test_a_load_that_fails_inside_the_block_writes_no_held_entry(area, idva, referrer):
+    with pytest.raises(IntegrityError), transaction.atomic(), chain_entries_at_end():
+        cases = new_cases(area, idva, referrer, 2)
+        rows_insert(
+            [Case(reference="BULK-0", area=area, referring_agency=idva, data_key=cases[0].data_key, created_by=referrer)],
+            by=referrer,
+            purpose=PURPOSE,
+        )
+    assert not AccessEvent.objects.exists() and not Case.objects.exists()
+
+
+def test_a_refused_call_inside_the_block_leaves_no_held_entry_for_its_rows(area, idva, referrer):
+    """A caller that catches a failed call and goes on: the batches that call wrote went with its
+    savepoint, and so do their entries; the calls that succeeded keep theirs."""
+    with transaction.atomic(), chain_entries_at_end():
+        cases = new_cases(area, idva, referrer, 3)
+        victims = victims_for(cases)
+        victims[2].uuid = victims[0].uuid  # a duplicate of a unique column, in the second batch
+        with pytest.raises(IntegrityError), transaction.atomic():
+            rows_insert(victims, by=referrer, purpose=PURPOSE, batch_size=2)
+        kept = rows_insert([HouseholdMember(case=cases[0], name="Child", is_child=True)], by=referrer, purpose=PURPOSE)
+    assert not Victim.objects.exists() and not AccessEvent.objects.filter(row_model="referrals.victim").exists()
+    assert list(AccessEvent.objects.filter(row_model="referrals.householdmember").values_list("row_id", flat=True)) == [kept[0].pk]
+    report = rows_verify()
+    assert report.failed == 0 and sum(report.counts.values()) == 0
+
+
+# --- values handed on as they are ----------------------------------------------------------------
+
+
+def test_values_django_would_convert_are_converted_and_the_rest_written_as_they_are(area, idva, referrer):
+    cases = new_cases(area, idva, referrer, 1)
+    (child,) = rows_insert([HouseholdMember(case=cases[0], name="Child", is_child=1)], by=referrer, purpose=PURPOSE)
+    assert HouseholdMember.objects.values_list("is_child", flat=True).get(pk=child.pk) is True
+    assert Case.objects.values_list("reference", "area_id").get(pk=cases[0].pk) == ("BULK-0", area.pk)
