@@ -124,16 +124,22 @@ def test_a_restored_dump_verifies_and_one_with_an_event_cut_out_is_caught():
     assert broken.returncode == 1 and "BROKEN at event 3" in broken.stderr
 
 
+def act_as_least_privilege(cursor) -> None:
+    """As the application's role in SECURITY.md (SELECT and INSERT only), until RESET ROLE."""
+    table, role = AccessEvent._meta.db_table, "marac_test_least_privilege"
+    cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+    cursor.execute(f"GRANT SELECT, INSERT ON {table} TO {role}")
+    cursor.execute(f"GRANT USAGE ON SEQUENCE {table}_id_seq TO {role}")
+    cursor.execute(f"SET ROLE {role}")
+
+
 @pytest.mark.django_db
 def test_links_sent_by_a_role_that_does_not_own_the_table_are_ignored():
     postgresql_only()
     audit.record(event="case_read", case_reference="NWL-2026-0001")
-    table, role = AccessEvent._meta.db_table, "marac_test_least_privilege"
-    with connection.cursor() as cursor:  # as the application's role in SECURITY.md: SELECT and INSERT only
-        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
-        cursor.execute(f"GRANT SELECT, INSERT ON {table} TO {role}")
-        cursor.execute(f"GRANT USAGE ON SEQUENCE {table}_id_seq TO {role}")
-        cursor.execute(f"SET ROLE {role}")
+    table = AccessEvent._meta.db_table
+    with connection.cursor() as cursor:
+        act_as_least_privilege(cursor)
         cursor.execute(
             f"INSERT INTO {table} (sequence, previous_hash, hash, at, event, case_reference, fields, purpose, outcome, client_ip) "
             "VALUES (99, %s, %s, now(), 'case_read', 'NWL-2026-0002', '[]', '', 'allowed', '')",
@@ -256,12 +262,8 @@ def python_hash_with_row(event: AccessEvent) -> str:
 def test_a_bulk_append_by_a_role_that_does_not_own_the_table_is_relinked_by_the_trigger_to_the_same_chain():
     postgresql_only()
     audit.record(event="case_read", case_reference="NWL-2026-0001")
-    table, role = AccessEvent._meta.db_table, "marac_test_least_privilege"
-    with connection.cursor() as cursor:  # as the application's role in SECURITY.md: SELECT and INSERT only
-        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
-        cursor.execute(f"GRANT SELECT, INSERT ON {table} TO {role}")
-        cursor.execute(f"GRANT USAGE ON SEQUENCE {table}_id_seq TO {role}")
-        cursor.execute(f"SET ROLE {role}")
+    with connection.cursor() as cursor:
+        act_as_least_privilege(cursor)
     try:
         events = bulk_of(chain.COPY_FROM)
         chain.append(events)
@@ -291,4 +293,20 @@ def test_a_bulk_append_refuses_a_time_the_trigger_would_refuse():
     events[-1].at = datetime(9999, 12, 31, 12, tzinfo=UTC)
     with pytest.raises(ValueError, match="time out of range"):
         chain.append(events)
+    assert not AccessEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_bulk_append_refuses_a_time_given_as_text_and_text_longer_than_its_column():
+    """The trigger would parse a text time, and PostgreSQL would cut trailing spaces past a
+    column's length: either way what is stored would not be what was hashed here."""
+    postgresql_only()
+    as_text = bulk_of(chain.COPY_FROM)
+    as_text[3].at = "2026-01-01T00:00:00Z"
+    with pytest.raises(TypeError, match="datetime"):
+        chain.append(as_text)
+    too_long = bulk_of(chain.COPY_FROM)
+    too_long[5].purpose = "x" * 120 + "   "
+    with pytest.raises(ValueError, match="longer than its column"):
+        chain.append(too_long)
     assert not AccessEvent.objects.exists()

@@ -38,6 +38,17 @@ def test_seed_scale_leaves_every_encrypted_row_in_the_chain(db):
     assert report.checked > 30 and report.failed == 0 and sum(report.counts.values()) == 0
 
 
+def test_seed_scale_numbers_references_after_the_highest_even_past_a_gap(db):
+    """Loads in parallel commit out of order, so a failed run can leave a gap: counting cases
+    would hand out a number already taken."""
+    from referrals.models import Case
+
+    call_command("seed_scale", referrals=3, areas=1, stdout=StringIO())
+    Case.objects.filter(reference="S0001-S3").update(reference="S0001-S900")  # as if loads 2 to 299 had failed
+    call_command("seed_scale", referrals=2, areas=1, stdout=StringIO())
+    assert sorted(Case.objects.values_list("reference", flat=True)) == ["S0001-S1", "S0001-S2", "S0001-S900", "S0001-S901", "S0001-S902"]
+
+
 def test_seed_scale_refuses_a_number_of_workers_out_of_range(db):
     from django.core.management.base import CommandError
 

@@ -8,12 +8,15 @@ of its transaction, so the workers overlap everywhere but there."""
 
 import multiprocessing
 import os
+import queue
 import random
 import sys
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, connections
+from django.db.models import BigIntegerField, Max, Value
+from django.db.models.functions import Cast, StrIndex, Substr
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -52,9 +55,7 @@ class Command(BaseCommand):
         agencies = [Agency.objects.get_or_create(name=f"Synthetic {kind.label}", defaults={"kind": kind})[0] for kind in AgencyKind]
         # Repeatable synthetic data, nothing secret
         meetings = self._meetings(random.Random(seed), areas=areas, person=person, agencies=agencies)  # noqa: S311  # nosec B311
-        from referrals.models import Case
-
-        first = Case.objects.count() + 1  # synthetic references stay unique across runs
+        first = _last_synthetic_number() + 1  # synthetic references stay unique across runs, failed ones included
         loads = [Load(seed, start, min(PER_TRANSACTION, referrals - start), first) for start in range(0, referrals, PER_TRANSACTION)]
         bar = tqdm(total=referrals, unit="referrals", file=sys.stderr, disable=quiet or not sys.stderr.isatty())
         with bar, collecting_less():
@@ -96,6 +97,16 @@ class Load:
         return self.count
 
 
+def _last_synthetic_number() -> int:
+    """The highest number in a synthetic reference ("S0001-S123"): parallel loads commit out of
+    order, so a failed run may leave gaps, and counting cases would give a number already used."""
+    from referrals.models import Case
+
+    number = Cast(Substr("reference", StrIndex("reference", Value("-S")) + 2), BigIntegerField())
+    synthetic = Case.objects.filter(reference__regex=r"^S[0-9]{4}-S[0-9]+$")
+    return synthetic.aggregate(last=Max(number))["last"] or 0
+
+
 def _workers_for(asked: int | None, loads: int) -> int:
     """Worker processes only where they can help: PostgreSQL (SQLite has one writer), with the
     meetings committed (a caller's open transaction, a test's, would hide them from other
@@ -117,17 +128,22 @@ def _in_processes(processes: int, loads: list[Load], meetings: list, agencies: l
     for worker in workers:
         worker.start()
         todo.put(None)  # one stop for each worker, after the loads
-    written = 0
+    written, total = 0, sum(load.count for load in loads)
     try:
-        while written < sum(load.count for load in loads):
-            count = done.get(timeout=600)
+        while written < total:
+            try:
+                count = done.get(timeout=5)
+            except queue.Empty:  # a load may wait long for the chain's lock; a dead worker never reports
+                if any(worker.exitcode not in (None, 0) for worker in workers):
+                    raise CommandError("A worker ended without finishing its load: the loads committed before stay.") from None
+                continue
             if count is None:
                 raise CommandError("A worker failed: the loads it committed stay; see its error above.")
             written += count
             bar.update(count)
     finally:
         for worker in workers:
-            if worker.is_alive() and written < sum(load.count for load in loads):
+            if worker.is_alive() and written < total:
                 worker.terminate()
             worker.join()
 
