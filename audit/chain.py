@@ -179,20 +179,36 @@ def _append_linked_here_by_copy(events: list[AccessEvent]) -> None:
 def _link_and_copy(values: list[dict[str, Any]]) -> None:
     """The trigger's lock taken first, the head read after it (so it is the head the last holder
     committed), the events linked here and written with one COPY. The lock is held to the end of
-    the caller's transaction, as an INSERT's trigger holds it."""
+    the caller's transaction, as an INSERT's trigger holds it. Each event's content but its links
+    is put in its canonical form before the lock: the other loads wait only for the hashing."""
     _refuse_what_the_trigger_would(values)
+    unlinked = [_canonical_without_links(event) for event in values]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_ID])
         cursor.execute(HEAD)
         sequence, previous = cursor.fetchone() or (0, GENESIS)
+        quoted = _json_array([previous])[1:-1]  # the head as read; every later one a digest made here
         cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [TABLE, len(values)])
-        for event, (pk,) in zip(values, sorted(cursor.fetchall()), strict=True):
+        for event, (middle, row), (pk,) in zip(values, unlinked, sorted(cursor.fetchall()), strict=True):
             sequence += 1
             event["id"], event["sequence"], event["previous_hash"] = pk, sequence, previous
-            event["hash"] = previous = event_hash(event)
+            # canonical(event), assembled: [sequence, the rest of CONTENT, previous hash, ROW]
+            event["hash"] = previous = hashlib.sha256(f"[{sequence},{middle},{quoted}{row}]".encode("ascii")).hexdigest()
+            quoted = f'"{previous}"'
         with cursor.copy(COPY_IN) as copy:
             for event in values:
-                copy.write_row([json.dumps(event[name]) if name == "fields" else event[name] for name in COPIED])
+                copy.write_row([_json_array(event[name]) if name == "fields" else event[name] for name in COPIED])
+
+
+def _canonical_without_links(event: dict[str, Any]) -> tuple[str, str]:
+    """canonical(event) but for its sequence and previous hash, which only the lock's holder
+    knows: the JSON of the content between them, and of the row's facts after them ("" for an
+    event without a row). Each element of a JSON array is encoded on its own, so the parts joined
+    with commas are the whole array's encoding."""
+    at = event["at"] if isinstance(event["at"], str) else _canonical_at(event["at"])
+    middle = _json_array([at, *(event[name] for name in CONTENT[AT + 1 : -1])])[1:-1]
+    row = "" if event.get("row_model") is None else "," + _json_array([event[name] for name in ROW])[1:-1]
+    return middle, row
 
 
 def _refuse_what_the_trigger_would(values: list[dict[str, Any]]) -> None:

@@ -6,7 +6,6 @@ go into the audit chain (ADR 0023).
 """
 
 import random
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -16,6 +15,7 @@ from django.utils import timezone
 
 from marac.bulk import chain_entries_at_end, rows_insert
 from marac.models import Agency, MaracArea, Membership, Role, User
+from marac.security.crypto import random_uuids
 from marac.security.datakeys import data_keys_new
 from meetings.models import AgendaItem, Meeting, ReferralListing
 from referrals.checklists import CURRENT
@@ -78,7 +78,7 @@ def hearings_insert(*, heard: list[Heard], by: User, first_number: int = 1) -> l
 
 def _hearings_written(*, heard: list[Heard], by: User, first_number: int, insert: Callable[[list], list]) -> list[Case]:
     today = timezone.localdate()
-    uuids = [uuid.uuid4() for _ in heard]
+    uuids = random_uuids(len(heard))  # here and below, given rather than each row's uuid4: one read for all
     keys = insert(data_keys_new(case_uuids=uuids))
     cases = insert(
         [
@@ -108,6 +108,7 @@ def _hearings_written(*, heard: list[Heard], by: User, first_number: int, insert
     insert(
         [
             Victim(
+                uuid=u,
                 case=case,
                 name=f"Synthetic person {first_number + n}",
                 gender=h.hearing.gender,
@@ -116,13 +117,14 @@ def _hearings_written(*, heard: list[Heard], by: User, first_number: int, insert
                 disabled=h.hearing.disabled,
                 age_band=h.hearing.age_band,
             )
-            for n, (case, h) in enumerate(zip(cases, heard, strict=True))
+            for n, (u, case, h) in enumerate(zip(random_uuids(len(cases)), cases, heard, strict=True))
         ]
     )
     days = [timezone.localtime(h.meeting.starts_at).date() - timedelta(days=14) for h in heard]
     assessments = insert(
         [
             RiskAssessment(
+                uuid=u,
                 case=case,
                 checklist_version=CURRENT.version,
                 answers={},
@@ -131,12 +133,13 @@ def _hearings_written(*, heard: list[Heard], by: User, first_number: int, insert
                 assessed_by=by,
                 assessed_on=day,
             )
-            for case, day in zip(cases, days, strict=True)
+            for u, case, day in zip(random_uuids(len(cases)), cases, days, strict=True)
         ]
     )
     referrals = insert(
         [
             Referral(
+                uuid=u,
                 case=case,
                 assessment=assessment,
                 criteria=["visible_high_risk"],
@@ -148,7 +151,7 @@ def _hearings_written(*, heard: list[Heard], by: User, first_number: int, insert
                 repeat_current=h.hearing.repeat_current,
                 repeat_ni32=h.hearing.repeat_ni32,
             )
-            for case, assessment, h, day in zip(cases, assessments, heard, days, strict=True)
+            for u, case, assessment, h, day in zip(random_uuids(len(cases)), cases, assessments, heard, days, strict=True)
         ]
     )
     insert([ReferralListing(referral=referral, meeting=h.meeting) for referral, h in zip(referrals, heard, strict=True)])
@@ -166,22 +169,23 @@ def _hearings_written(*, heard: list[Heard], by: User, first_number: int, insert
             for n, (case, referral, h) in enumerate(zip(cases, referrals, heard, strict=True))
         ]
     )
+    children = [case for case, h in zip(cases, heard, strict=True) for _ in range(h.hearing.children)]
     insert(
         [
-            HouseholdMember(case=case, name="Synthetic child", is_child=True)
-            for case, h in zip(cases, heard, strict=True)
-            for _ in range(h.hearing.children)
+            HouseholdMember(uuid=u, case=case, name="Synthetic child", is_child=True)
+            for u, case in zip(random_uuids(len(children)), children, strict=True)
         ]
     )
     insert(
         [
             Perpetrator(
+                uuid=u,
                 case=case,
                 name="Synthetic perpetrator",
                 relationship_to_victim=Perpetrator.Relationship.EX_PARTNER,
                 aged_17_or_under=h.hearing.young_perpetrator,
             )
-            for case, h in zip(cases, heard, strict=True)
+            for u, case, h in zip(random_uuids(len(cases)), cases, heard, strict=True)
         ]
     )
     return cases
@@ -207,7 +211,7 @@ def held_meeting(
 def held_meetings_insert(*, held: list[tuple[MaracArea, date]], chair: User, coordinator: User, agencies: list[Agency]) -> list[Meeting]:
     """held_meeting for many meetings at once, through the bulk path: each under a data key of
     its own, with its venue encrypted, and no history rows."""
-    uuids = [uuid.uuid4() for _ in held]
+    uuids = random_uuids(len(held))
     keys = rows_insert(data_keys_new(case_uuids=uuids), by=chair, purpose="synthetic data")
     meetings = rows_insert(
         [

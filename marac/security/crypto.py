@@ -10,6 +10,7 @@ flipped, or plaintext written into the column, all fail authentication here.
 """
 
 import os
+import uuid
 from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
@@ -33,17 +34,34 @@ def encrypt(key: bytes, plaintext: bytes, associated_data: bytes) -> bytes:
     return FORMAT_V1 + nonce + AESGCM(key).encrypt(nonce, plaintext, associated_data)
 
 
-def encrypt_many(key: bytes, values: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
+def encrypt_many(key: bytes, values: Sequence[tuple[bytes, bytes]], *, nonces: bytes | None = None) -> list[bytes]:
     """encrypt() for many values under one key (a bulk load's row): the same stored format and a
     fresh random nonce for each value, with the cipher built once and every nonce read from the
-    system's random source in one call, which together halve the cost of each value."""
+    system's random source in one call, which together halve the cost of each value. `nonces`,
+    when given, are that read already made (NONCE_BYTES for each value, from random_bytes): a
+    bulk load reads its whole batch's at once, a read costing a system call here."""
     cipher = AESGCM(key)
-    nonces = os.urandom(NONCE_BYTES * len(values))
+    if nonces is None:
+        nonces = os.urandom(NONCE_BYTES * len(values))
+    elif len(nonces) != NONCE_BYTES * len(values):
+        raise ValueError("one nonce for each value")
     stored = []
     for start, (plaintext, associated_data) in zip(range(0, len(nonces), NONCE_BYTES), values, strict=True):
         nonce = nonces[start : start + NONCE_BYTES]
         stored.append(FORMAT_V1 + nonce + cipher.encrypt(nonce, plaintext, associated_data))
     return stored
+
+
+def random_bytes(count: int) -> bytes:
+    """Bytes from the system's random source, for nonces drawn for many values at once."""
+    return os.urandom(count)
+
+
+def random_uuids(count: int) -> list[uuid.UUID]:
+    """uuid.uuid4() for many rows at once, from one read of the system's random source: a bulk
+    load makes several for each case, and each read is a system call."""
+    pool = os.urandom(16 * count)
+    return [uuid.UUID(bytes=pool[at : at + 16], version=4) for at in range(0, len(pool), 16)]
 
 
 def decrypt(key: bytes, stored: bytes, associated_data: bytes) -> bytes:

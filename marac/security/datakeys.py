@@ -45,8 +45,13 @@ def data_keys_new(*, case_uuids: list[uuid.UUID]) -> list[DataKey]:
     case, exactly as one at a time, under one cipher. Each unwrapped key stays on its own instance
     only, as data_key_bytes keeps it, so encrypting the new case's rows does not unwrap it again."""
     keyring = settings.MARAC_KEYRING
-    keys = [DataKey(case_uuid=case_uuid, kek_id=keyring.primary_id) for case_uuid in case_uuids]
-    plains = [os.urandom(crypto.KEY_BYTES) for _ in keys]
+    # The keys, their ids and their nonces each from one read of the system's random source.
+    ids = crypto.random_uuids(len(case_uuids))
+    keys = [
+        DataKey(uuid=key_uuid, case_uuid=case_uuid, kek_id=keyring.primary_id) for key_uuid, case_uuid in zip(ids, case_uuids, strict=True)
+    ]
+    pool = crypto.random_bytes(crypto.KEY_BYTES * len(keys))
+    plains = [pool[at : at + crypto.KEY_BYTES] for at in range(0, len(pool), crypto.KEY_BYTES)]
     wrapped = crypto.encrypt_many(
         keyring.primary_key, [(plain, _wrap_context(key.case_uuid, key.uuid, key.kek_id)) for key, plain in zip(keys, plains, strict=True)]
     )

@@ -1,5 +1,7 @@
 """The access log is a verified, append-only hash chain that tampering cannot get past unnoticed."""
 
+import hashlib
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
@@ -41,6 +43,50 @@ def test_events_chain_from_the_genesis_and_verify(db):
     assert all(later.previous_hash == earlier.hash for earlier, later in zip(events, events[1:], strict=False))
     verdict = verify()
     assert verdict.intact and verdict.count == 5 and verdict.head_hash == events[-1].hash
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {
+            "at": "2026-12-03T09:00:00.000001+00:00",
+            "user_id": 7,
+            "event": "row_written",
+            "case_reference": "NWL-2026-0001",
+            "fields": [],
+            "purpose": "import",
+            "outcome": "allowed",
+            "client_ip": "",
+            "row_model": "referrals.victim",
+            "row_id": 12,
+            "row_version": 1,
+            "row_digest": "ab" * 32,
+        },
+        {
+            "at": datetime(2026, 12, 3, 9, tzinfo=UTC),
+            "user_id": None,
+            "event": "case_read",
+            "case_reference": 'Zoë "quoted" \\ \x7f',
+            "fields": ["name", "safe_address"],
+            "purpose": "ünïcode",
+            "outcome": "denied",
+            "client_ip": "::1",
+            "row_model": None,
+            "row_id": None,
+            "row_version": None,
+            "row_digest": None,
+        },
+    ],
+)
+def test_an_event_put_in_canonical_form_before_its_links_hashes_as_canonical_does(event):
+    """Bulk appends assemble each event's canonical form around its links (ADR 0032): the hash
+    must be the very one the verifier recomputes."""
+    from audit.chain import _canonical_without_links, event_hash
+
+    middle, row = _canonical_without_links(event)
+    linked = {**event, "sequence": 41, "previous_hash": "0f" * 32}
+    assembled = f'[41,{middle},"{"0f" * 32}"{row}]'.encode("ascii")
+    assert hashlib.sha256(assembled).hexdigest() == event_hash(linked)
 
 
 def test_a_realistic_demo_session_leaves_a_verified_chain(db, client):

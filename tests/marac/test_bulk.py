@@ -314,6 +314,22 @@ def test_a_load_that_fails_inside_the_block_writes_no_held_entry(area, idva, ref
     assert not AccessEvent.objects.exists() and not Case.objects.exists()
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the chain's lock and deferred foreign keys at the commit are PostgreSQL's")
+def test_a_load_with_a_foreign_key_to_nothing_fails_before_the_chain_lock_is_taken(area, idva, referrer):
+    """Deferred foreign keys are checked at the block's end, before the append: at the commit,
+    after it, every other load waited on the lock while they were checked."""
+    with pytest.raises(IntegrityError), transaction.atomic(), chain_entries_at_end():
+        cases = new_cases(area, idva, referrer, 2)
+        rows_insert(victims_for(cases), by=referrer, purpose=PURPOSE)
+        (key,) = rows_insert(data_keys_new(case_uuids=[uuid.uuid4()]), by=referrer, purpose=PURPOSE)
+        rows_insert(
+            [Case(uuid=key.case_uuid, reference="BULK-X", area=area, referring_agency=idva, data_key=key, created_by_id=10**9)],
+            by=referrer,
+            purpose=PURPOSE,
+        )
+    assert not chain_lock_held_here() and not AccessEvent.objects.exists() and not Victim.objects.exists()
+
+
 def test_a_refused_call_inside_the_block_leaves_no_held_entry_for_its_rows(area, idva, referrer):
     """A caller that catches a failed call and goes on: the batches that call wrote went with its
     savepoint, and so do their entries; the calls that succeeded keep theirs."""
