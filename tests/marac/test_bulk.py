@@ -116,6 +116,24 @@ def test_rows_without_victim_data_are_written_without_chain_entries(area, idva, 
     assert rows_insert([], by=referrer, purpose=PURPOSE) == []
 
 
+def test_a_batch_read_from_the_random_source_at_once_still_gives_each_value_its_own_nonce_and_key(area, idva, referrer):
+    """Nonces, data keys and uuids are drawn a batch at a time: every one must still differ."""
+    cases = new_cases(area, idva, referrer, 6)
+    rows_insert(victims_for(cases), by=referrer, purpose=PURPOSE)
+    stored = [bytes(value) for row in Victim.objects.values_list("name", "date_of_birth", "safe_address", "phone") for value in row]
+    nonces = [value[1 : 1 + crypto.NONCE_BYTES] for value in stored]
+    assert len(stored) == 24 and len(set(nonces)) == 24
+    plain_keys = [key.__dict__["_marac_dek"][2] for key in data_keys_new(case_uuids=[uuid.uuid4() for _ in range(6)])]
+    assert len(set(plain_keys)) == 6 and all(len(key) == crypto.KEY_BYTES for key in plain_keys)
+    fresh = crypto.random_uuids(50)
+    assert len(set(fresh)) == 50 and all(u.version == 4 and u.variant == uuid.RFC_4122 for u in fresh)
+
+
+def test_nonces_drawn_for_another_number_of_values_are_refused():
+    with pytest.raises(ValueError, match="one nonce for each value"):
+        crypto.encrypt_many(bytes(crypto.KEY_BYTES), [(b"V1", b"ad"), (b"V2", b"ad")], nonces=crypto.random_bytes(crypto.NONCE_BYTES))
+
+
 # --- the same guarantees as a save --------------------------------------------------------------
 
 
