@@ -122,7 +122,9 @@ def cases_import(
     report.dry_run, report.good_rows_only = dry_run, good_rows_only
     if not dry_run and not report.blocked and report.ready:
         report.imported = _write(report.ready, area=area, by=by, progress=progress)
-    event = "cases_import_checked" if dry_run else "cases_imported"
+    # A refused import (errors, and not the good rows only) is logged as refused: "imported" with
+    # nothing imported would read, to an auditor, as an import of a file already in.
+    event = "cases_import_checked" if dry_run else "cases_import_refused" if report.blocked else "cases_imported"
     audit.record(
         event=event,
         user=by,

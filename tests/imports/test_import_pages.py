@@ -138,6 +138,10 @@ def test_confirming_a_file_with_errors_imports_nothing_unless_the_good_rows_are_
     taken = client.post(_confirm_url(pending), {"good_rows_only": "on"})
     assert taken.status_code == 302
     assert Case.objects.count() == 1
+    # The auditor reads a refused confirmation as refused, not as an import of nothing.
+    events = list(AccessEvent.objects.filter(event__startswith="cases_").order_by("sequence").values_list("event", "purpose"))
+    assert [event for event, _ in events] == ["cases_import_checked", "cases_import_refused", "cases_imported"]
+    assert "0 imported" in events[1][1] and "1 with errors" in events[1][1] and "1 imported" in events[2][1]
 
 
 def test_cancel_deletes_what_was_kept(sign_in_fully, coordinator, area, agencies, template_bytes):
