@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, IntegrityError, connection, models, transaction
-from django.test.utils import isolate_apps
+from django.test.utils import CaptureQueriesContext, isolate_apps
 
 from audit.chain import verify
 from audit.models import AccessEvent
@@ -346,6 +346,16 @@ def test_a_load_with_a_foreign_key_to_nothing_fails_before_the_chain_lock_is_tak
             purpose=PURPOSE,
         )
     assert not chain_lock_held_here() and not AccessEvent.objects.exists() and not Victim.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's check of every table")
+def test_on_sqlite_a_load_does_not_check_every_foreign_key_in_the_database(area, idva, referrer):
+    """Django's check_constraints() there reads every table: an import into a large embedded
+    database would pay for all of it, and fail for a fault in any other table."""
+    with CaptureQueriesContext(connection) as queries, transaction.atomic(), chain_entries_at_end():
+        rows_insert(victims_for(new_cases(area, idva, referrer, 2)), by=referrer, purpose=PURPOSE)
+    assert AccessEvent.objects.filter(row_model="referrals.victim").count() == 2
+    assert not [query for query in queries.captured_queries if "foreign_key_check" in query["sql"]]
 
 
 def test_a_refused_call_inside_the_block_leaves_no_held_entry_for_its_rows(area, idva, referrer):
