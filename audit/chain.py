@@ -192,8 +192,7 @@ def _link_and_copy(values: list[dict[str, Any]]) -> None:
         for event, (middle, row), (pk,) in zip(values, unlinked, sorted(cursor.fetchall()), strict=True):
             sequence += 1
             event["id"], event["sequence"], event["previous_hash"] = pk, sequence, previous
-            # canonical(event), assembled: [sequence, the rest of CONTENT, previous hash, ROW]
-            event["hash"] = previous = hashlib.sha256(f"[{sequence},{middle},{quoted}{row}]".encode("ascii")).hexdigest()
+            event["hash"] = previous = hashlib.sha256(_assembled(sequence, middle, quoted, row)).hexdigest()
             quoted = f'"{previous}"'
         with cursor.copy(COPY_IN) as copy:
             for event in values:
@@ -209,6 +208,11 @@ def _canonical_without_links(event: dict[str, Any]) -> tuple[str, str]:
     middle = _json_array([at, *(event[name] for name in CONTENT[AT + 1 : -1])])[1:-1]
     row = "" if event.get("row_model") is None else "," + _json_array([event[name] for name in ROW])[1:-1]
     return middle, row
+
+
+def _assembled(sequence: int, middle: str, quoted_previous: str, row: str) -> bytes:
+    """canonical(event) from its parts: [sequence, the rest of CONTENT, previous hash, ROW]."""
+    return f"[{sequence},{middle},{quoted_previous}{row}]".encode("ascii")
 
 
 def _refuse_what_the_trigger_would(values: list[dict[str, Any]]) -> None:

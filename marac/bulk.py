@@ -153,7 +153,11 @@ def chain_entries_at_end() -> Iterator[None]:
     inside the caller's transaction, rather than after each batch. An append takes the chain's
     lock until the transaction ends (ADR 0013), so an import or a load otherwise held up every
     other writer from its first batch to its commit; appended last, it holds the lock for the
-    append and the commit only, and loads in parallel processes overlap (ADR 0032)."""
+    append and the commit only, and loads in parallel processes overlap (ADR 0032).
+
+    On PostgreSQL the transaction's deferred foreign keys are checked before that append (Django's
+    check_constraints, which sets them deferred again after): every link written so far in the
+    transaction, before the block too, must then point at a row already written."""
     if not connection.in_atomic_block:
         raise RuntimeError("chain_entries_at_end needs the load's transaction: its rows and their entries commit together")
     held: list = []
@@ -169,7 +173,7 @@ def chain_entries_at_end() -> Iterator[None]:
             # chain's lock: checked at the commit, a load's hundred thousand of them held every
             # other load's append waiting (ADR 0032). Not on SQLite: one writer at a time, and
             # Django's check there reads every table in the database.
-            if connection.vendor == "postgresql":
+            if held and connection.vendor == "postgresql":
                 connection.check_constraints()
             for rows, by, purpose in held:
                 rows_written(rows, by=by, purpose=purpose)

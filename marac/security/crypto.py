@@ -34,17 +34,28 @@ def encrypt(key: bytes, plaintext: bytes, associated_data: bytes) -> bytes:
     return FORMAT_V1 + nonce + AESGCM(key).encrypt(nonce, plaintext, associated_data)
 
 
-def encrypt_many(key: bytes, values: Sequence[tuple[bytes, bytes]], *, nonces: bytes | None = None) -> list[bytes]:
+def encrypt_many(key: bytes, values: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
     """encrypt() for many values under one key (a bulk load's row): the same stored format and a
     fresh random nonce for each value, with the cipher built once and every nonce read from the
-    system's random source in one call, which together halve the cost of each value. `nonces`,
-    when given, are that read already made (NONCE_BYTES for each value, from random_bytes): a
-    bulk load reads its whole batch's at once, a read costing a system call here."""
+    system's random source in one call, which together halve the cost of each value."""
+    return _sealed(key, values, os.urandom(NONCE_BYTES * len(values)))
+
+
+def encrypt_rows(rows: Sequence[tuple[bytes, Sequence[tuple[bytes, bytes]]]]) -> list[list[bytes]]:
+    """encrypt_many for many rows, each (its key, its values): every nonce of every row read from
+    the system's random source in one call, a read being a system call here. The nonces never
+    come from a caller, so none can be reused."""
+    nonces = os.urandom(NONCE_BYTES * sum(len(values) for _, values in rows))
+    sealed, at = [], 0
+    for key, values in rows:
+        end = at + NONCE_BYTES * len(values)
+        sealed.append(_sealed(key, values, nonces[at:end]))
+        at = end
+    return sealed
+
+
+def _sealed(key: bytes, values: Sequence[tuple[bytes, bytes]], nonces: bytes) -> list[bytes]:
     cipher = AESGCM(key)
-    if nonces is None:
-        nonces = os.urandom(NONCE_BYTES * len(values))
-    elif len(nonces) != NONCE_BYTES * len(values):
-        raise ValueError("one nonce for each value")
     stored = []
     for start, (plaintext, associated_data) in zip(range(0, len(nonces), NONCE_BYTES), values, strict=True):
         nonce = nonces[start : start + NONCE_BYTES]
@@ -53,7 +64,7 @@ def encrypt_many(key: bytes, values: Sequence[tuple[bytes, bytes]], *, nonces: b
 
 
 def random_bytes(count: int) -> bytes:
-    """Bytes from the system's random source, for nonces drawn for many values at once."""
+    """Bytes from the system's random source, many values' worth at once (data keys in bulk)."""
     return os.urandom(count)
 
 

@@ -358,18 +358,19 @@ def encrypt_new_rows_for_write(rows: Sequence[EncryptedModel]) -> None:
         return
     model = type(rows[0])
     fields = model.encrypted_fields()
-    per_row = crypto.NONCE_BYTES * len(fields)
-    nonces = crypto.random_bytes(per_row * len(rows))  # one read for the batch: each is a system call
-    for n, row in enumerate(rows):
+    to_seal = []
+    for row in rows:
         if type(row) is not model:  # another model's fields would be bound under these names
             raise TypeError(f"rows of one model only: {type(row).__name__} among {model.__name__}")
         plaintexts = {f.attname: getattr(row, f.attname) for f in fields}  # raises on tampering
         row.row_version += 1
         data_key = data_key_of(row)
         values = [(f.marked(plaintexts[f.attname]), associated_data(row, f.name, data_key)) for f in fields]
-        stored = crypto.encrypt_many(data_key_bytes(data_key), values, nonces=nonces[n * per_row : (n + 1) * per_row])
-        row._marac_pending = {f.attname: value for f, value in zip(fields, stored, strict=True)}
+        to_seal.append((data_key_bytes(data_key), values))
         row.__dict__[PLAIN_CACHE] = plaintexts
+    # One read of the random source for the batch's nonces: each read is a system call.
+    for row, stored in zip(rows, crypto.encrypt_rows(to_seal), strict=True):
+        row._marac_pending = {f.attname: value for f, value in zip(fields, stored, strict=True)}
 
 
 def copy_ciphertext_to_history(sender: type[models.Model], instance: models.Model, history_instance: models.Model, **kwargs: Any) -> None:

@@ -81,12 +81,11 @@ def test_events_chain_from_the_genesis_and_verify(db):
 def test_an_event_put_in_canonical_form_before_its_links_hashes_as_canonical_does(event):
     """Bulk appends assemble each event's canonical form around its links (ADR 0032): the hash
     must be the very one the verifier recomputes."""
-    from audit.chain import _canonical_without_links, event_hash
+    from audit.chain import _assembled, _canonical_without_links, event_hash
 
     middle, row = _canonical_without_links(event)
     linked = {**event, "sequence": 41, "previous_hash": "0f" * 32}
-    assembled = f'[41,{middle},"{"0f" * 32}"{row}]'.encode("ascii")
-    assert hashlib.sha256(assembled).hexdigest() == event_hash(linked)
+    assert hashlib.sha256(_assembled(41, middle, f'"{"0f" * 32}"', row)).hexdigest() == event_hash(linked)
 
 
 def test_a_realistic_demo_session_leaves_a_verified_chain(db, client):

@@ -129,9 +129,17 @@ def test_a_batch_read_from_the_random_source_at_once_still_gives_each_value_its_
     assert len(set(fresh)) == 50 and all(u.version == 4 and u.variant == uuid.RFC_4122 for u in fresh)
 
 
-def test_nonces_drawn_for_another_number_of_values_are_refused():
-    with pytest.raises(ValueError, match="one nonce for each value"):
-        crypto.encrypt_many(bytes(crypto.KEY_BYTES), [(b"V1", b"ad"), (b"V2", b"ad")], nonces=crypto.random_bytes(crypto.NONCE_BYTES))
+def test_rows_encrypted_together_each_decrypt_under_their_own_key_with_nonces_never_shared():
+    keys = [bytes([n]) * crypto.KEY_BYTES for n in range(3)]
+    rows = [(key, [(f"V{n}-{m}".encode(), f"ad{n}".encode()) for m in range(n + 1)]) for n, key in enumerate(keys)]
+    sealed = crypto.encrypt_rows(rows)
+    assert [[crypto.decrypt(key, value, f"ad{n}".encode()) for value in sealed[n]] for n, key in enumerate(keys)] == [
+        [plain for plain, _ in values] for _, values in rows
+    ]
+    nonces = [value[1 : 1 + crypto.NONCE_BYTES] for row in sealed for value in row]
+    assert len(nonces) == 6 and len(set(nonces)) == 6
+    with pytest.raises(crypto.IntegrityFailure):
+        crypto.decrypt(keys[1], sealed[0][0], b"ad0")  # under its own row's key only
 
 
 # --- the same guarantees as a save --------------------------------------------------------------
