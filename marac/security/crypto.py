@@ -63,11 +63,6 @@ def _sealed(key: bytes, values: Sequence[tuple[bytes, bytes]], nonces: bytes) ->
     return stored
 
 
-def random_bytes(count: int) -> bytes:
-    """Bytes from the system's random source, many values' worth at once (data keys in bulk)."""
-    return os.urandom(count)
-
-
 def random_uuids(count: int) -> list[uuid.UUID]:
     """uuid.uuid4() for many rows at once, from one read of the system's random source: a bulk
     load makes several for each case, and each read is a system call."""

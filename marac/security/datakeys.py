@@ -50,7 +50,7 @@ def data_keys_new(*, case_uuids: list[uuid.UUID]) -> list[DataKey]:
     keys = [
         DataKey(uuid=key_uuid, case_uuid=case_uuid, kek_id=keyring.primary_id) for key_uuid, case_uuid in zip(ids, case_uuids, strict=True)
     ]
-    pool = crypto.random_bytes(crypto.KEY_BYTES * len(keys))
+    pool = os.urandom(crypto.KEY_BYTES * len(keys))
     plains = [pool[at : at + crypto.KEY_BYTES] for at in range(0, len(pool), crypto.KEY_BYTES)]
     wrapped = crypto.encrypt_many(
         keyring.primary_key, [(plain, _wrap_context(key.case_uuid, key.uuid, key.kek_id)) for key, plain in zip(keys, plains, strict=True)]
