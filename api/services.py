@@ -16,9 +16,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import constant_time_compare
 
 from api.models import IdempotencyKey, PartnerClient, PartnerReferral
+from marac.keyed import keyed_digest, keyed_digests
 from marac.models import MaracArea, Role
 from marac.viewer import Viewer
 from meetings import services as meetings_services
@@ -27,6 +28,7 @@ from referrals import services as referral_services
 from referrals.checklists import Band
 
 IDEMPOTENCY_HOURS = 24
+KEY_SALT, BODY_SALT = "api.idempotency.key", "api.idempotency.body"  # salts of the keyed digests
 
 
 class KeyReused(Exception):
@@ -37,19 +39,20 @@ class KeyInFlight(Exception):
     """Another request with the same Idempotency-Key committed meanwhile: look it up again."""
 
 
-def body_digest(data: object) -> str:
-    """A keyed digest of the body as parsed (key order and spacing do not matter): it tells a
-    retry from a different body without keeping the values, and, being keyed, it cannot be used
-    to check a guess of what a referral said."""
+def body_digests(data: object) -> list[str]:
+    """Keyed digests of the body as parsed (key order and spacing do not matter): they tell a
+    retry from a different body without keeping the values, and, being keyed, cannot be used to
+    check a guess of what a referral said. The first, under the current secret key, is the one
+    kept; the others, under the keys a rotation still accepts, match a body kept before it."""
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
-    return salted_hmac("api.idempotency.body", canonical, algorithm="sha256").hexdigest()
+    return keyed_digests(BODY_SALT, canonical)
 
 
 def key_digest(key: str) -> str:
     """What is stored of an Idempotency-Key: a keyed digest. The key is the partner system's to
     choose, and nothing stops one from using its own case number: that stays in the partner's
     system, never in a column here (tests/security/test_no_plain_text_case_columns.py)."""
-    return salted_hmac("api.idempotency.key", key, algorithm="sha256").hexdigest()
+    return keyed_digest(KEY_SALT, key)
 
 
 def response_digest(body: dict) -> str:
@@ -67,17 +70,18 @@ class Replay:
     response_digest: str
 
 
-def idempotency_replay(*, client: PartnerClient, key: str, digest: str) -> Replay | None:
+def idempotency_replay(*, client: PartnerClient, key: str, digests: list[str]) -> Replay | None:
     """The first submission under this key (None if the key is new or expired); KeyReused if it
-    came with a different body."""
+    came with a different body. Found under the current secret key or one a rotation still
+    accepts, so a retry across a rotation is still a retry."""
     found = (
-        IdempotencyKey.objects.filter(client=client, key=key_digest(key), created_at__gt=_live_since())
+        IdempotencyKey.objects.filter(client=client, key__in=keyed_digests(KEY_SALT, key), created_at__gt=_live_since())
         .select_related("partner_referral__referral__case__area", "partner_referral__referral__assessment")
         .first()
     )
     if found is None or found.partner_referral is None:
         return None
-    if not constant_time_compare(found.request_digest, digest):
+    if not any([constant_time_compare(found.request_digest, digest) for digest in digests]):  # every one compared
         raise KeyReused
     return Replay(found.partner_referral, found.response_digest)
 

@@ -43,7 +43,7 @@ from api.serializers import (
 from api.services import (
     KeyInFlight,
     KeyReused,
-    body_digest,
+    body_digests,
     idempotency_replay,
     partner_action_update,
     partner_referral_submit,
@@ -174,16 +174,18 @@ class ReferralsView(PartnerAPIView):
     def post(self, request):
         client = _client(request)
         key = _idempotency_key(request)
-        digest = body_digest(request.data)
-        replayed = _replay(request, client, key, digest)
+        digests = body_digests(request.data)
+        replayed = _replay(request, client, key, digests)
         if replayed is not None:
             return replayed
         incoming = ReferralIn(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
-            made, body = partner_referral_submit(client=client, viewer=request.viewer, data=incoming.validated_data, key=key, digest=digest)
+            made, body = partner_referral_submit(
+                client=client, viewer=request.viewer, data=incoming.validated_data, key=key, digest=digests[0]
+            )
         except KeyInFlight:
-            return _replay(request, client, key, digest) or _conflict()
+            return _replay(request, client, key, digests) or _conflict()
         _submission_read(request, body, made.referral)
         return Response(SubmittedOut(body).data, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})
 
@@ -197,9 +199,9 @@ def _idempotency_key(request) -> str:
     return key
 
 
-def _replay(request, client, key: str, digest: str) -> Response | None:
+def _replay(request, client, key: str, digests: list[str]) -> Response | None:
     try:
-        found = idempotency_replay(client=client, key=key, digest=digest)
+        found = idempotency_replay(client=client, key=key, digests=digests)
     except KeyReused:
         raise Unprocessable("This Idempotency-Key was used with a different body") from None
     if found is None:

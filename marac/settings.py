@@ -46,8 +46,20 @@ def _secret(name: str, *, dev_file: Path, test_value: Callable[[], str]) -> str:
 
 
 SECRET_KEY = _secret("SECRET_KEY", dev_file=VAR_DIR / "dev-secret-key", test_value=lambda: secrets.token_urlsafe(64))
-if PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+# Earlier secret keys, still accepted while a rotation settles (SECURITY.md, "Rotating the secret
+# key"): signatures and the partner API's idempotency digests made under them still match, and
+# everything new is made under SECRET_KEY. Separated by spaces or newlines; none by default.
+SECRET_KEY_FALLBACKS = (env_secret("SECRET_KEY_FALLBACKS") or "").split()
+
+
+def _weak_secret_key(key: str) -> bool:
+    return len(key) < 50 or len(set(key)) < 5
+
+
+if PRODUCTION and _weak_secret_key(SECRET_KEY):
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 random characters.")
+if PRODUCTION and any(_weak_secret_key(key) for key in SECRET_KEY_FALLBACKS):
+    raise ImproperlyConfigured("Each of SECRET_KEY_FALLBACKS must be at least 50 random characters.")
 try:
     MARAC_KEYRING = Keyring.from_json(
         _secret("MARAC_KEYRING", dev_file=VAR_DIR / "dev-keyring.json", test_value=lambda: new_keyring_json("test"))

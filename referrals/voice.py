@@ -14,9 +14,9 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.crypto import constant_time_compare, salted_hmac
 
 import audit
+from marac.keyed import keyed_digest, keyed_digest_matches
 from marac.models import User
 from marac.security.policy import WITHHELD, RedactedView, Withheld
 from referrals import signals
@@ -32,6 +32,7 @@ CHANGED_MEANWHILE = (
     "Your answers are still below: check them against the case page, then save again."
 )
 LOG_PREFIX = "referral."  # as every page logs a referral's fields
+OPENED_SALT = "referrals.voice.opened"
 
 
 def voice_clean(voice: dict) -> dict:
@@ -58,8 +59,11 @@ def voice_opened(referral: Referral) -> str:
     nor a plain hash of them that a guess could be checked against). Referral has no row_version
     (adding one needs a migration), so this stands in for it: a form opened before a colleague's
     save cannot silently put back what they changed (a name added to who is not safe to talk to)."""
-    values = json.dumps([referral.pk, *(getattr(referral, name) or "" for name in FIELDS)])
-    return salted_hmac("referrals.voice.opened", values, algorithm="sha256").hexdigest()
+    return keyed_digest(OPENED_SALT, _opened_values(referral))
+
+
+def _opened_values(referral: Referral) -> str:
+    return json.dumps([referral.pk, *(getattr(referral, name) or "" for name in FIELDS)])
 
 
 @transaction.atomic
@@ -71,7 +75,8 @@ def referral_voice_update(*, referral: Referral, voice: dict, by: User, opened: 
     referral = Referral.objects.select_for_update().select_related("case__data_key").get(pk=referral.pk)
     if referral.status not in EDITABLE_WHILE or referral.case.is_shredded:
         raise ValidationError("The victim's voice can only be changed while the referral is with its referrer")
-    if opened is not None and not constant_time_compare(opened, voice_opened(referral)):
+    # Matched under an earlier secret key too: a form opened just before a rotation still saves.
+    if opened is not None and not keyed_digest_matches(OPENED_SALT, _opened_values(referral), opened):
         raise VoiceChangedMeanwhile(CHANGED_MEANWHILE)
     cleaned = voice_clean(voice)
     changed = [name for name in FIELDS if getattr(referral, name) != cleaned[name]]

@@ -3,6 +3,7 @@ a changed case must not get through, and the service accounts kept out of people
 
 import gzip
 import json
+import secrets
 
 import pytest
 from django.test import Client
@@ -36,6 +37,21 @@ def test_the_idempotency_key_is_stored_only_as_a_keyed_digest(idva_system):
     assert key not in (stored.key, stored.request_digest, stored.response_digest)
     assert len(stored.key) == 64
     assert idva_system.submit(key=key).status_code == 200  # still found under its digest
+
+
+def test_a_retry_across_a_rotation_of_the_secret_key_is_still_a_retry(idva_system, settings):
+    """While the earlier key is a fallback a retry is answered, not made again, and a different
+    body under the same key is still refused; once the earlier key is gone the key is new."""
+    body = referral_body()
+    assert idva_system.submit(body, key="k-rotated").status_code == 201
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = secrets.token_urlsafe(64), [settings.SECRET_KEY]
+    assert idva_system.submit(body, key="k-rotated").status_code == 200
+    other = idva_system.submit(referral_body(voice={"victim_aware": "yes", "victim_views": "Other views"}), key="k-rotated")
+    assert other.status_code == 422 and "different body" in other.json()["detail"]
+    assert Referral.objects.count() == 1
+    settings.SECRET_KEY_FALLBACKS = []
+    assert idva_system.submit(body, key="k-rotated").status_code == 201  # why the runbook keeps it a day
+    assert Referral.objects.count() == 2
 
 
 def test_a_replay_after_the_area_was_taken_from_the_client_says_nothing_of_the_referral(idva_system, area, other_area):

@@ -49,6 +49,7 @@ def test_complete_production_settings_load():
         ({"SECRET_KEY": None}, "SECRET_KEY (or SECRET_KEY_FILE) must be set"),
         ({"SECRET_KEY": "too-short"}, "SECRET_KEY must be at least 50"),
         ({"SECRET_KEY": "x" * 64}, "SECRET_KEY must be at least 50 random"),
+        ({"SECRET_KEY_FALLBACKS": f"{secrets.token_urlsafe(64)} too-short"}, "Each of SECRET_KEY_FALLBACKS must be at least 50"),
         ({"MARAC_KEYRING": None}, "MARAC_KEYRING (or MARAC_KEYRING_FILE) must be set"),
         ({"MARAC_KEYRING": '{"primary": "a", "keys": {"a": "dG9vIHNob3J0"}}'}, "must be 32 bytes"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must list"),
@@ -89,6 +90,16 @@ def test_secrets_can_come_from_files(tmp_path):
     result = run(code, env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-2:] == ["True", "from-file"]
+
+
+def test_earlier_secret_keys_are_read_as_fallbacks(tmp_path):
+    earlier = [secrets.token_urlsafe(64), secrets.token_urlsafe(64)]
+    (tmp_path / "fallbacks").write_text(f"{earlier[0]}\n{earlier[1]}\n")
+    code = LOAD_SETTINGS + "; print(*settings.SECRET_KEY_FALLBACKS)"
+    result = run(code, production_env(SECRET_KEY_FALLBACKS_FILE=str(tmp_path / "fallbacks")))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == earlier
+    assert run(code, production_env()).stdout.split() == ["production"]  # none unless given
 
 
 def test_production_cookies_are_secure_host_only_and_hsts_is_on():

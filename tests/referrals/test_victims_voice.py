@@ -3,6 +3,7 @@ case's key, and shown on the case page, in the meeting room and in the meeting p
 the readers the field policy names, every field shown logged. The expected table is written out
 here, not read from marac/security/policy.py, so a change to the policy must change this test."""
 
+import secrets
 from datetime import date
 
 import pytest
@@ -234,6 +235,17 @@ def test_a_form_opened_before_a_colleagues_save_cannot_put_back_what_they_change
     assert Referral.objects.select_related("case__data_key").get(pk=waiting.pk).victim_views == "Her Views Marker"
     again = refused.context["form"].data["opened"]
     assert client.post(url, {**VOICE, "not_safe_to_talk_to": "Not Safe Marker, and Lee", "opened": again}).status_code == 302
+
+
+def test_a_form_opened_just_before_a_secret_key_rotation_still_saves(waiting, referrer, settings):
+    opened = voice.voice_opened(waiting)
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = secrets.token_urlsafe(64), [settings.SECRET_KEY]
+    saved = voice.referral_voice_update(referral=waiting, voice={**VOICE, "victim_views": "Saved Views"}, by=referrer, opened=opened)
+    assert saved.victim_views == "Saved Views"
+    opened_then = voice.voice_opened(saved)
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = secrets.token_urlsafe(64), []  # no fallback: the mark no longer matches
+    with pytest.raises(voice.VoiceChangedMeanwhile):
+        voice.referral_voice_update(referral=waiting, voice=VOICE, by=referrer, opened=opened_then)
 
 
 def test_a_refused_change_keeps_what_was_typed(waiting, referrer, sign_in_fully):
