@@ -9,6 +9,7 @@ class MaracConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from marac import checks  # noqa: F401  # registers the deployment checks
         from marac.middleware import session_begin
 
         # Framework glue: every sign-in path (the sign-in page, tests' force_login) stamps the
