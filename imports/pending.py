@@ -17,14 +17,22 @@ from marac.models import MaracArea, User
 from marac.security.documents import Sealed, seal, unseal
 
 KEEP_FOR = timedelta(minutes=30)
+# Checked files one person keeps waiting at most: each holds up to 10 MB of cells, so checking
+# files again and again would otherwise fill the database for half an hour at a time.
+KEPT_PER_PERSON = 3
 
 
+@transaction.atomic
 def pending_create(*, sheet: Sheet, area: MaracArea, by: User, good_rows_only: bool) -> PendingImport:
+    """The cells kept for the confirm; the person's older checks beyond the newest few are forgotten."""
     pending = PendingImport(uploaded_by=by, area=area, good_rows_only=good_rows_only, expires_at=timezone.now() + KEEP_FOR)
     cells = json.dumps({"header": sheet.header, "rows": sheet.rows, "notices": sheet.notices}).encode()
     sealed = seal(cells, data_keys=(), context=pending.context)
     pending.kek_id, pending.wrapped_key, pending.sealed_rows = sealed.kek_id, sealed.wrapped_key, sealed.ciphertext
     pending.save()
+    theirs = PendingImport.objects.filter(uploaded_by=by)
+    newest = list(theirs.order_by("-created_at", "-pk").values_list("pk", flat=True)[:KEPT_PER_PERSON])
+    theirs.exclude(pk__in=newest).delete()
     return pending
 
 

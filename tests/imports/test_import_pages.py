@@ -12,6 +12,7 @@ from django.utils import timezone
 from audit.models import AccessEvent
 from imports import reading
 from imports.models import PendingImport
+from imports.pending import KEPT_PER_PERSON
 from imports.tasks import forget_expired_imports
 from marac.models import Membership, Role
 from referrals.models import Case
@@ -235,3 +236,28 @@ def test_the_pages_open_on_the_imported_cases(sign_in_fully, coordinator, area, 
     meeting = heard.agenda_items.get().meeting
     assert client.get(reverse("meeting-detail", args=[meeting.pk])).status_code == 200
     assert client.get(reverse("data-return", args=[area.short_code])).status_code == 200
+
+
+def test_one_person_keeps_at_most_three_checks_waiting(sign_in_fully, coordinator, area, agencies, template_bytes):
+    """Checking files again and again cannot fill the database: a fourth check forgets the oldest,
+    which can no longer be confirmed, and the newest three still can."""
+    client = sign_in_fully(coordinator)
+    assert _upload(client, area, template_bytes).status_code == 200
+    oldest = PendingImport.objects.get()
+    for _ in range(KEPT_PER_PERSON):
+        assert _upload(client, area, template_bytes).status_code == 200
+    checks = list(PendingImport.objects.order_by("created_at", "pk"))
+    assert len(checks) == KEPT_PER_PERSON and oldest not in checks
+    assert client.post(_confirm_url(oldest)).status_code == 404
+    assert client.post(_confirm_url(checks[-1])).status_code == 302
+    assert Case.objects.filter(area=area).count() == 2
+
+
+def test_another_persons_checks_are_never_forgotten_for_them(sign_in_fully, coordinator, area, agencies, template_bytes):
+    other = make_person("second-coordinator", Role.COORDINATOR, agencies[0], area)
+    _upload(sign_in_fully(other), area, template_bytes)
+    client = sign_in_fully(coordinator)
+    for _ in range(KEPT_PER_PERSON + 1):
+        _upload(client, area, template_bytes)
+    assert PendingImport.objects.filter(uploaded_by=other).count() == 1
+    assert PendingImport.objects.filter(uploaded_by=coordinator).count() == KEPT_PER_PERSON
