@@ -135,7 +135,9 @@ report("  Python CPU", python_cpu, "s", "", None)
 report("  PostgreSQL CPU", postgres_cpu, "s", "", None)
 report("  least Python CPU (crypto and hashes only)", least_python, "s", "", None)
 report("  least Python / Python spent", least_python / python_cpu, "x", "", None)
+# Projections, not the figure (seed_scale_million.py measures that): no verdict, so the
+# table's count of targets met and missed is not changed by them.
 measured, floor = per_million(python_cpu + postgres_cpu), per_million(postgres_cpu + least_python)
-report(f"{FULL:,} at this CPU, every core busy", measured, "s", f"< {TARGET_SECONDS}", measured < TARGET_SECONDS)
-report(f"{FULL:,} floor: PostgreSQL + least Python", floor, "s", f"< {TARGET_SECONDS}", floor < TARGET_SECONDS)
-report("floor / target", floor / TARGET_SECONDS, "x", "< 1", floor < TARGET_SECONDS)
+report(f"{FULL:,} at this CPU, every core busy", measured, "s", f"(< {TARGET_SECONDS})", None)
+report(f"{FULL:,} floor: PostgreSQL + least Python", floor, "s", f"(< {TARGET_SECONDS})", None)
+report("floor / target", floor / TARGET_SECONDS, "x", "", None)
