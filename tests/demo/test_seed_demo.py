@@ -1,7 +1,10 @@
+import time
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
+from demo.management.commands._demo import current_code
 from marac.models import Agency, MaracArea, Membership, Role, User
 from marac.second_factor import AuthenticatorApp
 
@@ -142,3 +145,13 @@ def test_the_seed_ends_with_the_demo_meetings_packs_ready(db, monkeypatch):
     assert not StoredPack.objects.exclude(status=StoredPack.Status.READY).exists()
     call_command("seed_demo")  # again, as `make run` does: nothing changed, nothing rendered
     assert set(upcoming.stored_packs.filter(status=StoredPack.Status.READY).values_list("recipient__username", "kind")) == ready
+
+
+def test_the_demo_code_is_the_apps_code_for_now_whatever_drift_the_server_recorded(db, coordinator):
+    """After a code checked just past the end of its 30 seconds the device keeps a drift of -1 and
+    that step as its last used: the next demo code must be the one an app shows now, which the
+    server accepts, not the one already used."""
+    device = AuthenticatorApp.objects.get(user=coordinator)
+    device.last_t, device.drift = int(time.time()) // device.step - 1, -1
+    device.save()
+    assert device.verify_token(int(current_code(device)))
