@@ -29,6 +29,9 @@ def pending_create(*, sheet: Sheet, area: MaracArea, by: User, good_rows_only: b
     cells = json.dumps({"header": sheet.header, "rows": sheet.rows, "notices": sheet.notices}).encode()
     sealed = seal(cells, data_keys=(), context=pending.context)
     pending.kek_id, pending.wrapped_key, pending.sealed_rows = sealed.kek_id, sealed.wrapped_key, sealed.ciphertext
+    # The person's row locked first: two checks at once would each see only their own new row and
+    # keep one too many each. Nothing else is locked, nor written to the log, in this transaction.
+    User.objects.select_for_update().filter(pk=by.pk).values_list("pk").first()
     pending.save()
     theirs = PendingImport.objects.filter(uploaded_by=by)
     newest = list(theirs.order_by("-created_at", "-pk").values_list("pk", flat=True)[:KEPT_PER_PERSON])

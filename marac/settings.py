@@ -52,13 +52,14 @@ SECRET_KEY = _secret("SECRET_KEY", dev_file=VAR_DIR / "dev-secret-key", test_val
 SECRET_KEY_FALLBACKS = (env_secret("SECRET_KEY_FALLBACKS") or "").split()
 
 
-def _weak_secret_key(key: str) -> bool:
-    return len(key) < 50 or len(set(key)) < 5
+def _unfit_secret_key(key: str) -> bool:
+    """Short, repetitive, or holding whitespace, which would split it once it became a fallback."""
+    return len(key) < 50 or len(set(key)) < 5 or any(character.isspace() for character in key)
 
 
-if PRODUCTION and _weak_secret_key(SECRET_KEY):
-    raise ImproperlyConfigured("SECRET_KEY must be at least 50 random characters.")
-if PRODUCTION and any(_weak_secret_key(key) for key in SECRET_KEY_FALLBACKS):
+if PRODUCTION and _unfit_secret_key(SECRET_KEY):
+    raise ImproperlyConfigured("SECRET_KEY must be at least 50 random characters, without spaces.")
+if PRODUCTION and any(_unfit_secret_key(key) for key in SECRET_KEY_FALLBACKS):
     raise ImproperlyConfigured("Each of SECRET_KEY_FALLBACKS must be at least 50 random characters.")
 try:
     MARAC_KEYRING = Keyring.from_json(

@@ -49,9 +49,12 @@ def test_a_retry_across_a_rotation_of_the_secret_key_is_still_a_retry(idva_syste
     other = idva_system.submit(referral_body(voice={"victim_aware": "yes", "victim_views": "Other views"}), key="k-rotated")
     assert other.status_code == 422 and "different body" in other.json()["detail"]
     assert Referral.objects.count() == 1
+    after = idva_system.submit(referral_body(), key="k-after")
+    assert after.status_code == 201
     settings.SECRET_KEY_FALLBACKS = []
+    assert idva_system.submit(referral_body(), key="k-after").status_code == 200  # kept under the new key, not the fallback
     assert idva_system.submit(body, key="k-rotated").status_code == 201  # why the runbook keeps it a day
-    assert Referral.objects.count() == 2
+    assert Referral.objects.count() == 3
 
 
 def test_a_replay_after_the_area_was_taken_from_the_client_says_nothing_of_the_referral(idva_system, area, other_area):

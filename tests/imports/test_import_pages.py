@@ -261,3 +261,23 @@ def test_another_persons_checks_are_never_forgotten_for_them(sign_in_fully, coor
         _upload(client, area, template_bytes)
     assert PendingImport.objects.filter(uploaded_by=other).count() == 1
     assert PendingImport.objects.filter(uploaded_by=coordinator).count() == KEPT_PER_PERSON
+
+
+def test_a_check_locks_its_persons_row_so_two_at_once_keep_no_more_than_three(area, coordinator, template_bytes):
+    """Two checks at once by one person each see only their own new row: the person's row is
+    locked first, so the second waits and then forgets what the first left over the limit."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from imports.pending import pending_create
+    from imports.reading import sheet_read
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no lock to take")
+    sheet = sheet_read(template_bytes, filename="cases.csv")
+    with CaptureQueriesContext(connection) as queries:
+        pending_create(sheet=sheet, area=area, by=coordinator, good_rows_only=False)
+    statements = [query["sql"] for query in queries.captured_queries]
+    lock = next(at for at, sql in enumerate(statements) if "FOR UPDATE" in sql)
+    assert '"marac_user"' in statements[lock] and f"= {coordinator.pk}" in statements[lock]
+    assert lock < next(at for at, sql in enumerate(statements) if sql.startswith('INSERT INTO "imports_pendingimport"'))

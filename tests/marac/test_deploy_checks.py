@@ -22,16 +22,32 @@ def test_the_check_runs_with_the_deployment_checks():
     assert postgresql_logs_no_row_values not in registry.registry.get_checks(include_deployment_checks=False)
 
 
+QUIET = ["SET log_error_verbosity = terse", "SET log_min_error_statement = panic", "SET log_statement = ddl"]
+QUIET += ["SET log_min_duration_statement = -1", "SET log_min_duration_sample = -1"]
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's own log settings")
 def test_it_warns_until_the_database_keeps_values_out_of_its_log():
     session_settings("SET log_error_verbosity = default", "SET log_min_error_statement = error")  # PostgreSQL's defaults
     warnings = postgresql_logs_no_row_values(databases=["default"])
     assert [w.id for w in warnings] == ["marac.W001"]
+    assert "log_error_verbosity, log_min_error_statement" in warnings[0].msg
     assert "log_error_verbosity = terse" in warnings[0].hint and "log_min_error_statement = panic" in warnings[0].hint
     session_settings("SET log_error_verbosity = terse")
     assert [w.id for w in postgresql_logs_no_row_values(databases=["default"])] == ["marac.W001"]  # the statement still logged
-    session_settings("SET log_min_error_statement = panic")
+    session_settings(*QUIET)
     assert postgresql_logs_no_row_values(databases=["default"]) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's own log settings")
+@pytest.mark.parametrize(
+    "loud",
+    ["SET log_statement = mod", "SET log_statement = 'all'", "SET log_min_duration_statement = 0", "SET log_min_duration_sample = 100"],
+)
+def test_it_warns_while_statements_are_logged_with_their_values(loud):
+    session_settings(*QUIET, loud)
+    warnings = postgresql_logs_no_row_values(databases=["default"])
+    assert [w.id for w in warnings] == ["marac.W001"] and loud.split()[1] in warnings[0].msg
 
 
 def test_it_reaches_no_database_unless_asked(django_assert_num_queries):

@@ -49,7 +49,9 @@ def test_complete_production_settings_load():
         ({"SECRET_KEY": None}, "SECRET_KEY (or SECRET_KEY_FILE) must be set"),
         ({"SECRET_KEY": "too-short"}, "SECRET_KEY must be at least 50"),
         ({"SECRET_KEY": "x" * 64}, "SECRET_KEY must be at least 50 random"),
+        ({"SECRET_KEY": secrets.token_urlsafe(32) + " " + secrets.token_urlsafe(32)}, "without spaces"),
         ({"SECRET_KEY_FALLBACKS": f"{secrets.token_urlsafe(64)} too-short"}, "Each of SECRET_KEY_FALLBACKS must be at least 50"),
+        ({"SECRET_KEY_FALLBACKS": "x" * 64}, "Each of SECRET_KEY_FALLBACKS must be at least 50 random"),
         ({"MARAC_KEYRING": None}, "MARAC_KEYRING (or MARAC_KEYRING_FILE) must be set"),
         ({"MARAC_KEYRING": '{"primary": "a", "keys": {"a": "dG9vIHNob3J0"}}'}, "must be 32 bytes"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must list"),
@@ -77,6 +79,10 @@ def test_key_material_is_never_echoed_in_errors():
     result = run(LOAD_SETTINGS, production_env(MARAC_KEYRING=f'{{"primary": "a", "keys": {{"a": "{secret_looking}"}}}}'))
     assert result.returncode != 0
     assert secret_looking not in result.stderr
+    refused_fallback = "x" * 30 + secrets.token_urlsafe(8)  # too short to be accepted
+    result = run(LOAD_SETTINGS, production_env(SECRET_KEY_FALLBACKS=refused_fallback))
+    assert result.returncode != 0 and "SECRET_KEY_FALLBACKS" in result.stderr
+    assert refused_fallback not in result.stderr
 
 
 def test_secrets_can_come_from_files(tmp_path):
