@@ -16,10 +16,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 
 from api.models import IdempotencyKey, PartnerClient, PartnerReferral
-from marac.keyed import keyed_digest, keyed_digests
+from marac.keyed import digest_among, keyed_digest, keyed_digests
 from marac.models import MaracArea, Role
 from marac.viewer import Viewer
 from meetings import services as meetings_services
@@ -81,7 +80,7 @@ def idempotency_replay(*, client: PartnerClient, key: str, digests: list[str]) -
     )
     if found is None or found.partner_referral is None:
         return None
-    if not any([constant_time_compare(found.request_digest, digest) for digest in digests]):  # every one compared
+    if not digest_among(found.request_digest, digests):
         raise KeyReused
     return Replay(found.partner_referral, found.response_digest)
 

@@ -18,11 +18,9 @@ import time
 from io import StringIO
 from pathlib import Path
 
-if os.environ.get("BENCH_SEED_DATABASE_URL"):
-    os.environ["DATABASE_URL"] = os.environ["BENCH_SEED_DATABASE_URL"]
-if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-    print("SKIPPED: seed_scale_floor needs PostgreSQL (BENCH_SEED_DATABASE_URL or DATABASE_URL)")
-    sys.exit(77)
+from _seed_database import SKIPPED, postgres_or_skip
+
+postgres_or_skip("seed_scale_floor")
 
 from _harness import report, test_database  # noqa: E402  # configures Django from the URL above
 from django.core.management import call_command  # noqa: E402
@@ -119,7 +117,7 @@ def per_million(seconds: float) -> float:
 test_database()
 if postgres_cpu_seconds() == 0:
     print("SKIPPED: no PostgreSQL process readable in /proc (the server must run on this machine)")
-    sys.exit(77)
+    sys.exit(SKIPPED)
 call_command("seed_scale", referrals=2000, areas=10, seed=1, quiet=True, workers=1, stdout=StringIO())  # areas, meetings, warm code
 ids, sequence = last_ids(), AccessEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0
 wall, python_cpu, postgres_cpu = cpu_of_one_load(REFERRALS)

@@ -15,11 +15,9 @@ import sys
 import time
 from io import StringIO
 
-if os.environ.get("BENCH_SEED_DATABASE_URL"):
-    os.environ["DATABASE_URL"] = os.environ["BENCH_SEED_DATABASE_URL"]
-if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-    print("SKIPPED: seed_scale_million needs PostgreSQL (BENCH_SEED_DATABASE_URL or DATABASE_URL)")
-    sys.exit(77)
+from _seed_database import postgres_or_skip
+
+postgres_or_skip("seed_scale_million")
 
 from _harness import report, test_database  # noqa: E402  # configures Django from the URL above
 from django.core.management import call_command  # noqa: E402

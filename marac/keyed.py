@@ -22,5 +22,10 @@ def keyed_digests(salt: str, value: str) -> list[str]:
 
 
 def keyed_digest_matches(salt: str, value: str, kept: str) -> bool:
-    """Whether `kept` is the value's digest under any accepted key, each compared in constant time."""
-    return any([constant_time_compare(kept, digest) for digest in keyed_digests(salt, value)])  # every key tried: no early exit
+    """Whether `kept` is the value's digest under any accepted key."""
+    return digest_among(kept, keyed_digests(salt, value))
+
+
+def digest_among(kept: str, digests: list[str]) -> bool:
+    """Whether `kept` is one of `digests`, each compared in constant time, every one compared."""
+    return any([constant_time_compare(kept, digest) for digest in digests])  # a list: no early exit
